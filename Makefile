@@ -1,0 +1,23 @@
+# The two commands of the README. Both set up what they need first (scripts/bootstrap.sh).
+#   make synth   synthesize the reference environments into dist/ and validate them
+#   make test    check dist/ and the schema are current, then run the test suite
+.PHONY: setup synth test lock clean
+
+setup:
+	@scripts/bootstrap.sh
+
+synth: setup
+	.venv/bin/aiops synth
+
+test: setup
+	.venv/bin/aiops schemas export --check
+	.venv/bin/aiops synth --check
+	.venv/bin/pytest
+
+# Re-pin Python dependencies after editing pyproject.toml.
+lock: setup
+	.venv/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --no-header --custom-compile-command "make lock" -o requirements.lock
+
+clean:
+	rm -rf .venv node_modules cdk8s.out cdktf.out .pytest_cache

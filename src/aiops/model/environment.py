@@ -1,0 +1,384 @@
+"""The typed model of one environment: a cluster, its cloud, its node pools.
+
+YAML keys are camelCase (like Kubernetes); Python attributes are snake_case. Every model
+forbids unknown keys and is strict about types, so `max: "10"` is an error rather than a
+silent conversion.
+
+Rules that need more than one field raise `PydanticCustomError` with two context keys the
+loader understands: `at`, a location relative to the model being validated (so the error
+points at the offending key, not at its parent), and `hint`, how to fix it.
+Rules that depend on the cloud read it from the validation context (see `loader.py`), so
+that every node pool reports its own error and all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import get_close_matches
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from aiops.model.catalog import Cloud, InstanceType, load_catalog
+
+SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
+
+# Kubernetes object names and label values (RFC 1123 label / label value syntax).
+DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+_LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)"
+_LABEL_KEY_RE = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
+_LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
+
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+# Per-cloud node-pool naming rules, from each provider's API reference.
+_POOL_NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"), "EKS node group names: up to 63 lowercase letters, digits and '-'"),
+    "gcp": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), "GKE node pool names: up to 40 lowercase letters, digits and '-', starting with a letter"),
+    "azure": (re.compile(r"^[a-z][a-z0-9]{0,11}$"), "AKS node pool names: 1 to 12 lowercase letters and digits, starting with a letter (no '-')"),
+}
+
+
+def _error(kind: str, message: str, *, at: tuple[str | int, ...] = (), hint: str = "") -> PydanticCustomError:
+    # Braces in values would be read as template fields by pydantic; escape them.
+    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"at": at, "hint": hint})
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+    )
+
+
+class Taint(_Model):
+    """A node taint, in Kubernetes spelling (`NoSchedule`); each cloud construct respells it."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    value: Annotated[str, StringConstraints(max_length=63)] = ""
+    effect: TaintEffect
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
+class GpuRequest(_Model):
+    """GPUs on each node of a pool.
+
+    On AWS and Azure the instance type decides them and this block, when given, must agree with
+    the catalog. On Google Cloud GPUs are accelerators attached to an N1 machine, so `type` names
+    the accelerator (for example `nvidia-tesla-t4`).
+    """
+
+    type: str | None = None
+    count: int = Field(default=1, ge=1)
+
+
+class NodePool(_Model):
+    name: DnsLabel
+    instance_type: str
+    min: int = Field(ge=0)
+    desired: int = Field(ge=0)
+    max: int = Field(ge=1)
+    labels: dict[str, str] = {}
+    taints: list[Taint] = []
+    gpu: GpuRequest | None = None
+    system: bool = Field(
+        default=False,
+        description="AKS only: a system-mode pool that runs cluster add-ons. Every AKS cluster needs one.",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_are_kubernetes_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not _LABEL_KEY_RE.match(key) or len(key.rsplit("/", 1)[-1]) > 63:
+                raise _error(
+                    "label_key",
+                    f"'{key}' is not a valid Kubernetes label key",
+                    at=(key,),
+                    hint="use an optional DNS prefix and a name of up to 63 letters, digits, '-', '_' and '.', like 'gpu-type' or 'example.com/tier'",
+                )
+            if not _LABEL_VALUE_RE.match(value) or len(value) > 63:
+                raise _error(
+                    "label_value",
+                    f"'{value}' is not a valid Kubernetes label value",
+                    at=(key,),
+                    hint="use up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+                )
+        return labels
+
+    @field_validator("name")
+    @classmethod
+    def _name_fits_the_cloud(cls, name: str, info: ValidationInfo) -> str:
+        cloud = (info.context or {}).get("cloud")
+        if cloud in _POOL_NAME_RULES:
+            pattern, rule = _POOL_NAME_RULES[cloud]
+            if not pattern.match(name):
+                raise _error("pool_name", f"'{name}' is not a valid node pool name on {cloud}", hint=rule)
+        return name
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_is_in_the_catalog(cls, instance_type: str, info: ValidationInfo) -> str:
+        cloud = (info.context or {}).get("cloud")
+        if cloud in ("aws", "azure", "gcp"):
+            catalog = load_catalog()
+            if catalog.instance_type(cloud, instance_type) is None:
+                known = catalog.instance_type_names(cloud)
+                raise _error(
+                    "instance_type",
+                    f"'{instance_type}' is not an instance type the catalog knows for {cloud}",
+                    hint=f"{_did_you_mean(instance_type, known)}known {cloud} types: {', '.join(known)}; "
+                    "to use another, add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+                )
+        return instance_type
+
+    @field_validator("system")
+    @classmethod
+    def _system_pools_are_an_aks_idea(cls, system: bool, info: ValidationInfo) -> bool:
+        cloud = (info.context or {}).get("cloud")
+        if system and cloud not in (None, "azure"):
+            raise _error("system_pool", f"'system' applies to AKS only, not to {cloud}", hint="remove 'system: true' from this pool")
+        return system
+
+    @model_validator(mode="after")
+    def _sizes_are_ordered(self) -> NodePool:
+        if self.min > self.desired:
+            raise _error(
+                "pool_size",
+                f"min ({self.min}) is greater than desired ({self.desired})",
+                at=("min",),
+                hint="node pool sizes need min <= desired <= max",
+            )
+        if self.desired > self.max:
+            raise _error(
+                "pool_size",
+                f"desired ({self.desired}) is greater than max ({self.max})",
+                at=("desired",),
+                hint="node pool sizes need min <= desired <= max",
+            )
+        keys = [t.key for t in self.taints]
+        for index, taint in enumerate(self.taints):
+            if keys.index(taint.key) != index and self.taints[keys.index(taint.key)].effect == taint.effect:
+                raise _error(
+                    "duplicate_taint",
+                    f"taint '{taint.key}:{taint.effect}' appears twice",
+                    at=("taints", index),
+                    hint="a node carries one taint per key and effect; remove the repeated one",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _gpus_match_the_machine(self, info: ValidationInfo) -> NodePool:
+        cloud = (info.context or {}).get("cloud")
+        catalog = load_catalog()
+        machine = catalog.instance_type(cloud, self.instance_type) if cloud in ("aws", "azure", "gcp") else None
+        if machine is None:
+            return self  # the instance type already failed, or the cloud did
+        if cloud == "gcp":
+            if self.gpu is None:
+                return self
+            if self.gpu.type is None:
+                raise _error(
+                    "gpu_type",
+                    "'gpu.type' is required on Google Cloud",
+                    at=("gpu",),
+                    hint=f"name the accelerator to attach, one of: {', '.join(catalog.accelerator_names('gcp'))}",
+                )
+            accelerator = catalog.accelerator("gcp", self.gpu.type)
+            if accelerator is None:
+                known = catalog.accelerator_names("gcp")
+                raise _error(
+                    "gpu_type",
+                    f"'{self.gpu.type}' is not an accelerator the catalog knows for gcp",
+                    at=("gpu", "type"),
+                    hint=f"{_did_you_mean(self.gpu.type, known)}known accelerators: {', '.join(known)}",
+                )
+            family = self.instance_type.split("-", 1)[0]
+            if family not in accelerator.machine_families:
+                raise _error(
+                    "gpu_type",
+                    f"{self.gpu.type} cannot attach to {self.instance_type}",
+                    at=("gpu", "type"),
+                    hint=f"{self.gpu.type} attaches to these machine families: {', '.join(accelerator.machine_families)}",
+                )
+            if self.gpu.count > accelerator.max_per_instance:
+                raise _error(
+                    "gpu_count",
+                    f"{self.gpu.count} x {self.gpu.type} is more than one machine takes ({accelerator.max_per_instance})",
+                    at=("gpu", "count"),
+                    hint=f"use at most {accelerator.max_per_instance}",
+                )
+            return self
+        if self.gpu is not None:
+            _check_gpu_against_instance(self.gpu, self.instance_type, machine)
+        return self
+
+    def gpu_count(self, cloud: Cloud) -> int:
+        """GPUs on one node of this pool."""
+        if cloud == "gcp":
+            return self.gpu.count if self.gpu else 0
+        machine = load_catalog().instance_type(cloud, self.instance_type)
+        return machine.gpu.count if machine and machine.gpu else 0
+
+    def gpu_model(self, cloud: Cloud) -> str | None:
+        catalog = load_catalog()
+        if cloud == "gcp":
+            accelerator = catalog.accelerator(cloud, self.gpu.type) if self.gpu and self.gpu.type else None
+            return accelerator.model if accelerator else None
+        machine = catalog.instance_type(cloud, self.instance_type)
+        return machine.gpu.model if machine and machine.gpu else None
+
+
+def _check_gpu_against_instance(gpu: GpuRequest, instance_type: str, machine: InstanceType) -> None:
+    if machine.gpu is None:
+        raise _error(
+            "gpu_count",
+            f"{instance_type} has no GPU",
+            at=("gpu",),
+            hint="remove the 'gpu' block or choose a GPU instance type",
+        )
+    if gpu.count != machine.gpu.count:
+        raise _error(
+            "gpu_count",
+            f"{instance_type} has {machine.gpu.count} GPU(s), not {gpu.count}",
+            at=("gpu", "count"),
+            hint=f"set count to {machine.gpu.count} or leave the 'gpu' block out (the instance type decides it)",
+        )
+    if gpu.type is not None and gpu.type.lower() != machine.gpu.model.lower():
+        raise _error(
+            "gpu_type",
+            f"{instance_type} carries {machine.gpu.model} GPUs, not {gpu.type}",
+            at=("gpu", "type"),
+            hint=f"set type to {machine.gpu.model} or leave it out",
+        )
+
+
+class GitSource(_Model):
+    """Where Flux fetches this repository from."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://)\S+$")]
+    branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+
+
+class TerraformState(_Model):
+    """The remote backend of this environment's Terraform stacks (S3, azurerm or GCS, by cloud).
+
+    `bucket` is the S3 or GCS bucket; on Azure, `storageAccount`, `container` and
+    `resourceGroup` name the blob container. The state key is derived from the environment and
+    stack names, so no output depends on the folder it was synthesized in.
+    """
+
+    bucket: str | None = None
+    region: str | None = None
+    storage_account: str | None = None
+    container: str | None = None
+    resource_group: str | None = None
+
+
+class Environment(_Model):
+    model_config = ConfigDict(title="Environment", json_schema_extra={"$id": SCHEMA_ID})
+
+    name: DnsLabel
+    description: str = ""
+    cloud: Cloud
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]+(-[a-z0-9]+)*[0-9]?$")]
+    zones: list[str] = Field(min_length=1)
+    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.[0-9]{2}$")]
+    cost_centre: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][-a-z0-9_]*$")]
+    gcp_project: str | None = Field(default=None, description="Google Cloud project id (gcp only).")
+    git: GitSource
+    terraform_state: TerraformState
+    node_pools: list[NodePool] = Field(min_length=1)
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_are_in_the_region(cls, zones: list[str], info: ValidationInfo) -> list[str]:
+        cloud, region = info.data.get("cloud"), info.data.get("region")
+        if cloud is None or region is None:
+            return zones
+        for index, zone in enumerate(zones):
+            if cloud == "aws":
+                ok, example = re.fullmatch(rf"{re.escape(region)}[a-z]", zone), f"{region}a"
+            elif cloud == "gcp":
+                ok, example = re.fullmatch(rf"{re.escape(region)}-[a-z]", zone), f"{region}-a"
+            else:
+                ok, example = zone in ("1", "2", "3"), "1"
+            if not ok:
+                raise _error(
+                    "zone",
+                    f"zone '{zone}' is not in region {region}",
+                    at=(index,),
+                    hint=f"{cloud} zones of {region} look like '{example}'",
+                )
+            if zones.index(zone) != index:
+                raise _error("zone", f"zone '{zone}' is listed twice", at=(index,), hint="list each zone once")
+        return zones
+
+    @model_validator(mode="after")
+    def _environment_rules(self) -> Environment:
+        names = [pool.name for pool in self.node_pools]
+        for index, name in enumerate(names):
+            if names.index(name) != index:
+                raise _error(
+                    "duplicate_pool",
+                    f"node pool name '{name}' is used twice",
+                    at=("nodePools", index, "name"),
+                    hint="give every node pool of an environment its own name",
+                )
+        if self.cloud == "aws" and len(self.zones) < 2:
+            raise _error("zones", "EKS needs subnets in at least two zones", at=("zones",), hint="list two or more zones")
+        if self.cloud == "azure" and not any(pool.system for pool in self.node_pools):
+            raise _error(
+                "system_pool",
+                "an AKS cluster needs a system node pool",
+                at=("nodePools",),
+                hint="mark one CPU pool with 'system: true'",
+            )
+        if self.cloud == "gcp" and not self.gcp_project:
+            raise _error("gcp_project", "'gcpProject' is required on Google Cloud", hint="add 'gcpProject: <project id>'")
+        state, needs = self.terraform_state, {
+            "aws": ("bucket", "region"),
+            "gcp": ("bucket",),
+            "azure": ("storage_account", "container", "resource_group"),
+        }[self.cloud]
+        for field in needs:
+            if getattr(state, field) is None:
+                raise _error(
+                    "terraform_state",
+                    f"'terraformState.{to_camel(field)}' is required on {self.cloud}",
+                    at=("terraformState",),
+                    hint=f"a {self.cloud} backend needs: {', '.join(to_camel(f) for f in needs)}",
+                )
+        return self
+
+    def pool(self, name: str) -> NodePool:
+        for pool in self.node_pools:
+            if pool.name == name:
+                return pool
+        raise KeyError(name)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of environment files, as committed in schemas/environment.schema.json."""
+    schema = Environment.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -1,0 +1,39 @@
+"""Terraform JSON: a CDK Terrain App with one stack per environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+
+from cdktn import App
+
+from aiops.layout import TERRAFORM_FILE, EnvironmentLayout
+from aiops.model import Environment
+from aiops_constructs.terraform.cluster_stack import ClusterStack
+
+
+# The Terraform-compatible runtimes the stacks are written for. S3-native state locking
+# (`use_lockfile`) needs 1.10. cdktf.json declares the same (tests/test_terraform_app.py).
+TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
+
+
+def build_terraform_app(environments: list[Environment], outdir: Path) -> tuple[App, dict[str, PurePosixPath]]:
+    """The cdktn App (as `cdktn synth` runs it) and the dist/ folder of each of its stacks."""
+    app = App(outdir=str(outdir), context={"targetVersions": TARGET_VERSIONS})
+    folders: dict[str, PurePosixPath] = {}
+    for environment in environments:
+        stack_id = f"{environment.name}"
+        stack = ClusterStack(app, stack_id, environment=environment)
+        folders[stack_id] = EnvironmentLayout(environment.name).terraform_stack(stack.stack_name)
+    return app, folders
+
+
+def synthesize_terraform(environments: list[Environment], outdir: Path) -> dict[PurePosixPath, bytes]:
+    """Run the cdktn synthesis into `outdir` (a regular cdktf.out) and return each stack's JSON."""
+    app, folders = build_terraform_app(environments, outdir)
+    app.synth()
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    out: dict[PurePosixPath, bytes] = {}
+    for stack_id, stack in manifest["stacks"].items():
+        out[folders[stack_id] / TERRAFORM_FILE] = (outdir / stack["synthesizedStackPath"]).read_bytes()
+    return out

@@ -1,0 +1,84 @@
+"""Shared fixtures. A real cdk8s + cdktn synthesis costs seconds, so it runs once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent  # the project's .venv/bin: aiops, node, cdk8s, cdktn, kubeconform, ...
+REFERENCE_ENVIRONMENTS = ("aws-primary", "azure-dr", "gcp-burst")
+
+
+def run(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, check: bool = False, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Run a command the way a user would, with the project's tools first on PATH."""
+    environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
+    result = subprocess.run(args, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{args} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def aiops(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return run([str(BIN / "aiops"), *args], cwd, check=check)
+
+
+def copy_project(target: Path, *, with_dist: bool = True) -> Path:
+    """A copy of the sources a synthesis reads (and the committed dist/), in another folder."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "environments", target / "environments")
+    if with_dist:
+        shutil.copytree(REPO / "dist", target / "dist")
+    for name in ("cdk8s.yaml", "cdktf.json"):
+        shutil.copy2(REPO / name, target / name)
+    # The tools are installed once per checkout; the copy borrows them.
+    (target / ".venv").symlink_to(REPO / ".venv")
+    return target
+
+
+@pytest.fixture(scope="session")
+def reference_environments():
+    from aiops.model import load_environments
+
+    return {e.name: e for e in load_environments(REPO / "environments")}
+
+
+@pytest.fixture(scope="session")
+def reference_synthesis(reference_environments, tmp_path_factory):
+    """One real synthesis of every reference environment, shared by the whole session."""
+    from aiops.synth import synthesize
+
+    workdir = tmp_path_factory.mktemp("reference-synthesis")
+    return synthesize(list(reference_environments.values()), workdir=workdir)
+
+
+@pytest.fixture(scope="session")
+def reference_documents(reference_synthesis):
+    """Every Kubernetes object of the reference synthesis, by environment: list of (path, object)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    out: dict[str, list[tuple[str, dict]]] = {name: [] for name in REFERENCE_ENVIRONMENTS}
+    for path, data in reference_synthesis.files.items():
+        if path.suffix == ".yaml" and path.name != "kustomization.yaml":
+            for document in yaml.load_all(data.decode()):
+                if document:
+                    out[path.parts[0]].append((str(path), document))
+    return out
+
+
+@pytest.fixture(scope="session")
+def reference_terraform(reference_synthesis):
+    """The Terraform JSON of each reference environment, parsed."""
+    import json
+
+    return {
+        path.parts[0]: json.loads(data)
+        for path, data in reference_synthesis.files.items()
+        if path.name == "cdk.tf.json"
+    }

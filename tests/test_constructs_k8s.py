@@ -1,0 +1,51 @@
+"""The foundation's cdk8s constructs: a snapshot of what each builds, and the error of bad props."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import cdk8s
+
+from aiops.model import NodePool
+from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFolder
+from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
+from constructs_fixtures import BASE, environment
+
+
+def _render(build) -> str:
+    chart = cdk8s.Testing.chart()
+    build(chart)
+    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
+
+
+def test_node_pool_flavors_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda chart: NodePoolFlavors(chart, "flavors", environment=environment())), "node_pool_flavors.json")
+
+
+def test_node_pool_flavors_refuse_a_pool_without_labels():
+    pools = [dict(BASE["nodePools"][0], labels={}), BASE["nodePools"][1]]
+    with pytest.raises(ValueError) as caught:
+        NodePoolFlavors(cdk8s.Testing.chart(), "flavors", environment=environment(nodePools=pools))
+    assert str(caught.value) == (
+        "unit: node pool 'gpu' has no labels; a ResourceFlavor needs at least one node label to select the pool's nodes"
+    )
+
+
+def test_git_sync_snapshot(snapshot):
+    env = environment()
+    snapshot.assert_match(_render(lambda chart: GitSync(chart, "sync", git=env.git, cluster_path="./dist/unit/cluster")), "git_sync.json")
+
+
+def test_flux_kustomizations_snapshot(snapshot):
+    folders = [
+        SyncedFolder(name="infra-controllers", path="./dist/unit/infrastructure/controllers"),
+        SyncedFolder(name="infra-configs", path="./dist/unit/infrastructure/configs", depends_on=("infra-controllers",)),
+    ]
+    snapshot.assert_match(_render(lambda chart: FluxKustomizations(chart, "k", folders=folders)), "flux_kustomizations.json")
+
+
+def test_flux_kustomizations_refuse_an_unknown_dependency():
+    with pytest.raises(ValueError) as caught:
+        FluxKustomizations(cdk8s.Testing.chart(), "k", folders=[SyncedFolder(name="apps", path="./x", depends_on=("infra",))])
+    assert str(caught.value) == "Kustomization 'apps' depends on unknown Kustomization(s): infra"

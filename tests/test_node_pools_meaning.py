@@ -1,0 +1,57 @@
+"""What the reference node pools mean on each side: sizes, labels and taints in each API's spelling."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _flavors(reference_documents, environment):
+    return {o["metadata"]["name"]: o for _, o in reference_documents[environment] if o["kind"] == "ResourceFlavor"}
+
+
+def test_aws_primary_pools_are_the_designs(reference_environments):
+    pools = {p.name: p for p in reference_environments["aws-primary"].node_pools}
+    assert {n: (p.instance_type, p.min, p.desired, p.max) for n, p in pools.items()} == {
+        "gpu-training": ("p3.2xlarge", 0, 2, 10),
+        "gpu-inference": ("g4dn.xlarge", 1, 3, 20),
+        "cpu-compute": ("c5.4xlarge", 2, 5, 50),
+    }
+    assert pools["gpu-training"].labels == {"workload-type": "ml-training", "gpu-type": "v100"}
+    assert [str(t) for t in pools["gpu-training"].taints] == ["nvidia.com/gpu=true:NoSchedule"]
+    assert [p.gpu_model("aws") for p in pools.values()] == ["V100", "T4", None]
+
+
+def test_gpu_training_flavor_carries_the_kubernetes_taint(reference_documents):
+    flavor = _flavors(reference_documents, "aws-primary")["gpu-training"]
+    assert flavor["spec"] == {
+        "nodeLabels": {"workload-type": "ml-training", "gpu-type": "v100"},
+        "nodeTaints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+    }
+    assert "nodeTaints" not in _flavors(reference_documents, "aws-primary")["gpu-inference"]["spec"]
+
+
+def test_eks_node_group_spells_the_taint_no_schedule(reference_terraform):
+    groups = reference_terraform["aws-primary"]["resource"]["aws_eks_node_group"]
+    training = groups["node_group_gpu_training"]
+    assert training["taint"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert training["scaling_config"] == {"min_size": 0, "desired_size": 2, "max_size": 10}
+    assert training["instance_types"] == ["p3.2xlarge"]
+    assert training["ami_type"] == "AL2023_x86_64_NVIDIA"
+    assert groups["node_group_cpu_compute"]["ami_type"] == "AL2023_x86_64_STANDARD"
+    assert "taint" not in groups["node_group_gpu_inference"]
+
+
+def test_aks_and_gke_spell_taints_their_way(reference_terraform):
+    aks = reference_terraform["azure-dr"]["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu"]
+    assert aks["node_taints"] == ["nvidia.com/gpu=true:NoSchedule"]
+    assert (aks["vm_size"], aks["min_count"], aks["node_count"], aks["max_count"]) == ("Standard_NC6s_v3", 2, 2, 6)
+    gke = reference_terraform["gcp-burst"]["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]
+    assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert gke["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1}]
+    assert gke["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 8}
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_every_stack_has_a_remote_backend(reference_terraform, environment):
+    backend = reference_terraform[environment]["terraform"]["backend"]
+    assert list(backend) == [{"aws-primary": "s3", "azure-dr": "azurerm", "gcp-burst": "gcs"}[environment]]
