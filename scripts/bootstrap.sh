@@ -15,7 +15,6 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 PYTHON=${PYTHON:-python3}
-KUBECONFORM_VERSION=v0.7.0  # must match tools/go/kubeconform/go.mod
 
 say() { printf '==> %s\n' "$*"; }
 fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
@@ -73,15 +72,24 @@ SHIM
   chmod +x "$VENV/bin/$name"
 done
 
-# --- Go tools: kubeconform and kustomize --------------------------------------------------
+# --- Go tools (kubeconform, kustomize, ...) ------------------------------------------------
+# Each folder tools/go/<tool>/ is a Go module that pins one tool: go.mod + go.sum (checksums),
+# `package` (the import path of its main package) and optionally `ldflags`. The binary lands
+# in .venv/bin/<tool>.
 go_stamp="$VENV/.aiops-go.stamp"
-go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum)
-if ! up_to_date "$go_stamp" "$go_fp" || [ ! -x "$VENV/bin/kubeconform" ] || [ ! -x "$VENV/bin/kustomize" ]; then
-  command -v go >/dev/null || { echo "Go is needed to build kubeconform and kustomize (see README)" >&2; exit 2; }
-  say "kubeconform $KUBECONFORM_VERSION and kustomize (tools/go) into .venv/bin"
-  export GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local GOBIN="$VENV/bin"
-  # kubeconform reports its version from a variable its release build sets; set it the same way.
-  (cd tools/go/kubeconform && go install -ldflags "-X main.version=$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform)
-  (cd tools/go/kustomize && go install sigs.k8s.io/kustomize/kustomize/v5)
+go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum tools/go/*/package $(ls tools/go/*/ldflags 2>/dev/null))
+missing=0
+for module in tools/go/*/; do [ -x "$VENV/bin/$(basename "$module")" ] || missing=1; done
+if ! up_to_date "$go_stamp" "$go_fp" || [ "$missing" = 1 ]; then
+  command -v go >/dev/null || { echo "Go >= 1.24 is needed to build the tools in tools/go (see README)" >&2; exit 2; }
+  for module in tools/go/*/; do
+    tool=$(basename "$module")
+    package=$(cat "$module/package")
+    ldflags=$(cat "$module/ldflags" 2>/dev/null || true)
+    say "$tool ($package) into .venv/bin"
+    # kubeconform reports its version from a variable that its release build sets with ldflags.
+    (cd "$module" && GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local GOBIN="$VENV/bin" \
+      go install ${ldflags:+-ldflags "$ldflags"} "$package")
+  done
   echo "$go_fp" > "$go_stamp"
 fi

@@ -1,0 +1,158 @@
+"""Kubernetes manifests in a tree of files: every YAML document, with its file and line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
+_LAYOUT_FOLDERS = {"cluster", "infrastructure", "apps", "terraform"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file or document that could not be read as a manifest (the validator reports these)."""
+
+    file: str
+    line: int | None
+    kind: str  # unreadable | binary | too-large | unparsable | empty-document | not-kubernetes
+    message: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object: a YAML document with apiVersion, kind and metadata.name."""
+
+    file: str
+    index: int  # position of the document in its file, from 0
+    line: int  # 1-based line where the document starts
+    body: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion", ""))
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str((self.body.get("metadata") or {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str((self.body.get("metadata") or {}).get("namespace", "") or "")
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What identifies the object in a cluster: (group, kind, namespace, name)."""
+        return (self.group, self.kind, self.namespace, self.name)
+
+    @property
+    def environment(self) -> str | None:
+        return environment_of(self.file)
+
+    def describe(self) -> str:
+        return f"{self.kind}/{self.namespace + '/' if self.namespace else ''}{self.name}"
+
+
+def environment_of(file: str) -> str | None:
+    """The environment a dist/ path belongs to: the folder above cluster/, apps/, terraform/, ..."""
+    parts = Path(file).parts
+    for index, part in enumerate(parts[1:], start=1):
+        if part in _LAYOUT_FOLDERS:
+            return parts[index - 1]
+    return None
+
+
+def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """Files with these suffixes under the given files and folders, sorted, hidden folders skipped."""
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            yield root
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.endswith(suffixes):
+                    yield Path(folder) / name
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+    except ValueError:
+        return str(path)
+
+
+def read_documents(path: Path, shown: str) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """Each YAML document of a file with its start line, or the problem that stopped reading."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [Problem(shown, None, "too-large", f"{size} bytes is more than the {MAX_FILE_BYTES} this tool reads")]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(shown, None, "unreadable", exc.strerror or str(exc))]
+    if b"\0" in raw[:8192]:
+        return [], [Problem(shown, None, "binary", "is a binary file, not YAML")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [Problem(shown, None, "binary", f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    documents: list[tuple[int, Any]] = []
+    loader = yaml.CSafeLoader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            documents.append((node.start_mark.line + 1, loader.construct_document(node)))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = " ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) or str(exc)
+        return documents, [Problem(shown, mark.line + 1 if mark else None, "unparsable", f"YAML syntax error: {problem}")]
+    finally:
+        loader.dispose()
+    return documents, []
+
+
+@dataclass
+class ManifestTree:
+    manifests: list[Manifest] = field(default_factory=list)
+    kustomize_files: list[tuple[str, dict]] = field(default_factory=list)  # kustomization.yaml files
+    problems: list[Problem] = field(default_factory=list)
+
+
+def scan_manifests(paths: Iterable[Path]) -> ManifestTree:
+    """Every Kubernetes object in the YAML files under `paths`; what is not one becomes a Problem."""
+    tree = ManifestTree()
+    for path in iter_files(paths, MANIFEST_SUFFIXES):
+        shown = _display(path)
+        documents, problems = read_documents(path, shown)
+        tree.problems.extend(problems)
+        if path.name in KUSTOMIZE_FILES:
+            if documents and isinstance(documents[0][1], dict):
+                tree.kustomize_files.append((shown, documents[0][1]))
+            continue
+        # Documents without content (a stray `---`) are skipped at the document boundary by YAML
+        # itself; an explicit empty document (`--- ~`) is reported.
+        for index, (line, body) in enumerate(documents):
+            if body is None:
+                tree.problems.append(Problem(shown, line, "empty-document", f"document {index + 1} is empty"))
+            elif not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
+                tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no apiVersion and kind"))
+            else:
+                tree.manifests.append(Manifest(shown, index, line, body))
+    return tree

@@ -1,0 +1,71 @@
+"""Terraform JSON (cdk.tf.json and other *.tf.json) in a tree: resources by type and name."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiops.tree.manifests import Problem, _display, environment_of, iter_files
+
+TERRAFORM_SUFFIX = ".tf.json"
+_REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class TerraformResource:
+    file: str
+    type: str
+    name: str
+    body: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.type}.{self.name}"
+
+    @property
+    def environment(self) -> str | None:
+        return environment_of(self.file)
+
+    @property
+    def stack(self) -> str:
+        return Path(self.file).parent.name
+
+    def references(self, value: Any = None) -> list[tuple[str, str]]:
+        """The resources (type, name) that a value of this resource refers to as ${type.name...}."""
+        text = json.dumps(self.body if value is None else value)
+        return [(m.group(1), m.group(2)) for m in _REFERENCE.finditer(text) if m.group(1) not in ("var", "local", "data")]
+
+
+@dataclass
+class TerraformTree:
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: list[TerraformResource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def of_type(self, resource_type: str) -> list[TerraformResource]:
+        return [r for r in self.resources if r.type == resource_type]
+
+    def get(self, file: str, resource_type: str, name: str) -> TerraformResource | None:
+        return next((r for r in self.resources if r.file == file and r.type == resource_type and r.name == name), None)
+
+
+def scan_terraform(paths: Iterable[Path]) -> TerraformTree:
+    tree = TerraformTree()
+    for path in iter_files(paths, (TERRAFORM_SUFFIX,)):
+        if not path.name.endswith(TERRAFORM_SUFFIX):
+            continue
+        shown = _display(path)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            tree.problems.append(Problem(shown, getattr(exc, "lineno", None), "unparsable", f"not Terraform JSON: {exc}"))
+            continue
+        tree.files[shown] = document
+        for resource_type, by_name in sorted((document.get("resource") or {}).items()):
+            for name, body in sorted(by_name.items()):
+                tree.resources.append(TerraformResource(shown, resource_type, name, body))
+    return tree

@@ -1,0 +1,52 @@
+"""Reading trees of files: manifests with their lines, Terraform resources, node pools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiops.tree.manifests import scan_manifests
+from aiops.tree.pools import PoolTaint, pools_of
+from aiops.tree.terraform import scan_terraform
+from conftest import REPO
+
+
+def test_pools_read_from_terraform_match_the_model(reference_environments, monkeypatch):
+    monkeypatch.chdir(REPO)
+    pools = {(p.environment, p.name): p for p in pools_of(scan_terraform([Path("dist")]))}
+    expected = {(e.name, p.name) for e in reference_environments.values() for p in e.node_pools}
+    assert set(pools) == expected
+    for environment in reference_environments.values():
+        for pool in environment.node_pools:
+            facts = pools[(environment.name, pool.name)]
+            assert (facts.instance_type, facts.min, facts.desired, facts.max) == (pool.instance_type, pool.min, pool.desired, pool.max)
+            assert facts.labels == pool.labels
+            assert facts.taints == tuple(PoolTaint(t.key, t.value, t.effect) for t in pool.taints)
+            assert facts.gpus_per_node == pool.gpu_count(environment.cloud)
+    assert pools[("gcp-burst", "gpu-t4")].hourly_price() == 0.19 + 0.35
+
+
+def test_manifests_carry_file_line_and_environment(monkeypatch):
+    monkeypatch.chdir(REPO)
+    tree = scan_manifests([Path("dist/aws-primary")])
+    assert tree.problems == []
+    flavor = next(m for m in tree.manifests if m.kind == "ResourceFlavor" and m.name == "gpu-training")
+    assert (flavor.file, flavor.line, flavor.environment) == ("dist/aws-primary/infrastructure/configs/node-pools.yaml", 2, "aws-primary")
+    assert flavor.key == ("kueue.x-k8s.io", "ResourceFlavor", "", "gpu-training")
+    assert {path for path, _ in tree.kustomize_files} >= {"dist/aws-primary/cluster/kustomization.yaml"}
+
+
+def test_what_is_not_a_manifest_becomes_a_problem(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("binary.yaml").write_bytes(b"\x00\x01\x02")
+    Path("broken.yaml").write_text("a: [1\n")
+    Path("values.yaml").write_text("replicas: 3\n")
+    Path("empty.yaml").write_text("--- ~\n")
+    Path("ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    tree = scan_manifests([tmp_path])
+    assert [(p.file, p.line, p.kind) for p in tree.problems] == [
+        ("binary.yaml", None, "binary"),
+        ("broken.yaml", 2, "unparsable"),
+        ("empty.yaml", 1, "empty-document"),
+        ("values.yaml", 1, "not-kubernetes"),
+    ]
+    assert [m.describe() for m in tree.manifests] == ["ConfigMap/x"]
