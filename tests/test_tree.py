@@ -50,3 +50,15 @@ def test_what_is_not_a_manifest_becomes_a_problem(tmp_path, monkeypatch):
         ("values.yaml", 1, "not-kubernetes"),
     ]
     assert [m.describe() for m in tree.manifests] == ["ConfigMap/x"]
+
+
+def test_flux_kustomizations_and_the_files_they_apply(monkeypatch):
+    from aiops.tree.flux import flux_kustomizations, owner_of
+
+    monkeypatch.chdir(REPO)
+    kustomizations = flux_kustomizations(scan_manifests([Path("dist/aws-primary")]).manifests)
+    by_name = {k.name: k for k in kustomizations}
+    assert str(by_name["flux-system"].folder) == "dist/aws-primary/cluster"
+    assert owner_of("dist/aws-primary/infrastructure/configs/node-pools.yaml", kustomizations).name == "infra-configs"
+    assert owner_of("dist/aws-primary/cluster/flux-system/gotk-sync.yaml", kustomizations).name == "flux-system"
+    assert owner_of("environments/aws-primary.yaml", kustomizations) is None
