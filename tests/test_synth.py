@@ -157,3 +157,19 @@ def test_snapshot_per_environment(snapshot, reference_synthesis, name):
                 node = node.setdefault(part, {})
             node[path.name] = data
     snapshot.assert_match_dir(tree, name)
+
+
+def _can_drop_network() -> bool:
+    import shutil
+
+    return shutil.which("unshare") is not None and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_drop_network(), reason="needs `unshare -n` (a network namespace) to cut the network off")
+def test_synth_needs_no_network(tmp_path, reference_synthesis):
+    """Once installed, a synthesis runs with no network interface at all (no hidden downloads)."""
+    project = copy_project(tmp_path / "offline", with_dist=False)
+    result = run(["unshare", "-n", str(BIN / "aiops"), "synth", "--env", "gcp-burst"], project)
+    assert result.returncode == 0, result.stderr
+    expected = {p: d for p, d in reference_synthesis.files.items() if p.parts[0] == "gcp-burst"}
+    assert read_tree(project / "dist") == expected
