@@ -203,36 +203,45 @@ def test_a_construct_refuses_what_its_cloud_cannot_take(build, expected):
 
 
 # The same rule, reported by the model (a file, or a model built in code) and by the construct.
+# The loader's file:line messages for these rules are pinned in test_environment_errors.py.
 SHARED_RULES = [
     pytest.param(
-        {"instanceType": "p9.huge"},
+        {"nodePools": [{**BASE["nodePools"][0], "instanceType": "p9.huge"}]},
         ("nodePools", 0, "instanceType"),
         "'p9.huge' is not an instance type the catalog knows for aws",
         eks_node_group(pool(instance_type="p9.huge")),
-        "pool.instanceType",
+        "unit/gpu: pool.instanceType",
         id="instance-type",
     ),
     pytest.param(
-        {"gpu": {"count": 4}},
+        {"nodePools": [{**BASE["nodePools"][0], "gpu": {"count": 4}}]},
         ("nodePools", 0, "gpu", "count"),
         "p3.2xlarge has 1 GPU(s), not 4",
         eks_node_group(pool(gpu={"count": 4})),
-        "pool.gpu.count",
+        "unit/gpu: pool.gpu.count",
         id="gpu-count",
+    ),
+    pytest.param(
+        {"zones": ["us-east-1a", "eu-west-1b"]},
+        ("zones", 1),
+        "zone 'eu-west-1b' is not in region us-east-1",
+        lambda stack: EksNetwork(stack, "network", props=EksNetworkProps(cluster_name="unit", region="us-east-1", zones=("us-east-1a", "eu-west-1b"))),
+        "unit/network: zones[1]",
+        id="zone",
     ),
 ]
 
 
-@pytest.mark.parametrize(("change", "location", "message", "build", "field"), SHARED_RULES)
-def test_a_model_built_without_the_loader_is_held_to_the_construct_rules(change, location, message, build, field):
-    """Before, NodePool skipped the cloud rules without the loader's context; now the environment
-    checks its pools against its own cloud, and the construct says the same words."""
-    data = {**BASE, "nodePools": [{**BASE["nodePools"][0], **change}]}
+@pytest.mark.parametrize(("change", "location", "message", "build", "where"), SHARED_RULES)
+def test_model_and_construct_apply_one_rule_with_one_message(change, location, message, build, where):
+    """A model validated without the loader's context (as code does) used to skip the cloud
+    rules for its pools; now the environment checks them against its own cloud, and the
+    construct refuses the same input with the same words."""
     with pytest.raises(ValidationError) as caught:
-        Environment.model_validate(data)  # no context: what code (not the loader) does
+        Environment.model_validate({**BASE, **change})  # no context
     (error,) = caught.value.errors()
     assert (tuple(error["loc"]) + tuple(error["ctx"]["at"]), error["msg"]) == (location, message)
-    assert refusal(build).splitlines()[0] == f"unit/gpu: {field}: {message}"
+    assert refusal(build).splitlines()[0] == f"{where}: {message}"
 
 
 def test_eks_node_group_from_a_pool_built_in_code():

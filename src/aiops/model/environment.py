@@ -8,7 +8,9 @@ Rules that need more than one field raise `PydanticCustomError` with two context
 loader understands: `at`, a location relative to the model being validated (so the error
 points at the offending key, not at its parent), and `hint`, how to fix it.
 Rules that depend on the cloud read it from the validation context (see `loader.py`), so
-that every node pool reports its own error and all of them are reported at once.
+that every node pool reports its own error and all of them are reported at once. The rules
+themselves live in `cloud_rules.py`, shared with the Terraform constructs; an environment
+validated without that context checks its pools against its own cloud instead.
 """
 
 from __future__ import annotations
@@ -174,9 +176,8 @@ class NodePool(_Model):
     @model_validator(mode="after")
     def _fits_the_machine(self, info: ValidationInfo) -> NodePool:
         cloud = (info.context or {}).get("cloud")
-        if cloud in CLOUDS and cloud_rules.instance_type_violation(cloud, self.instance_type) is None:
-            _raise(cloud_rules.gpu_violation(cloud, self.instance_type, *self.gpu_asked()))
         if cloud in CLOUDS:
+            _raise(cloud_rules.gpu_violation(cloud, self.instance_type, *self.gpu_asked()))
             _raise(cloud_rules.system_pool_violation(cloud, self.system, len(self.taints), self.min))
         return self
 
