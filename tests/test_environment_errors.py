@@ -158,6 +158,31 @@ def test_aks_pool_names_cannot_have_dashes(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "    labels:\n      workload-type: general-compute\n",
+            "    labels:\n      workload-type: general-compute\n    taints:\n      - {key: dedicated, value: system, effect: NoSchedule}\n",
+            "demo.yaml:27:5: nodePools[0].taints: the AKS system pool cannot carry taints\n"
+            "    fix: remove its taints, or put the tainted nodes in a user pool",
+            id="tainted",
+        ),
+        pytest.param(
+            "    min: 1\n",
+            "    min: 0\n",
+            "demo.yaml:22:10: nodePools[0].min: the AKS system pool needs at least one node\n    fix: set min to 1 or more",
+            id="empty",
+        ),
+    ],
+)
+def test_aks_system_pool_rules(tmp_path, old, new, expected):
+    """The same rules (aiops.model.cloud_rules) refuse such a pool in AksControlPlane (test_constructs_terraform.py)."""
+    text = (REPO / "environments" / "azure-dr.yaml").read_text().replace("name: azure-dr", "name: demo")
+    assert old in text
+    assert errors_of(tmp_path, text.replace(old, new, 1)) == [expected]
+
+
 def test_duplicate_keys(tmp_path):
     assert errors_of(tmp_path, VALID.replace("cloud: aws\n", "cloud: aws\ncloud: gcp\n")) == [
         "demo.yaml:3:1: duplicate key 'cloud' (first defined on line 2)\n    fix: keep one of the two; YAML mappings cannot repeat a key"

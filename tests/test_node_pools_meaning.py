@@ -47,7 +47,7 @@ def test_aks_and_gke_spell_taints_their_way(reference_terraform):
     assert (aks["vm_size"], aks["min_count"], aks["node_count"], aks["max_count"]) == ("Standard_NC6s_v3", 2, 2, 6)
     gke = reference_terraform["gcp-burst"]["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]
     assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
-    assert gke["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1}]
+    assert gke["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1, "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
     assert gke["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 8}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from aiops.tree.manifests import scan_manifests
@@ -18,11 +19,34 @@ def test_pools_read_from_terraform_match_the_model(reference_environments, monke
     for environment in reference_environments.values():
         for pool in environment.node_pools:
             facts = pools[(environment.name, pool.name)]
-            assert (facts.instance_type, facts.min, facts.desired, facts.max) == (pool.instance_type, pool.min, pool.desired, pool.max)
-            assert facts.labels == pool.labels
+            # GKE starts the same number of nodes in every zone: enough for `desired`, rounded up.
+            zones = len(environment.zones)
+            desired = math.ceil(pool.desired / zones) * zones if environment.cloud == "gcp" else pool.desired
+            assert (facts.instance_type, facts.min, facts.desired, facts.max) == (pool.instance_type, pool.min, desired, pool.max)
+            # EKS GPU nodes also carry cluster-autoscaler's GPU label.
+            model = pool.gpu_model("aws") if environment.cloud == "aws" else None
+            accelerator = {"k8s.amazonaws.com/accelerator": f"nvidia-tesla-{model.lower()}"} if model else {}
+            assert facts.labels == pool.labels | accelerator
             assert facts.taints == tuple(PoolTaint(t.key, t.value, t.effect) for t in pool.taints)
             assert facts.gpus_per_node == pool.gpu_count(environment.cloud)
     assert pools[("gcp-burst", "gpu-t4")].hourly_price() == 0.19 + 0.35
+    assert pools[("gcp-burst", "cpu-system")].desired == 3  # one per zone in us-central1-a, -b, -c
+
+
+def test_autoscaler_tags_are_read_from_the_autoscaling_group_and_cost_tags_are_not(monkeypatch):
+    monkeypatch.chdir(REPO)
+    pools = {p.name: p for p in pools_of(scan_terraform([Path("dist/aws-primary")]))}
+    assert pools["gpu-training"].autoscaler_tags == {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        "k8s.io/cluster-autoscaler/aws-primary": "owned",
+        "k8s.io/cluster-autoscaler/node-template/label/workload-type": "ml-training",
+        "k8s.io/cluster-autoscaler/node-template/label/gpu-type": "v100",
+        "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": "nvidia-tesla-v100",
+        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
+        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
+    }
+    # Pools that never scale to zero get only the cost tags on their group, which are not autoscaler tags.
+    assert pools["gpu-inference"].autoscaler_tags == {}
 
 
 def test_manifests_carry_file_line_and_environment(monkeypatch):

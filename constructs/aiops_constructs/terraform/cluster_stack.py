@@ -1,4 +1,4 @@
-"""The Terraform stack of one environment: its cluster and node pools, on its cloud."""
+"""The Terraform stack of one environment: network, cluster, node pools and roles, on its cloud."""
 
 from __future__ import annotations
 
@@ -21,14 +21,14 @@ class ClusterStack(TerraformStack):
         add_remote_backend(self, environment, self.stack_name)
         # Import the cloud's bindings only now: each costs seconds to load.
         if environment.cloud == "aws":
-            from aiops_constructs.terraform.eks_cluster import EksCluster
+            from aiops_constructs.terraform.eks.cluster import EksCluster
 
             EksCluster(self, "eks", environment=environment)
         elif environment.cloud == "azure":
-            from aiops_constructs.terraform.aks_cluster import AksCluster
+            from aiops_constructs.terraform.aks.cluster import AksCluster
 
             AksCluster(self, "aks", environment=environment)
         else:
-            from aiops_constructs.terraform.gke_cluster import GkeCluster
+            from aiops_constructs.terraform.gke.cluster import GkeCluster
 
             GkeCluster(self, "gke", environment=environment)

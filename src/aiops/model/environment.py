@@ -8,13 +8,14 @@ Rules that need more than one field raise `PydanticCustomError` with two context
 loader understands: `at`, a location relative to the model being validated (so the error
 points at the offending key, not at its parent), and `hint`, how to fix it.
 Rules that depend on the cloud read it from the validation context (see `loader.py`), so
-that every node pool reports its own error and all of them are reported at once.
+that every node pool reports its own error and all of them are reported at once. The rules
+themselves live in `cloud_rules.py`, shared with the Terraform constructs; an environment
+validated without that context checks its pools against its own cloud instead.
 """
 
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,7 +30,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from aiops.model.catalog import Cloud, InstanceType, load_catalog
+from aiops.model import cloud_rules
+from aiops.model.catalog import CLOUDS, Cloud, load_catalog
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
 
@@ -41,22 +43,16 @@ _LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
-# Per-cloud node-pool naming rules, from each provider's API reference.
-_POOL_NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"), "EKS node group names: up to 63 lowercase letters, digits and '-'"),
-    "gcp": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), "GKE node pool names: up to 40 lowercase letters, digits and '-', starting with a letter"),
-    "azure": (re.compile(r"^[a-z][a-z0-9]{0,11}$"), "AKS node pool names: 1 to 12 lowercase letters and digits, starting with a letter (no '-')"),
-}
-
 
 def _error(kind: str, message: str, *, at: tuple[str | int, ...] = (), hint: str = "") -> PydanticCustomError:
     # Braces in values would be read as template fields by pydantic; escape them.
     return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"at": at, "hint": hint})
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
+def _raise(violation: cloud_rules.Violation | None, *, at: tuple[str | int, ...] | None = None) -> None:
+    """Report a cloud rule's violation (see cloud_rules.py) as a validation error of this model."""
+    if violation is not None:
+        raise _error(violation.kind, violation.message, at=violation.at if at is None else at, hint=violation.hint)
 
 
 class _Model(BaseModel):
@@ -130,26 +126,16 @@ class NodePool(_Model):
     @classmethod
     def _name_fits_the_cloud(cls, name: str, info: ValidationInfo) -> str:
         cloud = (info.context or {}).get("cloud")
-        if cloud in _POOL_NAME_RULES:
-            pattern, rule = _POOL_NAME_RULES[cloud]
-            if not pattern.match(name):
-                raise _error("pool_name", f"'{name}' is not a valid node pool name on {cloud}", hint=rule)
+        if cloud in CLOUDS:
+            _raise(cloud_rules.pool_name_violation(cloud, name), at=())
         return name
 
     @field_validator("instance_type")
     @classmethod
     def _instance_type_is_in_the_catalog(cls, instance_type: str, info: ValidationInfo) -> str:
         cloud = (info.context or {}).get("cloud")
-        if cloud in ("aws", "azure", "gcp"):
-            catalog = load_catalog()
-            if catalog.instance_type(cloud, instance_type) is None:
-                known = catalog.instance_type_names(cloud)
-                raise _error(
-                    "instance_type",
-                    f"'{instance_type}' is not an instance type the catalog knows for {cloud}",
-                    hint=f"{_did_you_mean(instance_type, known)}known {cloud} types: {', '.join(known)}; "
-                    "to use another, add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
-                )
+        if cloud in CLOUDS:
+            _raise(cloud_rules.instance_type_violation(cloud, instance_type), at=())
         return instance_type
 
     @field_validator("system")
@@ -188,50 +174,16 @@ class NodePool(_Model):
         return self
 
     @model_validator(mode="after")
-    def _gpus_match_the_machine(self, info: ValidationInfo) -> NodePool:
+    def _fits_the_machine(self, info: ValidationInfo) -> NodePool:
         cloud = (info.context or {}).get("cloud")
-        catalog = load_catalog()
-        machine = catalog.instance_type(cloud, self.instance_type) if cloud in ("aws", "azure", "gcp") else None
-        if machine is None:
-            return self  # the instance type already failed, or the cloud did
-        if cloud == "gcp":
-            if self.gpu is None:
-                return self
-            if self.gpu.type is None:
-                raise _error(
-                    "gpu_type",
-                    "'gpu.type' is required on Google Cloud",
-                    at=("gpu",),
-                    hint=f"name the accelerator to attach, one of: {', '.join(catalog.accelerator_names('gcp'))}",
-                )
-            accelerator = catalog.accelerator("gcp", self.gpu.type)
-            if accelerator is None:
-                known = catalog.accelerator_names("gcp")
-                raise _error(
-                    "gpu_type",
-                    f"'{self.gpu.type}' is not an accelerator the catalog knows for gcp",
-                    at=("gpu", "type"),
-                    hint=f"{_did_you_mean(self.gpu.type, known)}known accelerators: {', '.join(known)}",
-                )
-            family = self.instance_type.split("-", 1)[0]
-            if family not in accelerator.machine_families:
-                raise _error(
-                    "gpu_type",
-                    f"{self.gpu.type} cannot attach to {self.instance_type}",
-                    at=("gpu", "type"),
-                    hint=f"{self.gpu.type} attaches to these machine families: {', '.join(accelerator.machine_families)}",
-                )
-            if self.gpu.count > accelerator.max_per_instance:
-                raise _error(
-                    "gpu_count",
-                    f"{self.gpu.count} x {self.gpu.type} is more than one machine takes ({accelerator.max_per_instance})",
-                    at=("gpu", "count"),
-                    hint=f"use at most {accelerator.max_per_instance}",
-                )
-            return self
-        if self.gpu is not None:
-            _check_gpu_against_instance(self.gpu, self.instance_type, machine)
+        if cloud in CLOUDS:
+            _raise(cloud_rules.gpu_violation(cloud, self.instance_type, *self.gpu_asked()))
+            _raise(cloud_rules.system_pool_violation(cloud, self.system, len(self.taints), self.min))
         return self
+
+    def gpu_asked(self) -> tuple[str | None, int | None]:
+        """The GPU type and count this pool's `gpu` block asks for; (None, None) without one."""
+        return (self.gpu.type, self.gpu.count) if self.gpu else (None, None)
 
     def gpu_count(self, cloud: Cloud) -> int:
         """GPUs on one node of this pool."""
@@ -247,30 +199,6 @@ class NodePool(_Model):
             return accelerator.model if accelerator else None
         machine = catalog.instance_type(cloud, self.instance_type)
         return machine.gpu.model if machine and machine.gpu else None
-
-
-def _check_gpu_against_instance(gpu: GpuRequest, instance_type: str, machine: InstanceType) -> None:
-    if machine.gpu is None:
-        raise _error(
-            "gpu_count",
-            f"{instance_type} has no GPU",
-            at=("gpu",),
-            hint="remove the 'gpu' block or choose a GPU instance type",
-        )
-    if gpu.count != machine.gpu.count:
-        raise _error(
-            "gpu_count",
-            f"{instance_type} has {machine.gpu.count} GPU(s), not {gpu.count}",
-            at=("gpu", "count"),
-            hint=f"set count to {machine.gpu.count} or leave the 'gpu' block out (the instance type decides it)",
-        )
-    if gpu.type is not None and gpu.type.lower() != machine.gpu.model.lower():
-        raise _error(
-            "gpu_type",
-            f"{instance_type} carries {machine.gpu.model} GPUs, not {gpu.type}",
-            at=("gpu", "type"),
-            hint=f"set type to {machine.gpu.model} or leave it out",
-        )
 
 
 class GitSource(_Model):
@@ -314,25 +242,32 @@ class Environment(_Model):
     @classmethod
     def _zones_are_in_the_region(cls, zones: list[str], info: ValidationInfo) -> list[str]:
         cloud, region = info.data.get("cloud"), info.data.get("region")
-        if cloud is None or region is None:
-            return zones
-        for index, zone in enumerate(zones):
-            if cloud == "aws":
-                ok, example = re.fullmatch(rf"{re.escape(region)}[a-z]", zone), f"{region}a"
-            elif cloud == "gcp":
-                ok, example = re.fullmatch(rf"{re.escape(region)}-[a-z]", zone), f"{region}-a"
-            else:
-                ok, example = zone in ("1", "2", "3"), "1"
-            if not ok:
-                raise _error(
-                    "zone",
-                    f"zone '{zone}' is not in region {region}",
-                    at=(index,),
-                    hint=f"{cloud} zones of {region} look like '{example}'",
-                )
-            if zones.index(zone) != index:
-                raise _error("zone", f"zone '{zone}' is listed twice", at=(index,), hint="list each zone once")
+        if cloud is not None and region is not None:
+            _raise(cloud_rules.zone_violation(cloud, region, zones))
         return zones
+
+    @model_validator(mode="after")
+    def _pools_fit_the_cloud(self, info: ValidationInfo) -> Environment:
+        """The node-pool rules of the environment's cloud, when validation had no cloud context.
+
+        The loader passes the cloud as context so that each pool reports its own errors (and all
+        of them at once); a model built in code without it is held to the same rules here.
+        """
+        if (info.context or {}).get("cloud") == self.cloud:
+            return self
+        for index, pool in enumerate(self.node_pools):
+            for violation in cloud_rules.pool_violations(
+                self.cloud,
+                name=pool.name,
+                instance_type=pool.instance_type,
+                gpu_type=pool.gpu_asked()[0],
+                gpu_count=pool.gpu_asked()[1],
+                system=pool.system,
+                taints=len(pool.taints),
+                min_size=pool.min,
+            ):
+                _raise(violation, at=("nodePools", index, *violation.at))
+        return self
 
     @model_validator(mode="after")
     def _environment_rules(self) -> Environment:
@@ -345,8 +280,6 @@ class Environment(_Model):
                     at=("nodePools", index, "name"),
                     hint="give every node pool of an environment its own name",
                 )
-        if self.cloud == "aws" and len(self.zones) < 2:
-            raise _error("zones", "EKS needs subnets in at least two zones", at=("zones",), hint="list two or more zones")
         if self.cloud == "azure" and not any(pool.system for pool in self.node_pools):
             raise _error(
                 "system_pool",

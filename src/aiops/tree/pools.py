@@ -4,6 +4,9 @@ EKS managed node groups, AKS default and user node pools, and GKE node pools bec
 `PoolFacts`: size, instance type, labels, taints (in Kubernetes spelling), GPUs per node (from
 the instance catalog or the attached accelerators) and, on AWS, the cluster-autoscaler tags put
 on the pool's autoscaling group. Validation rules and cost reports read pools from here.
+
+GKE counts `initial_node_count` per zone; `desired` here is the pool's total over its
+`node_locations`, like the other clouds' desired sizes.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from aiops.model.catalog import Cloud, load_catalog
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
+AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler/"
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
 
 
@@ -42,7 +46,7 @@ class PoolFacts:
     gpus_per_node: int | None  # None: the instance type is not in the catalog
     gpu_model: str | None
     accelerator: str | None = None  # GKE: the attached accelerator type
-    autoscaler_tags: dict[str, str] = field(default_factory=dict, compare=False)  # AWS ASG tags
+    autoscaler_tags: dict[str, str] = field(default_factory=dict, compare=False)  # AWS: k8s.io/cluster-autoscaler/* tags of the ASG
 
     @property
     def vcpu(self) -> int | None:
@@ -92,7 +96,8 @@ def _eks(tree: TerraformTree, group: TerraformResource) -> PoolFacts:
         if tag_resource.file == group.file and ("aws_eks_node_group", group.name) in tag_resource.references(tag_resource.body.get("autoscaling_group_name")):
             tag = tag_resource.body.get("tag") or {}
             tag = tag[0] if isinstance(tag, list) and tag else tag
-            tags[str(tag.get("key"))] = str(tag.get("value"))
+            if str(tag.get("key")).startswith(AUTOSCALER_TAG_PREFIX):  # not the cost tags also put there
+                tags[str(tag.get("key"))] = str(tag.get("value"))
     return PoolFacts(
         group.file, group.address, "aws", group.environment, str(body.get("node_group_name") or group.name), instance_type,
         _int(scaling.get("min_size")) or 0, _int(scaling.get("desired_size")), _int(scaling.get("max_size")) or 0,
@@ -135,6 +140,9 @@ def _gke(pool: TerraformResource) -> PoolFacts:
         accelerator = None
         gpus, model = _catalog_gpus("gcp", machine)
     size = _int(body.get("node_count")) if body.get("node_count") is not None else _int(body.get("initial_node_count"))
+    locations = body.get("node_locations")
+    if size is not None and isinstance(locations, list) and locations:
+        size *= len(locations)  # GKE counts nodes per zone
     low = autoscaling.get("total_min_node_count", autoscaling.get("min_node_count"))
     high = autoscaling.get("total_max_node_count", autoscaling.get("max_node_count"))
     taints = tuple(PoolTaint(t.get("key", ""), t.get("value") or "", _EFFECTS.get(t.get("effect", ""), t.get("effect", ""))) for t in config.get("taint") or [])

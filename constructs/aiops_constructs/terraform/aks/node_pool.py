@@ -1,0 +1,54 @@
+"""One AKS user node pool: a node pool of the model, taints in AKS spelling (`key=value:Effect`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktn import TerraformResourceLifecycle
+from cdktn_provider_azurerm.kubernetes_cluster_node_pool import KubernetesClusterNodePool
+from constructs import Construct
+
+from aiops.model import NodePool
+from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zones, terraform_id
+from aiops_constructs.terraform.spelling import aks_taint
+
+
+@dataclass(frozen=True)
+class AksNodePoolProps:
+    cluster_id: str
+    location: str  # the Azure region, to check the zones against
+    zones: tuple[str, ...]
+    pool: NodePool
+    subnet_id: str
+    tags: dict[str, str]
+
+
+class AksNodePool(Construct):
+    """`azurerm_kubernetes_cluster_node_pool` in User mode, autoscaled between the pool's min and max."""
+
+    def __init__(self, scope: Construct, id: str, *, props: AksNodePoolProps) -> None:
+        super().__init__(scope, id)
+        pool = props.pool
+        if pool.system:
+            raise InvalidProps(self, "pool.system", f"node pool '{pool.name}' is the system pool", "the system pool is the cluster's default pool (AksControlPlane), not a user pool")
+        check_pool(self, "azure", pool)
+        check_zones(self, "azure", props.location, props.zones)
+        self.node_pool = KubernetesClusterNodePool(
+            self,
+            "node-pool",
+            name=pool.name,
+            kubernetes_cluster_id=props.cluster_id,
+            mode="User",
+            vm_size=pool.instance_type,
+            zones=list(props.zones),
+            vnet_subnet_id=props.subnet_id,
+            auto_scaling_enabled=True,
+            min_count=pool.min,
+            node_count=pool.desired,
+            max_count=pool.max,
+            node_labels=dict(pool.labels),
+            node_taints=[aks_taint(t) for t in pool.taints] or None,
+            tags=props.tags,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["node_count"]),
+        )
+        self.node_pool.override_logical_id(terraform_id("node_pool", pool.name))

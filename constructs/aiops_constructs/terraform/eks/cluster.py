@@ -1,0 +1,108 @@
+"""An environment on AWS: network, roles, EKS control plane, node groups and autoscaling tags."""
+
+from __future__ import annotations
+
+from cdktn import TerraformOutput
+from cdktn_provider_aws.data_aws_partition import DataAwsPartition
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from aiops.model import Environment
+from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
+from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
+from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksControlPlaneProps
+from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
+from aiops_constructs.terraform.eks.node_group import EksNodeGroup, EksNodeGroupProps
+from aiops_constructs.terraform.eks.roles import CLUSTER_POLICIES, CLUSTER_TRUST_ACTIONS, NODE_POLICIES, ServiceRole, ServiceRoleProps
+from aiops_constructs.terraform.props import InvalidProps, terraform_id
+from aiops_constructs.terraform.tags import environment_tags, pool_tags
+
+
+def output(scope: Construct, name: str, value: str, description: str) -> None:
+    TerraformOutput(scope, name, value=value, description=description).override_logical_id(name)
+
+
+class EksCluster(Construct):
+    """Everything one EKS environment needs, from the model.
+
+    Every AWS resource gets the environment's cost tags through the provider's `default_tags`;
+    node groups add their pool, and their autoscaling groups get all three, propagated to the
+    instances (see autoscaling_group_tags.py).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, environment: Environment) -> None:
+        super().__init__(scope, id)
+        if environment.cloud != "aws":
+            raise InvalidProps(self, "environment.cloud", f"environment '{environment.name}' is on {environment.cloud}, not aws", "build an EKS cluster from an aws environment")
+        name = environment.name
+        AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags=environment_tags(environment))])
+        partition = DataAwsPartition(self, "partition")
+        partition.override_logical_id("current")
+
+        self.network = EksNetwork(self, "network", props=EksNetworkProps(cluster_name=name, region=environment.region, zones=tuple(environment.zones)))
+        cluster_role = ServiceRole(
+            self, "cluster-role", props=ServiceRoleProps(role_name=f"{name}-cluster", service="eks", managed_policies=CLUSTER_POLICIES, partition=partition, logical_id="cluster_role", trust_actions=CLUSTER_TRUST_ACTIONS)
+        )
+        node_role = ServiceRole(
+            self, "node-role", props=ServiceRoleProps(role_name=f"{name}-node", service="ec2", managed_policies=NODE_POLICIES, partition=partition, logical_id="node_role")
+        )
+        self.control_plane = EksControlPlane(
+            self,
+            "control-plane",
+            props=EksControlPlaneProps(
+                cluster_name=name,
+                kubernetes_version=environment.kubernetes_version,
+                subnet_ids=self.network.private_subnet_ids,
+                role_arn=cluster_role.role.arn,
+                tags=environment_tags(environment),
+                depends_on=list(cluster_role.attachments),
+            ),
+        )
+        cluster = self.control_plane.cluster
+        self.node_groups: dict[str, EksNodeGroup] = {}
+        for pool in environment.node_pools:
+            group = EksNodeGroup(
+                self,
+                f"node-group-{pool.name}",
+                props=EksNodeGroupProps(
+                    cluster_name=cluster.name,
+                    pool=pool,
+                    subnet_ids=self.network.private_subnet_ids,
+                    node_role_arn=node_role.role.arn,
+                    tags=pool_tags(environment, pool),
+                    depends_on=list(node_role.attachments),
+                ),
+            )
+            self.node_groups[pool.name] = group
+            AutoscalingGroupTags(
+                group,
+                "cost-tags",
+                props=AutoscalingGroupTagsProps(
+                    autoscaling_group_name=group.autoscaling_group_name,
+                    tags=pool_tags(environment, pool),
+                    propagate_at_launch=True,
+                    logical_id=terraform_id("asg_tag", pool.name, "cost"),
+                ),
+            )
+            if pool.min == 0:
+                AutoscalingGroupTags(
+                    group,
+                    "scale-from-zero-tags",
+                    props=AutoscalingGroupTagsProps(
+                        autoscaling_group_name=group.autoscaling_group_name,
+                        tags=scale_from_zero_tags(name, group.node_labels, pool.taints, group.gpus_per_node),
+                        propagate_at_launch=False,
+                        logical_id=terraform_id("asg_tag", pool.name, "autoscaler"),
+                    ),
+                )
+        autoscaler = ClusterAutoscalerRole(
+            self,
+            "cluster-autoscaler-role",
+            props=ClusterAutoscalerRoleProps(cluster_name=name, oidc_provider_arn=self.control_plane.oidc_provider.arn, oidc_issuer=self.control_plane.oidc_issuer),
+        )
+
+        output(self, "cluster_name", cluster.name, "EKS cluster name")
+        output(self, "cluster_endpoint", cluster.endpoint, "Kubernetes API server URL")
+        output(self, "oidc_issuer", self.control_plane.oidc_issuer, "OIDC issuer of service-account tokens (IAM roles for service accounts)")
+        output(self, "node_role", node_role.role.arn, "IAM role ARN of the nodes")
+        output(self, "cluster_autoscaler_role", autoscaler.role.arn, "IAM role ARN for cluster-autoscaler's service account (eks.amazonaws.com/role-arn)")

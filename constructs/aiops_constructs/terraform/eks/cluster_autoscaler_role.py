@@ -1,0 +1,107 @@
+"""The IAM role cluster-autoscaler's service account assumes (IAM roles for service accounts).
+
+Permissions follow cluster-autoscaler's AWS README: read access to autoscaling groups, launch
+templates, instance types and node groups everywhere, and the two actions that change capacity
+only on autoscaling groups tagged as this cluster's (`k8s.io/cluster-autoscaler/<cluster>`),
+which EKS puts on every managed node group's autoscaling group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cdktn import Fn
+from cdktn_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from aiops_constructs.terraform.eks.autoscaling_group_tags import AUTOSCALER_PREFIX
+from aiops_constructs.terraform.eks.control_plane import STS_AUDIENCE
+from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME
+from aiops_constructs.terraform.props import InvalidProps
+
+READ_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+    "eks:DescribeNodegroup",
+)
+SCALING_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
+_KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerRoleProps:
+    cluster_name: str  # a plain name: it becomes part of a tag key in the policy
+    oidc_provider_arn: str
+    oidc_issuer: str  # https://oidc.eks.<region>.amazonaws.com/id/<id>
+    namespace: str = "kube-system"
+    service_account: str = "cluster-autoscaler"
+
+
+class ClusterAutoscalerRole(Construct):
+    """A role only `system:serviceaccount:<namespace>:<service_account>` of this cluster can assume."""
+
+    def __init__(self, scope: Construct, id: str, *, props: ClusterAutoscalerRoleProps) -> None:
+        super().__init__(scope, id)
+        for name in ("namespace", "service_account"):
+            value = getattr(props, name)
+            if not _KUBERNETES_NAME.match(value):
+                raise InvalidProps(self, name, f"'{value}' is not a Kubernetes object name", "use lowercase letters, digits and '-'")
+        role_name = f"{props.cluster_name}-cluster-autoscaler"
+        if len(role_name) > MAX_ROLE_NAME:
+            raise InvalidProps(self, "cluster_name", f"the role name '{role_name}' is longer than IAM's {MAX_ROLE_NAME} characters", "use a shorter environment name")
+        issuer_host = Fn.replace(props.oidc_issuer, "https://", "")
+        trust = DataAwsIamPolicyDocument(
+            self,
+            "trust",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(
+                    effect="Allow",
+                    actions=["sts:AssumeRoleWithWebIdentity"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[props.oidc_provider_arn])],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable=f"{issuer_host}:sub", values=[f"system:serviceaccount:{props.namespace}:{props.service_account}"]
+                        ),
+                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=f"{issuer_host}:aud", values=[STS_AUDIENCE]),
+                    ],
+                )
+            ],
+        )
+        trust.override_logical_id("cluster_autoscaler_trust")
+        permissions = DataAwsIamPolicyDocument(
+            self,
+            "permissions",
+            statement=[
+                DataAwsIamPolicyDocumentStatement(sid="Read", effect="Allow", actions=list(READ_ACTIONS), resources=["*"]),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ScaleThisClustersGroups",
+                    effect="Allow",
+                    actions=list(SCALING_ACTIONS),
+                    resources=["*"],
+                    condition=[
+                        DataAwsIamPolicyDocumentStatementCondition(
+                            test="StringEquals", variable=f"aws:ResourceTag/{AUTOSCALER_PREFIX}{props.cluster_name}", values=["owned"]
+                        )
+                    ],
+                ),
+            ],
+        )
+        permissions.override_logical_id("cluster_autoscaler_permissions")
+        self.role = IamRole(self, "role", name=role_name, assume_role_policy=trust.json)
+        self.role.override_logical_id("cluster_autoscaler")
+        IamRolePolicy(self, "policy", name="cluster-autoscaler", role=self.role.name, policy=permissions.json).override_logical_id("cluster_autoscaler_policy")

@@ -1,0 +1,299 @@
+"""The CDK Terrain constructs one by one: what each builds from its props, and what it refuses.
+
+A construct is the last line of defence: a model built without the loader (or props written by
+hand) reaches it unchecked, so it applies the same cloud rules as the model's validators
+(aiops.model.cloud_rules) and refuses with the construct's path, the field, the problem and the
+fix. The second half of this file shows the same rule reported by both paths.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cdktn import TerraformStack
+from cdktn import Testing as CdktnTesting  # not named Test*, so pytest does not try to collect it
+from pydantic import ValidationError
+
+from aiops.model import Environment, NodePool, Taint
+from constructs_fixtures import BASE, environment
+
+# Importing the constructs loads all three providers' bindings into jsii (seconds, once per session).
+from aiops_constructs.terraform.aks.control_plane import AksControlPlane, AksControlPlaneProps
+from aiops_constructs.terraform.aks.node_pool import AksNodePool, AksNodePoolProps
+from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
+from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
+from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
+from aiops_constructs.terraform.eks.node_group import EksNodeGroup, EksNodeGroupProps
+from aiops_constructs.terraform.gke.control_plane import GkeControlPlane, GkeControlPlaneProps
+from aiops_constructs.terraform.gke.node_pool import GkeNodePool, GkeNodePoolProps
+from aiops_constructs.terraform.gke.node_service_account import GkeNodeServiceAccount, GkeNodeServiceAccountProps
+from aiops_constructs.terraform.props import InvalidProps
+
+
+def synth(build) -> str:
+    """Build constructs in a fresh test stack ('unit') and return its Terraform JSON."""
+    stack = TerraformStack(CdktnTesting.app(), "unit")
+    build(stack)
+    return CdktnTesting.synth(stack)
+
+
+def refusal(build) -> str:
+    stack = TerraformStack(CdktnTesting.app(), "unit")
+    with pytest.raises(InvalidProps) as caught:
+        build(stack)
+    return str(caught.value)
+
+
+def pool(**fields) -> NodePool:
+    """A node pool built in code, without the loader's cloud context: no cloud rule has run."""
+    return NodePool(**{"name": "gpu", "instance_type": "p3.2xlarge", "min": 0, "desired": 1, "max": 4, **fields})
+
+
+def eks_node_group(node_pool: NodePool):
+    return lambda stack: EksNodeGroup(
+        stack, "gpu", props=EksNodeGroupProps(cluster_name="unit", pool=node_pool, subnet_ids=["subnet-a", "subnet-b"], node_role_arn="arn:role", tags={"node-pool": node_pool.name})
+    )
+
+
+def aks_node_pool(node_pool: NodePool, zones=("1", "2")):
+    return lambda stack: AksNodePool(
+        stack, "gpu", props=AksNodePoolProps(cluster_id="cluster", location="eastus", zones=zones, pool=node_pool, subnet_id="subnet", tags={})
+    )
+
+
+def aks_control_plane(system_pool: NodePool):
+    return lambda stack: AksControlPlane(
+        stack,
+        "aks",
+        props=AksControlPlaneProps(
+            cluster_name="unit", location="eastus", resource_group_name="rg", kubernetes_version="1.33", zones=("1",),
+            system_pool=system_pool, subnet_id="subnet", tags={}, system_pool_tags={},
+        ),
+    )
+
+
+def gke_node_pool(node_pool: NodePool, zones=("us-central1-a", "us-central1-b")):
+    return lambda stack: GkeNodePool(
+        stack, "gpu", props=GkeNodePoolProps(cluster_id="cluster", region="us-central1", zones=zones, pool=node_pool, service_account_email="nodes@x", labels={})
+    )
+
+
+T4 = {"type": "nvidia-tesla-t4", "count": 1}
+SYSTEM = {"name": "system", "instance_type": "Standard_D4s_v5", "min": 1, "desired": 1, "max": 3, "system": True}
+
+REFUSALS = [
+    pytest.param(
+        eks_node_group(pool(instance_type="p9.huge")),
+        "unit/gpu: pool.instanceType: 'p9.huge' is not an instance type the catalog knows for aws\n"
+        "    fix: known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
+        "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+        id="eks-instance-type-aws-does-not-offer",
+    ),
+    pytest.param(
+        eks_node_group(pool(gpu={"count": 4})),
+        "unit/gpu: pool.gpu.count: p3.2xlarge has 1 GPU(s), not 4\n"
+        "    fix: set count to 1 or leave the 'gpu' block out (the instance type decides it)",
+        id="eks-gpu-count-the-instance-lacks",
+    ),
+    pytest.param(
+        eks_node_group(pool(instance_type="c5.4xlarge", gpu={"count": 1})),
+        "unit/gpu: pool.gpu: c5.4xlarge has no GPU\n    fix: remove the 'gpu' block or choose a GPU instance type",
+        id="eks-gpu-on-a-cpu-instance",
+    ),
+    pytest.param(
+        lambda stack: EksNetwork(stack, "network", props=EksNetworkProps(cluster_name="unit", region="us-east-1", zones=("us-east-1a", "eu-west-1b"))),
+        "unit/network: zones[1]: zone 'eu-west-1b' is not in region us-east-1\n    fix: aws zones of us-east-1 look like 'us-east-1a'",
+        id="eks-zone-outside-the-region",
+    ),
+    pytest.param(
+        lambda stack: EksNetwork(stack, "network", props=EksNetworkProps(cluster_name="unit", region="us-east-1", zones=("us-east-1a",))),
+        "unit/network: zones: EKS needs subnets in at least two zones\n    fix: list two or more zones",
+        id="eks-one-zone",
+    ),
+    pytest.param(
+        aks_node_pool(pool(instance_type="p3.2xlarge", name="gpu")),
+        "unit/gpu: pool.instanceType: 'p3.2xlarge' is not an instance type the catalog knows for azure\n"
+        "    fix: known azure types: Standard_D4s_v5, Standard_NC4as_T4_v3, Standard_NC6s_v3; to use another, "
+        "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+        id="aks-instance-type-azure-does-not-offer",
+    ),
+    pytest.param(
+        aks_node_pool(pool(instance_type="Standard_NC6s_v3", name="gpu-pool")),
+        "unit/gpu: pool.name: 'gpu-pool' is not a valid node pool name on azure\n"
+        "    fix: AKS node pool names: 1 to 12 lowercase letters and digits, starting with a letter (no '-')",
+        id="aks-pool-name-with-a-dash",
+    ),
+    pytest.param(
+        aks_node_pool(pool(instance_type="Standard_NC6s_v3"), zones=("1", "4")),
+        "unit/gpu: zones[1]: zone '4' is not in region eastus\n    fix: azure zones of eastus look like '1'",
+        id="aks-zone-that-does-not-exist",
+    ),
+    pytest.param(
+        aks_control_plane(NodePool(**SYSTEM, taints=[Taint(key="dedicated", value="system", effect="NoSchedule")])),
+        "unit/aks: system_pool.taints: the AKS system pool cannot carry taints\n"
+        "    fix: remove its taints, or put the tainted nodes in a user pool",
+        id="aks-tainted-system-pool",
+    ),
+    pytest.param(
+        aks_control_plane(NodePool(**{**SYSTEM, "min": 0})),
+        "unit/aks: system_pool.min: the AKS system pool needs at least one node\n    fix: set min to 1 or more",
+        id="aks-empty-system-pool",
+    ),
+    pytest.param(
+        aks_control_plane(NodePool(**{**SYSTEM, "system": False})),
+        "unit/aks: system_pool.system: node pool 'system' is not a system pool\n"
+        "    fix: mark the pool that becomes the cluster's default pool with 'system: true'",
+        id="aks-default-pool-not-marked-system",
+    ),
+    pytest.param(
+        gke_node_pool(pool(instance_type="n1-standard-4", gpu={**T4, "count": 8})),
+        "unit/gpu: pool.gpu.count: 8 x nvidia-tesla-t4 is more than one machine takes (4)\n    fix: use at most 4",
+        id="gke-more-gpus-than-a-machine-takes",
+    ),
+    pytest.param(
+        gke_node_pool(pool(instance_type="e2-standard-4", gpu=T4)),
+        "unit/gpu: pool.gpu.type: nvidia-tesla-t4 cannot attach to e2-standard-4\n    fix: nvidia-tesla-t4 attaches to these machine families: n1",
+        id="gke-accelerator-on-the-wrong-machine",
+    ),
+    pytest.param(
+        gke_node_pool(pool(instance_type="n1-standard-4", gpu=T4), zones=("us-central1-a", "us-east1-b")),
+        "unit/gpu: zones[1]: zone 'us-east1-b' is not in region us-central1\n    fix: gcp zones of us-central1 look like 'us-central1-a'",
+        id="gke-zone-outside-the-region",
+    ),
+    pytest.param(
+        lambda stack: GkeControlPlane(
+            stack,
+            "gke",
+            props=GkeControlPlaneProps(
+                cluster_name="unit", project="p", region="us-central1", zones=("us-central1-a", "us-central1-a"), kubernetes_version="1.33",
+                network="n", subnetwork="s", pod_range_name="pods", service_range_name="services", labels={},
+            ),
+        ),
+        "unit/gke: zones[1]: zone 'us-central1-a' is listed twice\n    fix: list each zone once",
+        id="gke-zone-listed-twice",
+    ),
+    pytest.param(
+        lambda stack: GkeNodeServiceAccount(stack, "nodes", props=GkeNodeServiceAccountProps(project="p", account_id="a-much-too-long-environment-name-nodes")),
+        "unit/nodes: account_id: 'a-much-too-long-environment-name-nodes' is not a valid service account id\n"
+        "    fix: use 6 to 30 lowercase letters, digits and '-', starting with a letter (a shorter environment name)",
+        id="gke-service-account-id-too-long",
+    ),
+    pytest.param(
+        lambda stack: AutoscalingGroupTags(
+            stack, "tags", props=AutoscalingGroupTagsProps(autoscaling_group_name="asg", tags={"team.name": "a", "team/name": "b"}, propagate_at_launch=True, logical_id="asg_tag")
+        ),
+        "unit/tags: tags: 'team.name' and 'team/name' would both become the Terraform id 'asg_tag_team_name'\n"
+        "    fix: rename one of them so they differ in more than punctuation",
+        id="tags-that-collide-as-terraform-ids",
+    ),
+    pytest.param(
+        lambda stack: ClusterAutoscalerRole(
+            stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", oidc_provider_arn="arn", oidc_issuer="https://x", namespace="Kube_System")
+        ),
+        "unit/autoscaler: namespace: 'Kube_System' is not a Kubernetes object name\n    fix: use lowercase letters, digits and '-'",
+        id="autoscaler-role-bad-namespace",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "expected"), REFUSALS)
+def test_a_construct_refuses_what_its_cloud_cannot_take(build, expected):
+    assert refusal(build) == expected
+
+
+# The same rule, reported by the model (a file, or a model built in code) and by the construct.
+# The loader's file:line messages for these rules are pinned in test_environment_errors.py.
+SHARED_RULES = [
+    pytest.param(
+        {"nodePools": [{**BASE["nodePools"][0], "instanceType": "p9.huge"}]},
+        ("nodePools", 0, "instanceType"),
+        "'p9.huge' is not an instance type the catalog knows for aws",
+        eks_node_group(pool(instance_type="p9.huge")),
+        "unit/gpu: pool.instanceType",
+        id="instance-type",
+    ),
+    pytest.param(
+        {"nodePools": [{**BASE["nodePools"][0], "gpu": {"count": 4}}]},
+        ("nodePools", 0, "gpu", "count"),
+        "p3.2xlarge has 1 GPU(s), not 4",
+        eks_node_group(pool(gpu={"count": 4})),
+        "unit/gpu: pool.gpu.count",
+        id="gpu-count",
+    ),
+    pytest.param(
+        {"zones": ["us-east-1a", "eu-west-1b"]},
+        ("zones", 1),
+        "zone 'eu-west-1b' is not in region us-east-1",
+        lambda stack: EksNetwork(stack, "network", props=EksNetworkProps(cluster_name="unit", region="us-east-1", zones=("us-east-1a", "eu-west-1b"))),
+        "unit/network: zones[1]",
+        id="zone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "location", "message", "build", "where"), SHARED_RULES)
+def test_model_and_construct_apply_one_rule_with_one_message(change, location, message, build, where):
+    """A model validated without the loader's context (as code does) used to skip the cloud
+    rules for its pools; now the environment checks them against its own cloud, and the
+    construct refuses the same input with the same words."""
+    with pytest.raises(ValidationError) as caught:
+        Environment.model_validate({**BASE, **change})  # no context
+    (error,) = caught.value.errors()
+    assert (tuple(error["loc"]) + tuple(error["ctx"]["at"]), error["msg"]) == (location, message)
+    assert refusal(build).splitlines()[0] == f"{where}: {message}"
+
+
+def test_eks_node_group_from_a_pool_built_in_code():
+    template = json.loads(synth(eks_node_group(pool(labels={"workload-type": "ml-training"}, taints=[Taint(key="nvidia.com/gpu", effect="NoSchedule")]))))
+    group = template["resource"]["aws_eks_node_group"]["node_group_gpu"]
+    assert group["scaling_config"] == {"min_size": 0, "desired_size": 1, "max_size": 4}
+    assert group["labels"] == {"workload-type": "ml-training", "k8s.amazonaws.com/accelerator": "nvidia-tesla-v100"}
+    assert group["taint"] == [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]  # no value: none is sent
+    assert group["lifecycle"] == {"ignore_changes": ["scaling_config[0].desired_size"]}
+    assert group["ami_type"] == "AL2023_x86_64_NVIDIA"
+
+
+def test_scale_from_zero_tags_spell_taints_the_kubernetes_way():
+    tags = scale_from_zero_tags(
+        "unit", {"a": "1"}, [Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule"), Taint(key="spot", effect="PreferNoSchedule")], 2
+    )
+    assert tags == {
+        "k8s.io/cluster-autoscaler/enabled": "true",
+        "k8s.io/cluster-autoscaler/unit": "owned",
+        "k8s.io/cluster-autoscaler/node-template/label/a": "1",
+        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
+        "k8s.io/cluster-autoscaler/node-template/taint/spot": ":PreferNoSchedule",
+        "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "2",
+    }
+    assert "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" not in scale_from_zero_tags("unit", {}, [], 0)
+
+
+def test_autoscaling_group_tags_with_cdktn_testing_helpers():
+    template = synth(
+        lambda stack: AutoscalingGroupTags(
+            stack, "tags", props=AutoscalingGroupTagsProps(autoscaling_group_name="asg-1", tags={"node-pool": "gpu"}, propagate_at_launch=True, logical_id="asg_tag_gpu")
+        )
+    )
+    assert CdktnTesting.to_have_resource_with_properties(
+        template, "aws_autoscaling_group_tag", {"autoscaling_group_name": "asg-1", "tag": {"key": "node-pool", "value": "gpu", "propagate_at_launch": True}}
+    )
+    assert not CdktnTesting.to_have_resource_with_properties(template, "aws_autoscaling_group_tag", {"tag": {"propagate_at_launch": False}})
+
+
+def test_gke_starts_a_regional_pool_with_enough_nodes_per_zone():
+    template = json.loads(synth(gke_node_pool(pool(instance_type="n1-standard-4", gpu=T4, min=0, desired=5, max=8), zones=("us-central1-a", "us-central1-b"))))
+    node_pool = template["resource"]["google_container_node_pool"]["node_pool_gpu"]
+    assert node_pool["initial_node_count"] == 3  # per zone: 2 zones x 3 >= 5
+    assert node_pool["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 8}
+    assert node_pool["lifecycle"] == {"ignore_changes": ["initial_node_count"]}
+
+
+def test_the_environment_constructs_refuse_another_cloud():
+    from aiops_constructs.terraform.eks.cluster import EksCluster
+
+    gcp = environment(cloud="gcp", region="us-central1", zones=["us-central1-a"], gcpProject="p", terraformState={"bucket": "b"},
+                      nodePools=[{"name": "cpu", "instanceType": "e2-standard-4", "min": 1, "desired": 1, "max": 2}])
+    assert refusal(lambda stack: EksCluster(stack, "eks", environment=gcp)) == (
+        "unit/eks: environment.cloud: environment 'unit' is on gcp, not aws\n    fix: build an EKS cluster from an aws environment"
+    )
