@@ -14,11 +14,9 @@ that every node pool reports its own error and all of them are reported at once.
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -27,14 +25,17 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
+from aiops.model.base import DnsLabel
+from aiops.model.base import StrictModel as _Model
+from aiops.model.base import did_you_mean as _did_you_mean
+from aiops.model.base import error as _error
 from aiops.model.catalog import Cloud, InstanceType, load_catalog
+from aiops.model.workloads import Workloads, check_workloads
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
 
-# Kubernetes object names and label values (RFC 1123 label / label value syntax).
-DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+# Label keys and values (RFC 1123 label / label value syntax); DnsLabel (names) is in base.py.
 _LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)"
 _LABEL_KEY_RE = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
 _LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
@@ -47,26 +48,6 @@ _POOL_NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
     "gcp": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), "GKE node pool names: up to 40 lowercase letters, digits and '-', starting with a letter"),
     "azure": (re.compile(r"^[a-z][a-z0-9]{0,11}$"), "AKS node pool names: 1 to 12 lowercase letters and digits, starting with a letter (no '-')"),
 }
-
-
-def _error(kind: str, message: str, *, at: tuple[str | int, ...] = (), hint: str = "") -> PydanticCustomError:
-    # Braces in values would be read as template fields by pydantic; escape them.
-    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"at": at, "hint": hint})
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-    )
 
 
 class Taint(_Model):
@@ -309,6 +290,10 @@ class Environment(_Model):
     git: GitSource
     terraform_state: TerraformState
     node_pools: list[NodePool] = Field(min_length=1)
+    workloads: Workloads = Field(
+        default=Workloads(),
+        description="What runs on the cluster: teams and their queues, training and inference Deployments, a RayCluster, a Dask cluster.",
+    )
 
     @field_validator("zones")
     @classmethod
@@ -369,6 +354,13 @@ class Environment(_Model):
                     at=("terraformState",),
                     hint=f"a {self.cloud} backend needs: {', '.join(to_camel(f) for f in needs)}",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _workloads_fit_the_pools(self) -> Environment:
+        problem = check_workloads(self)
+        if problem is not None:
+            raise problem
         return self
 
     def pool(self, name: str) -> NodePool:
