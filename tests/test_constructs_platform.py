@@ -256,3 +256,14 @@ def test_cluster_autoscaler_refuses_a_kubernetes_version_without_a_pinned_releas
         "ClusterAutoscaler: no cluster-autoscaler release is pinned for Kubernetes 1.36 (pinned: 1.33, 1.34, 1.35); "
         "its minor must match the cluster's, add one to CLUSTER_AUTOSCALER_IMAGE_TAGS"
     )
+
+
+def test_node_pool_flavors_refuse_more_labels_than_a_flavor_takes():
+    from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
+    from constructs_fixtures import BASE, environment
+
+    labels = {f"label-{i}": "x" for i in range(9)}
+    pools = [dict(BASE["nodePools"][0], labels=labels), BASE["nodePools"][1]]
+    assert _error(lambda c: NodePoolFlavors(c, "f", environment=environment(nodePools=pools))) == (
+        "unit: node pool 'gpu' has 9 labels and 1 taints; a ResourceFlavor takes at most 8 of each"
+    )

@@ -49,7 +49,8 @@ class ClusterQueues(Construct):
     admits a job only when the autoscaler could make room for it, and the pools scale from
     zero when work is queued. Only the namespaces of the teams that submit to a queue may use
     it. Each pool belongs to one queue: two queues sharing a pool would each be promised all
-    of it.
+    of it. The queues admit the jobs teams submit (labelled `kueue.x-k8s.io/queue-name`); the
+    platform's standing workloads have their own autoscalers and are not queued.
     """
 
     def __init__(
