@@ -31,3 +31,52 @@ BASE = {
 def environment(**changes) -> Environment:
     data = {**BASE, **changes}
     return Environment.model_validate(data, context={"cloud": data["cloud"]})
+
+
+WORKLOADS = {
+    "teams": [{"name": "team-a", "queues": ["gpu-jobs", "cpu-jobs"]}, {"name": "team-b", "queues": ["cpu-jobs"]}],
+    "queues": [{"name": "gpu-jobs", "pools": ["gpu"]}, {"name": "cpu-jobs", "pools": ["cpu"]}],
+    "training": {
+        "name": "trainer",
+        "namespace": "team-a",
+        "pool": "gpu",
+        "image": "example.com/trainer:1.2.3",
+        "args": ["--epochs", "10"],
+        "resources": {"cpu": "4", "memory": "16Gi", "cpuLimit": "6", "gpus": 1},
+        "autoscaling": {"minReplicas": 1, "maxReplicas": 4, "gpuUtilization": 80, "cpuUtilization": 70},
+    },
+    "inference": {
+        "name": "server",
+        "namespace": "team-b",
+        "pool": "gpu",
+        "image": "example.com/server:2.0.0",
+        "port": 8000,
+        "readinessPath": "/ready",
+        "resources": {"cpu": "2", "memory": "8Gi", "gpus": 1},
+        "autoscaling": {"minReplicas": 2, "maxReplicas": 4, "gpuUtilization": 80},
+    },
+    "ray": {
+        "name": "ray",
+        "namespace": "team-a",
+        "rayVersion": "2.52.0",
+        "head": {"pool": "cpu", "image": "rayproject/ray:2.52.0-py311-cpu", "resources": {"cpu": "2", "memory": "8Gi"}},
+        "workers": {
+            "pool": "gpu",
+            "image": "rayproject/ray:2.52.0-py311-cu124",
+            "minReplicas": 1,
+            "maxReplicas": 4,
+            "resources": {"cpu": "4", "memory": "16Gi", "gpus": 1},
+        },
+    },
+    "dask": {
+        "name": "dask",
+        "namespace": "team-b",
+        "pool": "cpu",
+        "image": "ghcr.io/dask/dask:2026.7.1-py3.13",
+        "workers": {"replicas": 3, "minReplicas": 1, "maxReplicas": 6, "resources": {"cpu": "2", "memory": "8Gi"}, "daskMemoryLimit": "7GB"},
+    },
+}
+
+
+def environment_with_workloads(**changes) -> Environment:
+    return environment(workloads=WORKLOADS, **changes)

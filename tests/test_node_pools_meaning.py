@@ -26,6 +26,8 @@ def test_gpu_training_flavor_carries_the_kubernetes_taint(reference_documents):
     assert flavor["spec"] == {
         "nodeLabels": {"workload-type": "ml-training", "gpu-type": "v100"},
         "nodeTaints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
+        # Kueue adds these to the pods it admits on the flavor: a queued job tolerates the pool's taint without typing it.
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
     }
     assert "nodeTaints" not in _flavors(reference_documents, "aws-primary")["gpu-inference"]["spec"]
 

@@ -25,9 +25,9 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
     result = aiops("synth", cwd=project, check=True)
     assert read_tree(project / "dist") == reference_synthesis.files
     assert result.stdout.splitlines() == [
-        "aws-primary: 3 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
-        "azure-dr: 3 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
-        "gcp-burst: 3 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
+        "aws-primary: 19 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
+        "azure-dr: 12 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
+        "gcp-burst: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]
     assert result.stderr == ""  # quiet: no Node end-of-life banner, no upgrade notice
 
@@ -45,7 +45,8 @@ def test_every_yaml_file_says_it_is_generated(reference_synthesis):
 
 
 def test_check_and_env_touch_only_what_a_change_should(tmp_path):
-    """Issue step 3: raise a pool's max, and only the files that carry it change."""
+    """Issue step 3: raise a pool's max, and only the files that carry it change: the node group
+    and the quota of the pool's Kueue ClusterQueue (max nodes x per-node capacity)."""
     project = copy_project(tmp_path / "project")
     before = read_tree(project / "dist")
     aws = project / "environments" / "aws-primary.yaml"
@@ -55,6 +56,7 @@ def test_check_and_env_touch_only_what_a_change_should(tmp_path):
     assert check.returncode == 1
     assert check.stderr.splitlines() == [
         "aiops synth --check: dist is not what the environments produce:",
+        "  differs  dist/aws-primary/infrastructure/configs/queues.yaml",
         "  differs  dist/aws-primary/terraform/eks/cdk.tf.json",
         "run `aiops synth` and commit the result",
     ]
@@ -62,14 +64,18 @@ def test_check_and_env_touch_only_what_a_change_should(tmp_path):
 
     aiops("synth", "--env", "aws-primary", cwd=project, check=True)
     after = read_tree(project / "dist")
-    assert compare_trees(before, after) == [("differs", PurePosixPath("aws-primary/terraform/eks/cdk.tf.json"))]
+    assert compare_trees(before, after) == [
+        ("differs", PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")),
+        ("differs", PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")),
+    ]
     assert b'"max_size": 12' in after[PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")]
+    assert b'nominalQuota: "12"' in after[PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")]  # 12 nodes x 1 V100
     assert aiops("synth", "--check", "--env", "aws-primary", cwd=project).returncode == 0
 
 
 def test_files_of_removed_resources_disappear(tmp_path):
     project = copy_project(tmp_path / "project")
-    stale = project / "dist" / "aws-primary" / "apps" / "removed-workload.yaml"
+    stale = project / "dist" / "aws-primary" / "apps" / "retired" / "removed-workload.yaml"  # a folder of its own
     stale.parent.mkdir(parents=True)
     stale.write_text("kind: Leftover\n")
     aiops("synth", "--env", "aws-primary", cwd=project, check=True)

@@ -53,11 +53,15 @@ class GitSync(Construct):
 
 
 class FluxKustomizations(Construct):
-    """Flux `Kustomization`s for folders of dist/, chained with `dependsOn`."""
+    """Flux `Kustomization`s for folders of dist/, chained with `dependsOn`.
 
-    def __init__(self, scope: Construct, id: str, *, folders: list[SyncedFolder]) -> None:
+    `defined_elsewhere` names Kustomizations of other files (of the same cluster folder) that
+    these may depend on.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, folders: list[SyncedFolder], defined_elsewhere: tuple[str, ...] = ()) -> None:
         super().__init__(scope, id)
-        names = [folder.name for folder in folders]
+        names = [folder.name for folder in folders] + list(defined_elsewhere)
         for folder in folders:
             unknown = [d for d in folder.depends_on if d not in names and d != SOURCE_NAME]
             if unknown:

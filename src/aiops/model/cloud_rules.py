@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import get_close_matches
 
+from aiops.model.base import did_you_mean as _did_you_mean
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
 
 
@@ -34,11 +34,6 @@ _POOL_NAME_RULES: dict[str, tuple[re.Pattern[str], str]] = {
     "gcp": (re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"), "GKE node pool names: up to 40 lowercase letters, digits and '-', starting with a letter"),
     "azure": (re.compile(r"^[a-z][a-z0-9]{0,11}$"), "AKS node pool names: 1 to 12 lowercase letters and digits, starting with a letter (no '-')"),
 }
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = get_close_matches(word, choices, n=1)
-    return f"did you mean '{close[0]}'? " if close else ""
 
 
 def pool_name_violation(cloud: Cloud, name: str) -> Violation | None:

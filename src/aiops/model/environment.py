@@ -19,7 +19,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
@@ -28,15 +27,17 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
 
 from aiops.model import cloud_rules
+from aiops.model.base import DnsLabel
+from aiops.model.base import StrictModel as _Model
+from aiops.model.base import error as _error
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
+from aiops.model.workloads import Workloads, check_workloads
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
 
-# Kubernetes object names and label values (RFC 1123 label / label value syntax).
-DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+# Label keys and values (RFC 1123 label / label value syntax); DnsLabel (names) is in base.py.
 _LABEL_NAME = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)"
 _LABEL_KEY_RE = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$")
 _LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
@@ -44,25 +45,10 @@ _LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
-def _error(kind: str, message: str, *, at: tuple[str | int, ...] = (), hint: str = "") -> PydanticCustomError:
-    # Braces in values would be read as template fields by pydantic; escape them.
-    return PydanticCustomError(kind, message.replace("{", "{{").replace("}", "}}"), {"at": at, "hint": hint})
-
-
 def _raise(violation: cloud_rules.Violation | None, *, at: tuple[str | int, ...] | None = None) -> None:
     """Report a cloud rule's violation (see cloud_rules.py) as a validation error of this model."""
     if violation is not None:
         raise _error(violation.kind, violation.message, at=violation.at if at is None else at, hint=violation.hint)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-    )
 
 
 class Taint(_Model):
@@ -237,6 +223,10 @@ class Environment(_Model):
     git: GitSource
     terraform_state: TerraformState
     node_pools: list[NodePool] = Field(min_length=1)
+    workloads: Workloads = Field(
+        default=Workloads(),
+        description="What runs on the cluster: teams and their queues, training and inference Deployments, a RayCluster, a Dask cluster.",
+    )
 
     @field_validator("zones")
     @classmethod
@@ -302,6 +292,13 @@ class Environment(_Model):
                     at=("terraformState",),
                     hint=f"a {self.cloud} backend needs: {', '.join(to_camel(f) for f in needs)}",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _workloads_fit_the_pools(self) -> Environment:
+        problem = check_workloads(self)
+        if problem is not None:
+            raise problem
         return self
 
     def pool(self, name: str) -> NodePool:

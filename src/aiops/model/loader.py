@@ -34,6 +34,9 @@ _PATTERN_HINTS = {
     "kubernetesVersion": "write a minor version in quotes, like \"1.33\"",
     "costCentre": "use lowercase letters, digits, '-' and '_'",
     "url": "use an https:// or ssh:// URL of the git repository Flux syncs from",
+    "rayVersion": 'write the Ray version in quotes, like "2.52.0"',
+    "readinessPath": "write an HTTP path starting with '/', like /healthz",
+    "daskMemoryLimit": "write a size in Dask's units, like 7GB or 6GiB",
 }
 
 

@@ -2,6 +2,11 @@
 
 This module decides which constructs make up an environment and which file each lands in;
 the constructs themselves (under constructs/aiops_constructs/k8s) decide what the objects are.
+
+    infrastructure/controllers/   one file per Helm chart (Namespace, source, HelmRelease)
+    infrastructure/configs/       Kueue flavors and queues, PriorityClasses, team namespaces
+    apps/                         one file per workload
+    cluster/                      the Flux Kustomizations that apply them, in that order
 """
 
 from __future__ import annotations
@@ -13,8 +18,23 @@ from cdk8s import App, Chart, YamlOutputType
 
 from aiops.layout import EnvironmentLayout
 from aiops.model import Environment
+from aiops.model.capacity import node_capacity
+from aiops_constructs.k8s import charts, priority_classes
+from aiops_constructs.k8s.autoscaled_deployment import AutoscaledDeployment
+from aiops_constructs.k8s.cluster_autoscaler import ClusterAutoscaler
+from aiops_constructs.k8s.cluster_queues import ClusterQueues, PoolQuota, QueueProps
+from aiops_constructs.k8s.dask_cluster import DaskCluster
 from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFolder
+from aiops_constructs.k8s.gpu_operator import GpuOperator
+from aiops_constructs.k8s.helm_release import HelmChartRelease
 from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
+from aiops_constructs.k8s.priority_classes import PriorityClasses
+from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
+from aiops_constructs.k8s.prometheus_stack import PrometheusStack
+from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
+
+INFRA_CONTROLLERS, INFRA_CONFIGS, APPS = "infra-controllers", "infra-configs", "apps"
 
 
 @dataclass
@@ -31,21 +51,166 @@ class _Files:
         self.by_chart_file[f"{chart_id}.k8s.yaml"] = path
         return Chart(self.app, chart_id, disable_resource_name_hashes=True)
 
+    def has_files(self, folder: PurePosixPath) -> bool:
+        return any(path.parent == folder for path in self.by_chart_file.values())
+
+
+def _controllers(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
+    """The operators and their CRDs: one HelmRelease per file."""
+    cloud, workloads = environment.cloud, environment.workloads
+    monitoring = PrometheusStack(files.chart(folder / "kube-prometheus-stack.yaml"), "kube-prometheus-stack")
+    # GKE installs the driver and device plugin on its GPU pools itself; on EKS and AKS the
+    # GPU operator adds the device plugin and the DCGM exporter.
+    if cloud != "gcp" and any(pool.gpu_count(cloud) for pool in environment.node_pools):
+        GpuOperator(files.chart(folder / "gpu-operator.yaml"), "gpu-operator", monitoring=monitoring.release)
+    deployments = [d for d in (workloads.training, workloads.inference) if d is not None]
+    if any(d.autoscaling.gpu_utilization is not None for d in deployments):
+        GpuMetricsAdapter(
+            files.chart(folder / "prometheus-adapter.yaml"),
+            "prometheus-adapter",
+            prometheus_url=monitoring.prometheus_url,
+            prometheus_release=monitoring.release,
+        )
+    if cloud == "aws":  # AKS and GKE run metrics-server and scale their pools themselves
+        HelmChartRelease(
+            files.chart(folder / "metrics-server.yaml"),
+            "metrics-server",
+            release="metrics-server",
+            namespace="kube-system",
+            create_namespace=False,
+            source=charts.METRICS_SERVER,
+        )
+        ClusterAutoscaler(
+            files.chart(folder / "cluster-autoscaler.yaml"),
+            "cluster-autoscaler",
+            cluster_name=environment.name,  # the EKS cluster is named after the environment
+            region=environment.region,
+            kubernetes_version=environment.kubernetes_version,
+        )
+    # Kueue always: every environment has the ResourceFlavors of its pools.
+    HelmChartRelease(files.chart(folder / "kueue.yaml"), "kueue", release="kueue", namespace="kueue-system", source=charts.KUEUE)
+    if workloads.ray is not None:
+        HelmChartRelease(
+            files.chart(folder / "kuberay-operator.yaml"),
+            "kuberay-operator",
+            release="kuberay-operator",
+            namespace="kuberay-system",
+            source=charts.KUBERAY_OPERATOR,
+        )
+    if workloads.dask is not None:
+        HelmChartRelease(
+            files.chart(folder / "dask-operator.yaml"),
+            "dask-operator",
+            release="dask-kubernetes-operator",
+            namespace="dask-operator",
+            source=charts.DASK_OPERATOR,
+        )
+
+
+def _configs(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
+    """Cluster-wide objects, some of them custom resources of the controllers' CRDs."""
+    workloads = environment.workloads
+    NodePoolFlavors(files.chart(folder / "node-pools.yaml"), "node-pools", environment=environment)
+    PriorityClasses(files.chart(folder / "priority-classes.yaml"), "priority-classes")
+    if workloads.teams:
+        TeamNamespaces(
+            files.chart(folder / "teams.yaml"), "teams", teams=[TeamProps(team.name, tuple(team.queues)) for team in workloads.teams]
+        )
+    if workloads.queues:
+        queues = []
+        for queue in workloads.queues:
+            pools = [environment.pool(name) for name in queue.pools]
+            queues.append(
+                QueueProps(
+                    name=queue.name,
+                    flavors=tuple(PoolQuota(pool.name, pool.max, node_capacity(environment.cloud, pool)) for pool in pools),
+                    namespaces=tuple(team.name for team in workloads.teams if queue.name in team.queues),
+                )
+            )
+        ClusterQueues(files.chart(folder / "queues.yaml"), "queues", queues=queues)
+
+
+def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
+    """The workloads, one file each."""
+    workloads, cloud, zones = environment.workloads, environment.cloud, len(environment.zones)
+    for key, filename, priority, hard in (
+        ("training", "training-workers.yaml", priority_classes.TRAINING, False),
+        # Serving must survive a zone: its replicas are spread as a rule, not a preference.
+        ("inference", "inference-service.yaml", priority_classes.INFERENCE, True),
+    ):
+        deployment = getattr(workloads, key)
+        if deployment is not None:
+            pool = environment.pool(deployment.pool)
+            AutoscaledDeployment(
+                files.chart(folder / filename),
+                key,
+                workload=deployment,
+                component=key,
+                pool=pool,
+                pool_capacity=node_capacity(cloud, pool),
+                priority_class=priority,
+                zones=zones,
+                hard_zone_spread=hard,
+            )
+    if workloads.ray is not None:
+        worker_pool = environment.pool(workloads.ray.workers.pool)
+        RayCluster(
+            files.chart(folder / "ray-cluster.yaml"),
+            "ray",
+            workload=workloads.ray,
+            head_pool=environment.pool(workloads.ray.head.pool),
+            worker_pool=worker_pool,
+            worker_capacity=node_capacity(cloud, worker_pool),
+            priority_class=priority_classes.TRAINING,
+            zones=zones,
+        )
+    if workloads.dask is not None:
+        DaskCluster(
+            files.chart(folder / "dask-cluster.yaml"),
+            "dask",
+            workload=workloads.dask,
+            pool=environment.pool(workloads.dask.pool),
+            priority_class=priority_classes.BATCH,
+            zones=zones,
+        )
+
 
 def _environment(files: _Files, environment: Environment) -> None:
     layout = EnvironmentLayout(environment.name)
-    NodePoolFlavors(files.chart(layout.infrastructure_configs / "node-pools.yaml"), "node-pools", environment=environment)
+    _controllers(files, environment, layout.infrastructure_controllers)
+    _configs(files, environment, layout.infrastructure_configs)
+    _apps(files, environment, layout.apps)
     GitSync(
         files.chart(layout.flux_system / "gotk-sync.yaml"),
         "sync",
         git=environment.git,
         cluster_path=layout.flux_path(layout.cluster),
     )
+    # Controllers (and their CRDs) first, then the custom resources, then the workloads; each
+    # waits until the previous one is healthy (wait: true), so no object meets a missing CRD.
     FluxKustomizations(
         files.chart(layout.cluster / "infrastructure.yaml"),
         "infrastructure",
-        folders=[SyncedFolder(name="infra-configs", path=layout.flux_path(layout.infrastructure_configs))],
+        folders=[
+            SyncedFolder(name=INFRA_CONTROLLERS, path=layout.flux_path(layout.infrastructure_controllers), retry_interval="2m", timeout="15m"),
+            SyncedFolder(
+                name=INFRA_CONFIGS,
+                path=layout.flux_path(layout.infrastructure_configs),
+                depends_on=(INFRA_CONTROLLERS,),
+                retry_interval="2m",
+            ),
+        ],
     )
+    if files.has_files(layout.apps):
+        FluxKustomizations(
+            files.chart(layout.cluster / "apps.yaml"),
+            "apps",
+            # GPU nodes that scale from zero take minutes to join: allow for it before failing.
+            folders=[
+                SyncedFolder(name=APPS, path=layout.flux_path(layout.apps), depends_on=(INFRA_CONFIGS,), interval="10m", retry_interval="2m", timeout="15m")
+            ],
+            defined_elsewhere=(INFRA_CONFIGS,),
+        )
 
 
 def synthesize_kubernetes(environments: list[Environment], outdir: Path) -> dict[PurePosixPath, bytes]:

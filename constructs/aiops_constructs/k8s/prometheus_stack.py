@@ -1,0 +1,61 @@
+"""kube-prometheus-stack: Prometheus and the Prometheus operator, which the GPU metrics need."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from constructs import Construct
+
+from aiops_constructs.k8s import charts
+from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+
+RELEASE = "kube-prometheus-stack"
+_RETENTION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
+
+
+class PrometheusStack(Construct):
+    """The kube-prometheus-stack HelmRelease.
+
+    - `fullnameOverride` fixes the object names, so `prometheus_url` is known in advance and
+      prometheus-adapter can point at it.
+    - ServiceMonitors and PodMonitors of every release are scraped (not only this chart's),
+      which is how the DCGM exporter's GPU series get in.
+    - On managed Kubernetes (`managed_control_plane`) the cloud runs etcd, the scheduler and
+      the controller manager out of reach; scraping them would only raise alerts forever.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str = "monitoring",
+        retention: str = "15d",
+        managed_control_plane: bool = True,
+        source: ChartSource = charts.KUBE_PROMETHEUS_STACK,
+    ) -> None:
+        super().__init__(scope, id)
+        if not _RETENTION.match(retention):
+            raise ValueError(f"PrometheusStack: retention '{retention}' is not a Prometheus duration like 15d")
+        self.namespace = namespace
+        values: dict[str, Any] = {"fullnameOverride": RELEASE}
+        if managed_control_plane:
+            values |= {"kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False}, "kubeEtcd": {"enabled": False}}
+        values["prometheus"] = {
+            "prometheusSpec": {
+                "retention": retention,
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+            }
+        }
+        HelmChartRelease(self, "release", release=RELEASE, namespace=namespace, source=source, values=values)
+
+    @property
+    def release(self) -> tuple[str, str]:
+        """(namespace, name) of the HelmRelease, for other releases' dependsOn."""
+        return (self.namespace, RELEASE)
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{RELEASE}-prometheus.{self.namespace}.svc"

@@ -1,0 +1,115 @@
+"""A KubeRay RayCluster: a CPU head and an autoscaled GPU worker group."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cdk8s import ApiObject, JsonPatch
+from constructs import Construct
+
+from aiops.model import NodePool
+from aiops.model.capacity import NodeCapacity
+from aiops.model.workloads import RayClusterWorkload
+from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, zone_spread
+
+RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# The autoscaler sidecar KubeRay adds to the head; these are KubeRay's own defaults, written
+# out so that every container in the cluster has visible requests and limits.
+AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
+
+
+class RayCluster(Construct):
+    """A `RayCluster` (`ray.io/v1`) with in-tree autoscaling, and a PodDisruptionBudget for its workers.
+
+    **The head has no GPU.** It runs the GCS, the dashboard and the autoscaler sidecar, and
+    `num-cpus: "0"` keeps Ray tasks and actors off it, so a GPU there would sit idle. Worse,
+    `nvidia.com/gpu` cannot be overcommitted (a limit alone sets the request), so the design's
+    `limits: {nvidia.com/gpu: 1}` on the head would hold a whole GPU node for as long as the
+    cluster lives and stop the GPU pool from ever scaling to zero. The head runs on a CPU pool;
+    GPU work goes to the worker group.
+
+    The worker group has `minReplicas`/`maxReplicas` but no `replicas`: the Ray autoscaler owns
+    that field (KubeRay starts at minReplicas), and a value in git would make Flux undo every
+    scaling decision. `rayStartParams` values are strings, as the CRD requires.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        workload: RayClusterWorkload,
+        head_pool: NodePool,
+        worker_pool: NodePool,
+        worker_capacity: NodeCapacity,
+        priority_class: str,
+        zones: int,
+        group_name: str = "gpu-workers",
+        idle_timeout_seconds: int = 60,
+    ) -> None:
+        super().__init__(scope, id)
+        who = f"RayCluster '{workload.name}'"
+        if workload.head.resources.gpus:
+            raise ValueError(f"{who}: head.resources.gpus is {workload.head.resources.gpus}; the head takes no GPU (it runs no tasks)")
+        if (workload.head.pool, workload.workers.pool) != (head_pool.name, worker_pool.name):
+            raise ValueError(
+                f"{who}: the workload names pools '{workload.head.pool}' and '{workload.workers.pool}' but head_pool and worker_pool are "
+                f"'{head_pool.name}' and '{worker_pool.name}'"
+            )
+        if workload.workers.resources.gpus and not worker_capacity.gpus:
+            raise ValueError(f"{who}: workers.resources.gpus is {workload.workers.resources.gpus} but pool '{worker_pool.name}' has no GPUs")
+        if not _NAME.match(group_name):
+            raise ValueError(f"{who}: group_name '{group_name}' is not a valid Kubernetes name")
+        if idle_timeout_seconds < 0:
+            raise ValueError(f"{who}: idle_timeout_seconds must not be negative, got {idle_timeout_seconds}")
+
+        name, namespace, workers = workload.name, workload.namespace, workload.workers
+        worker_selector = {"ray.io/cluster": name, "ray.io/group": group_name}  # labels KubeRay puts on worker pods
+        worker_start: dict[str, str] = {"num-gpus": str(workers.resources.gpus)} if workers.resources.gpus else {}
+        head_container: dict[str, Any] = {
+            "name": "ray-head",
+            "image": workload.head.image,
+            "ports": [
+                {"name": "gcs", "containerPort": 6379, "protocol": "TCP"},
+                {"name": "dashboard", "containerPort": 8265, "protocol": "TCP"},
+                {"name": "client", "containerPort": 10001, "protocol": "TCP"},
+            ],
+            "resources": container_resources(workload.head.resources),
+        }
+        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources)}
+        spec: dict[str, Any] = {
+            "rayVersion": workload.ray_version,
+            "enableInTreeAutoscaling": True,
+            "autoscalerOptions": {"upscalingMode": "Default", "idleTimeoutSeconds": idle_timeout_seconds, "resources": AUTOSCALER_RESOURCES},
+            "headGroupSpec": {
+                "rayStartParams": {"dashboard-host": "0.0.0.0", "num-cpus": "0"},
+                "template": {
+                    "metadata": {"labels": {"app.kubernetes.io/component": "ray-head", "app.kubernetes.io/part-of": PART_OF}},
+                    "spec": {"priorityClassName": priority_class, **placement(head_pool), "containers": [head_container]},
+                },
+            },
+            "workerGroupSpecs": [
+                {
+                    "groupName": group_name,
+                    "minReplicas": workers.min_replicas,
+                    "maxReplicas": workers.max_replicas,
+                    "rayStartParams": worker_start,
+                    "template": {
+                        "metadata": {"labels": {"app.kubernetes.io/component": "ray-worker", "app.kubernetes.io/part-of": PART_OF}},
+                        "spec": {
+                            "priorityClassName": priority_class,
+                            **placement(worker_pool),
+                            "topologySpreadConstraints": zone_spread(worker_selector, zones=zones, hard=False),
+                            "containers": [worker_container],
+                        },
+                    },
+                }
+            ],
+        }
+        object_labels = labels(name, "ray-cluster")
+        cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels})
+        cluster.add_json_patch(JsonPatch.add("/spec", spec))
+        if workers.max_replicas > 1:
+            add_disruption_budget(self, "workers-pdb", name=f"{name}-{group_name}", namespace=namespace, selector=worker_selector, object_labels=object_labels)

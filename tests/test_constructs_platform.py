@@ -1,0 +1,269 @@
+"""The platform's cdk8s constructs: a snapshot of what each builds, and the error of bad props.
+
+Snapshots live in tests/snapshots/test_constructs_platform/; refresh them with
+`pytest --snapshot-update` and review the diff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import cdk8s
+import pytest
+
+from aiops.model.capacity import NodeCapacity, node_capacity
+from aiops_constructs.k8s.autoscaled_deployment import AutoscaledDeployment
+from aiops_constructs.k8s.cluster_autoscaler import ClusterAutoscaler
+from aiops_constructs.k8s.cluster_queues import ClusterQueues, PoolQuota, QueueProps
+from aiops_constructs.k8s.dask_cluster import DaskCluster
+from aiops_constructs.k8s.gpu_operator import GpuOperator
+from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+from aiops_constructs.k8s.priority_classes import PLATFORM_PRIORITY_CLASSES, PriorityClasses, PriorityClassProps
+from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
+from aiops_constructs.k8s.prometheus_stack import PrometheusStack
+from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
+from constructs_fixtures import environment_with_workloads
+
+ENV = environment_with_workloads()
+GPU_POOL, CPU_POOL = ENV.pool("gpu"), ENV.pool("cpu")
+V100 = NodeCapacity(vcpu=8, memory_gib=node_capacity("aws", GPU_POOL).memory_gib, gpus=1)
+
+
+def _render(build) -> str:
+    chart = cdk8s.Testing.chart()
+    build(chart)
+    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
+
+
+def _error(build) -> str:
+    with pytest.raises(ValueError) as caught:
+        build(cdk8s.Testing.chart())
+    return str(caught.value)
+
+
+# --- PriorityClasses -----------------------------------------------------------------------
+
+
+def test_priority_classes_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: PriorityClasses(c, "p")), "priority_classes.json")
+
+
+def test_priority_classes_refuse_equal_values():
+    classes = (*PLATFORM_PRIORITY_CLASSES, PriorityClassProps("aiops-other", 10_000, "same as training"))
+    assert _error(lambda c: PriorityClasses(c, "p", classes=classes)) == (
+        "PriorityClasses: value 10000 is given twice; equal priorities would not order anything"
+    )
+
+
+# --- TeamNamespaces ------------------------------------------------------------------------
+
+
+def test_team_namespaces_snapshot(snapshot):
+    teams = [TeamProps(t.name, tuple(t.queues)) for t in ENV.workloads.teams]
+    snapshot.assert_match(_render(lambda c: TeamNamespaces(c, "t", teams=teams)), "team_namespaces.json")
+
+
+def test_team_namespaces_refuse_a_bad_namespace_name():
+    assert _error(lambda c: TeamNamespaces(c, "t", teams=[TeamProps("Team_A")])) == (
+        "TeamNamespaces: team name 'Team_A' is not a valid namespace name"
+    )
+
+
+# --- ClusterQueues -------------------------------------------------------------------------
+
+
+def _queues():
+    return [
+        QueueProps("gpu-jobs", (PoolQuota("gpu", GPU_POOL.max, node_capacity("aws", GPU_POOL)),), ("team-a",)),
+        QueueProps("cpu-jobs", (PoolQuota("cpu", CPU_POOL.max, node_capacity("aws", CPU_POOL)),), ("team-b", "team-a")),
+    ]
+
+
+def test_cluster_queues_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: ClusterQueues(c, "q", queues=_queues())), "cluster_queues.json")
+
+
+def test_cluster_queues_refuse_a_pool_in_two_queues():
+    queues = _queues()
+    queues[1] = dataclasses.replace(queues[1], flavors=queues[0].flavors)
+    assert _error(lambda c: ClusterQueues(c, "q", queues=queues)) == (
+        "ClusterQueues: flavor 'gpu' is in queues 'gpu-jobs' and 'cpu-jobs'; give each pool to one queue"
+    )
+
+
+def test_cluster_queues_refuse_an_unknown_queueing_strategy():
+    assert _error(lambda c: ClusterQueues(c, "q", queues=_queues(), queueing_strategy="FIFO")) == (
+        "ClusterQueues: queueing_strategy 'FIFO' is not BestEffortFIFO or StrictFIFO"
+    )
+
+
+# --- AutoscaledDeployment ------------------------------------------------------------------
+
+
+def _deployment(c, **changes):
+    props = dict(
+        workload=ENV.workloads.inference, component="inference", pool=GPU_POOL, pool_capacity=V100,
+        priority_class="aiops-inference", zones=2, hard_zone_spread=True,
+    )
+    return AutoscaledDeployment(c, "d", **(props | changes))
+
+
+def test_autoscaled_deployment_snapshot(snapshot):
+    snapshot.assert_match(_render(_deployment), "inference.json")
+
+
+def test_autoscaled_deployment_training_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: _deployment(c, workload=ENV.workloads.training, component="training", hard_zone_spread=False)), "training.json")
+
+
+def test_autoscaled_deployment_refuses_gpus_on_a_pool_without_any():
+    assert _error(lambda c: _deployment(c, pool_capacity=NodeCapacity(16, V100.memory_gib, 0))) == (
+        "AutoscaledDeployment 'server': resources.gpus is 1 but pool 'gpu' has no GPUs"
+    )
+
+
+def test_autoscaled_deployment_refuses_gpu_scaling_without_gpus():
+    workload = ENV.workloads.training.model_copy(update={"resources": ENV.workloads.training.resources.model_copy(update={"gpus": 0})})
+    assert _error(lambda c: _deployment(c, workload=workload)) == (
+        "AutoscaledDeployment 'trainer': autoscaling.gpu_utilization needs pods that hold GPUs, but resources.gpus is 0"
+    )
+
+
+def test_autoscaled_deployment_refuses_a_metric_prometheus_could_not_name():
+    assert _error(lambda c: _deployment(c, gpu_metric="gpu-util")) == (
+        "AutoscaledDeployment 'server': gpu_metric 'gpu-util' is not a Prometheus metric name"
+    )
+
+
+# --- RayCluster ----------------------------------------------------------------------------
+
+
+def _ray(c, **changes):
+    props = dict(workload=ENV.workloads.ray, head_pool=CPU_POOL, worker_pool=GPU_POOL, worker_capacity=V100, priority_class="aiops-training", zones=2)
+    return RayCluster(c, "r", **(props | changes))
+
+
+def test_ray_cluster_snapshot(snapshot):
+    snapshot.assert_match(_render(_ray), "ray_cluster.json")
+
+
+def test_ray_cluster_refuses_a_head_with_a_gpu():
+    ray = ENV.workloads.ray
+    head = ray.head.model_construct(**(dict(ray.head) | {"resources": ray.head.resources.model_copy(update={"gpus": 1})}))
+    workload = ray.model_construct(**(dict(ray) | {"head": head}))  # past the model's own check
+    assert _error(lambda c: _ray(c, workload=workload)) == (
+        "RayCluster 'ray': head.resources.gpus is 1; the head takes no GPU (it runs no tasks)"
+    )
+
+
+def test_ray_cluster_refuses_pools_other_than_the_workloads():
+    assert _error(lambda c: _ray(c, head_pool=GPU_POOL)) == (
+        "RayCluster 'ray': the workload names pools 'cpu' and 'gpu' but head_pool and worker_pool are 'gpu' and 'gpu'"
+    )
+
+
+# --- DaskCluster ---------------------------------------------------------------------------
+
+
+def _dask(c, **changes):
+    props = dict(workload=ENV.workloads.dask, pool=CPU_POOL, priority_class="aiops-batch", zones=2)
+    return DaskCluster(c, "k", **(props | changes))
+
+
+def test_dask_cluster_snapshot(snapshot):
+    snapshot.assert_match(_render(_dask), "dask_cluster.json")
+
+
+def test_dask_cluster_refuses_a_memory_limit_above_the_containers():
+    dask = ENV.workloads.dask
+    workers = dask.workers.model_construct(**(dict(dask.workers) | {"dask_memory_limit": "9GB"}))
+    workload = dask.model_construct(**(dict(dask) | {"workers": workers}))
+    assert _error(lambda c: _dask(c, workload=workload)) == (
+        "DaskCluster 'dask': workers.dask_memory_limit (9GB) must be below the container memory limit (8Gi)"
+    )
+
+
+# --- HelmChartRelease and the charts -------------------------------------------------------
+
+PODINFO = ChartSource("https://stefanprodan.github.io/podinfo", "podinfo", "6.9.0")
+
+
+def test_helm_chart_release_snapshot(snapshot):
+    snapshot.assert_match(
+        _render(lambda c: HelmChartRelease(c, "h", release="podinfo", namespace="podinfo", source=PODINFO, values={"replicaCount": 2}, depends_on=(("monitoring", "kube-prometheus-stack"),))),
+        "helm_repository.json",
+    )
+
+
+def test_helm_chart_release_from_an_oci_chart_snapshot(snapshot):
+    source = ChartSource("oci://registry.k8s.io/kueue/charts/kueue", "kueue", "0.19.2")
+    snapshot.assert_match(_render(lambda c: HelmChartRelease(c, "h", release="kueue", namespace="kueue-system", source=source)), "oci.json")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"source": ChartSource("https://x.example", "x", ">=1.0.0")}, "HelmChartRelease 'podinfo': chart version '>=1.0.0' is not an exact version; pin one, like 1.7.0"),
+        ({"source": ChartSource("http://x.example", "x", "1.0.0")}, "HelmChartRelease 'podinfo': chart url 'http://x.example' must start with https:// (a Helm repository) or oci:// (an OCI chart)"),
+        ({"namespace": "Pod_Info"}, "HelmChartRelease 'podinfo': namespace 'Pod_Info' is not a valid namespace name"),
+        ({"timeout": "ten minutes"}, "HelmChartRelease 'podinfo': timeout 'ten minutes' is not a Go duration like 10m or 1h"),
+    ],
+)
+def test_helm_chart_release_refuses_bad_props(changes, expected):
+    props = dict(release="podinfo", namespace="podinfo", source=PODINFO) | changes
+    assert _error(lambda c: HelmChartRelease(c, "h", **props)) == expected
+
+
+def test_gpu_operator_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: GpuOperator(c, "g", monitoring=("monitoring", "kube-prometheus-stack"))), "gpu_operator.json")
+
+
+def test_gpu_operator_refuses_a_bad_monitoring_reference():
+    assert _error(lambda c: GpuOperator(c, "g", monitoring=("monitoring",))) == (
+        "HelmChartRelease 'gpu-operator': depends_on entry ('monitoring',) is not a (namespace, release) pair"
+    )
+
+
+def test_prometheus_stack_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: PrometheusStack(c, "p")), "prometheus_stack.json")
+
+
+def test_prometheus_stack_refuses_a_bad_retention():
+    assert _error(lambda c: PrometheusStack(c, "p", retention="two weeks")) == (
+        "PrometheusStack: retention 'two weeks' is not a Prometheus duration like 15d"
+    )
+
+
+def test_gpu_metrics_adapter_snapshot(snapshot):
+    build = lambda c: GpuMetricsAdapter(c, "a", prometheus_url="http://kube-prometheus-stack-prometheus.monitoring.svc", prometheus_release=("monitoring", "kube-prometheus-stack"))  # noqa: E731
+    snapshot.assert_match(_render(build), "prometheus_adapter.json")
+
+
+def test_gpu_metrics_adapter_refuses_a_bad_metric_name():
+    assert _error(lambda c: GpuMetricsAdapter(c, "a", prometheus_url="http://p", prometheus_release=("m", "p"), metrics=("gpu utilization",))) == (
+        "GpuMetricsAdapter: metric 'gpu utilization' is not a Prometheus metric name"
+    )
+
+
+def test_cluster_autoscaler_snapshot(snapshot):
+    snapshot.assert_match(_render(lambda c: ClusterAutoscaler(c, "ca", cluster_name="unit", region="us-east-1", kubernetes_version="1.33")), "cluster_autoscaler.json")
+
+
+def test_cluster_autoscaler_refuses_a_kubernetes_version_without_a_pinned_release():
+    assert _error(lambda c: ClusterAutoscaler(c, "ca", cluster_name="unit", region="us-east-1", kubernetes_version="1.36")) == (
+        "ClusterAutoscaler: no cluster-autoscaler release is pinned for Kubernetes 1.36 (pinned: 1.33, 1.34, 1.35); "
+        "its minor must match the cluster's, add one to CLUSTER_AUTOSCALER_IMAGE_TAGS"
+    )
+
+
+def test_node_pool_flavors_refuse_more_labels_than_a_flavor_takes():
+    from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
+    from constructs_fixtures import BASE, environment
+
+    labels = {f"label-{i}": "x" for i in range(9)}
+    pools = [dict(BASE["nodePools"][0], labels=labels), BASE["nodePools"][1]]
+    assert _error(lambda c: NodePoolFlavors(c, "f", environment=environment(nodePools=pools))) == (
+        "unit: node pool 'gpu' has 9 labels and 1 taints; a ResourceFlavor takes at most 8 of each"
+    )
