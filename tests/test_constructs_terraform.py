@@ -189,7 +189,7 @@ REFUSALS = [
     ),
     pytest.param(
         lambda stack: ClusterAutoscalerRole(
-            stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", oidc_provider_arn="arn", oidc_issuer="https://x", namespace="Kube_System")
+            stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", cluster="unit", namespace="Kube_System")
         ),
         "unit/autoscaler: namespace: 'Kube_System' is not a Kubernetes object name\n    fix: use lowercase letters, digits and '-'",
         id="autoscaler-role-bad-namespace",

@@ -72,3 +72,53 @@ def test_scale_from_zero_tags_promise_the_same_labels_and_taints(synthesized_tre
         assert labels == pool.labels
         assert taints == {str(t) for t in pool.taints}
         assert tags.get(f"{TEMPLATE}resources/nvidia.com/gpu") == (str(pool.gpus_per_node) if pool.gpus_per_node else None)
+
+
+def _pod_templates(body: dict):
+    """Every pod template in an object: Deployments, RayCluster head and worker groups, Dask."""
+    spec = body.get("spec") or {}
+    if "template" in spec:
+        yield spec["template"]
+    if "headGroupSpec" in spec:
+        yield spec["headGroupSpec"]["template"]
+        for group in spec.get("workerGroupSpecs", []):
+            yield group["template"]
+    for part in ("scheduler", "worker"):
+        if part in spec and "spec" in spec[part]:
+            yield spec[part]
+
+
+def _tolerates(tolerations: list[dict], taint) -> bool:
+    for toleration in tolerations:
+        if toleration.get("key") != taint.key or toleration.get("effect", taint.effect) != taint.effect:
+            continue
+        if toleration.get("operator") == "Exists" or toleration.get("value", "") == taint.value:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_every_workload_lands_on_a_pool_the_cloud_creates(synthesized_tree, environment):
+    """Each pod's node selector matches the Terraform labels of exactly one pool, whose taints it tolerates."""
+    pools = pools_of(scan_terraform([synthesized_tree / environment]))
+    placed = 0
+    for manifest in scan_manifests([synthesized_tree / environment / "apps"]).manifests:
+        for template in _pod_templates(manifest.body):
+            pod = template.get("spec") or {}
+            selector = pod.get("nodeSelector") or {}
+            matches = [p for p in pools if selector and all(p.labels.get(k) == v for k, v in selector.items())]
+            assert len(matches) == 1, f"{manifest.describe()}: node selector {selector} matches {[p.name for p in matches]}"
+            for taint in matches[0].taints:
+                assert _tolerates(pod.get("tolerations") or [], taint), f"{manifest.describe()} does not tolerate {taint} of {matches[0].name}"
+            placed += 1
+    assert placed > 0
+
+
+def test_cluster_autoscaler_runs_as_the_service_account_its_role_is_bound_to(synthesized_tree, reference_terraform):
+    release = next(
+        m for m in scan_manifests([synthesized_tree / "aws-primary" / "infrastructure" / "controllers"]).manifests
+        if m.kind == "HelmRelease" and m.name == "cluster-autoscaler"
+    )
+    association = reference_terraform["aws-primary"]["resource"]["aws_eks_pod_identity_association"]["cluster_autoscaler_pod_identity"]
+    assert release.namespace == association["namespace"]
+    assert release.body["spec"]["values"]["rbac"]["serviceAccount"]["name"] == association["service_account"]

@@ -75,14 +75,22 @@ def test_eks_roles_carry_their_managed_policies(reference_terraform):
         assert group["depends_on"] == [f"aws_iam_role_policy_attachment.node_role_{p}" for p in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")]
 
 
-def test_cluster_autoscaler_role_is_for_its_service_account_only(reference_terraform):
+def test_cluster_autoscaler_role_is_bound_to_its_service_account_only(reference_terraform):
     template = reference_terraform["aws-primary"]
     provider = resources(template, "aws_iam_openid_connect_provider")["oidc_provider"]
     assert provider == {**provider, "url": "${aws_eks_cluster.cluster.identity[0].oidc[0].issuer}", "client_id_list": ["sts.amazonaws.com"]}
     (trust,) = template["data"]["aws_iam_policy_document"]["cluster_autoscaler_trust"]["statement"]
-    assert trust["principals"] == [{"type": "Federated", "identifiers": ["${aws_iam_openid_connect_provider.oidc_provider.arn}"]}]
-    conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in trust["condition"]}
-    assert conditions == {"sub": ["system:serviceaccount:kube-system:cluster-autoscaler"], "aud": ["sts.amazonaws.com"]}
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["pods.eks.amazonaws.com"]}]
+    assert trust["actions"] == ["sts:AssumeRole", "sts:TagSession"]
+    association = resources(template, "aws_eks_pod_identity_association")["cluster_autoscaler_pod_identity"]
+    assert {k: association[k] for k in ("cluster_name", "namespace", "service_account", "role_arn")} == {
+        "cluster_name": "${aws_eks_cluster.cluster.name}",
+        "namespace": "kube-system",
+        "service_account": "cluster-autoscaler",
+        "role_arn": "${aws_iam_role.cluster_autoscaler.arn}",
+    }
+    assert resources(template, "aws_eks_addon")["pod_identity_agent"]["addon_name"] == "eks-pod-identity-agent"
+    assert association["depends_on"] == ["aws_eks_addon.pod_identity_agent"]
     read, scale = template["data"]["aws_iam_policy_document"]["cluster_autoscaler_permissions"]["statement"]
     assert "eks:DescribeNodegroup" in read["actions"] and "autoscaling:SetDesiredCapacity" not in read["actions"]
     assert scale["actions"] == ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]

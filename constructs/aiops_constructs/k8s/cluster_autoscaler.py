@@ -6,10 +6,10 @@ import re
 
 from constructs import Construct
 
+from aiops_constructs.cluster_autoscaler_identity import NAMESPACE, SERVICE_ACCOUNT
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
 
-SERVICE_ACCOUNT = "cluster-autoscaler"  # what the IAM role (EKS Pod Identity) is bound to
 _EXPANDERS = ("random", "most-pods", "least-waste", "price", "priority", "least-nodes")
 
 
@@ -24,7 +24,9 @@ class ClusterAutoscaler(Construct):
     It discovers the node groups' autoscaling groups by the tags `auto_discovery_tags` names
     (the Terraform side puts them, and the node-template tags for scale-from-zero, on each
     group) and runs the autoscaler release that matches the cluster's minor version. Its AWS
-    permissions come from an IAM role bound to the `cluster-autoscaler` service account.
+    permissions come from the IAM role the EKS stack binds to this service account with EKS
+    Pod Identity (see cluster_autoscaler_identity.py), so the service account needs no
+    role annotation.
     """
 
     def __init__(
@@ -53,7 +55,7 @@ class ClusterAutoscaler(Construct):
             self,
             "release",
             release="cluster-autoscaler",
-            namespace="kube-system",
+            namespace=NAMESPACE,
             create_namespace=False,
             source=source,
             values={

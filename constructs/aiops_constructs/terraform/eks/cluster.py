@@ -98,11 +98,11 @@ class EksCluster(Construct):
         autoscaler = ClusterAutoscalerRole(
             self,
             "cluster-autoscaler-role",
-            props=ClusterAutoscalerRoleProps(cluster_name=name, oidc_provider_arn=self.control_plane.oidc_provider.arn, oidc_issuer=self.control_plane.oidc_issuer),
+            props=ClusterAutoscalerRoleProps(cluster_name=name, cluster=cluster.name),
         )
 
         output(self, "cluster_name", cluster.name, "EKS cluster name")
         output(self, "cluster_endpoint", cluster.endpoint, "Kubernetes API server URL")
         output(self, "oidc_issuer", self.control_plane.oidc_issuer, "OIDC issuer of service-account tokens (IAM roles for service accounts)")
         output(self, "node_role", node_role.role.arn, "IAM role ARN of the nodes")
-        output(self, "cluster_autoscaler_role", autoscaler.role.arn, "IAM role ARN for cluster-autoscaler's service account (eks.amazonaws.com/role-arn)")
+        output(self, "cluster_autoscaler_role", autoscaler.role.arn, "IAM role ARN of cluster-autoscaler (bound to its service account with EKS Pod Identity)")

@@ -1,4 +1,9 @@
-"""The IAM role cluster-autoscaler's service account assumes (IAM roles for service accounts).
+"""The IAM role of cluster-autoscaler's service account, bound with EKS Pod Identity.
+
+EKS Pod Identity (the `eks-pod-identity-agent` add-on and an association of role to
+namespace/service account) gives the pod the role's credentials without an annotation on the
+service account, so the Kubernetes manifests need no ARN from Terraform's outputs; both sides
+take the namespace and service account from aiops_constructs/cluster_autoscaler_identity.py.
 
 Permissions follow cluster-autoscaler's AWS README: read access to autoscaling groups, launch
 templates, instance types and node groups everywhere, and the two actions that change capacity
@@ -11,19 +16,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cdktn import Fn
 from cdktn_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktn_provider_aws.eks_addon import EksAddon
+from cdktn_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from aiops_constructs import cluster_autoscaler_identity
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AUTOSCALER_PREFIX
-from aiops_constructs.terraform.eks.control_plane import STS_AUDIENCE
 from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME
 from aiops_constructs.terraform.props import InvalidProps
 
@@ -40,20 +46,21 @@ READ_ACTIONS = (
     "eks:DescribeNodegroup",
 )
 SCALING_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+POD_IDENTITY_AGENT = "eks-pod-identity-agent"
 _KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
 class ClusterAutoscalerRoleProps:
     cluster_name: str  # a plain name: it becomes part of a tag key in the policy
-    oidc_provider_arn: str
-    oidc_issuer: str  # https://oidc.eks.<region>.amazonaws.com/id/<id>
-    namespace: str = "kube-system"
-    service_account: str = "cluster-autoscaler"
+    cluster: str  # the cluster's name as Terraform knows it (a reference), for the association
+    namespace: str = cluster_autoscaler_identity.NAMESPACE
+    service_account: str = cluster_autoscaler_identity.SERVICE_ACCOUNT
 
 
 class ClusterAutoscalerRole(Construct):
-    """A role only `system:serviceaccount:<namespace>:<service_account>` of this cluster can assume."""
+    """A role that only EKS Pod Identity can assume, bound to one service account of one cluster."""
 
     def __init__(self, scope: Construct, id: str, *, props: ClusterAutoscalerRoleProps) -> None:
         super().__init__(scope, id)
@@ -64,21 +71,14 @@ class ClusterAutoscalerRole(Construct):
         role_name = f"{props.cluster_name}-cluster-autoscaler"
         if len(role_name) > MAX_ROLE_NAME:
             raise InvalidProps(self, "cluster_name", f"the role name '{role_name}' is longer than IAM's {MAX_ROLE_NAME} characters", "use a shorter environment name")
-        issuer_host = Fn.replace(props.oidc_issuer, "https://", "")
         trust = DataAwsIamPolicyDocument(
             self,
             "trust",
             statement=[
                 DataAwsIamPolicyDocumentStatement(
                     effect="Allow",
-                    actions=["sts:AssumeRoleWithWebIdentity"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[props.oidc_provider_arn])],
-                    condition=[
-                        DataAwsIamPolicyDocumentStatementCondition(
-                            test="StringEquals", variable=f"{issuer_host}:sub", values=[f"system:serviceaccount:{props.namespace}:{props.service_account}"]
-                        ),
-                        DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable=f"{issuer_host}:aud", values=[STS_AUDIENCE]),
-                    ],
+                    actions=["sts:AssumeRole", "sts:TagSession"],
+                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[POD_IDENTITY_PRINCIPAL])],
                 )
             ],
         )
@@ -105,3 +105,15 @@ class ClusterAutoscalerRole(Construct):
         self.role = IamRole(self, "role", name=role_name, assume_role_policy=trust.json)
         self.role.override_logical_id("cluster_autoscaler")
         IamRolePolicy(self, "policy", name="cluster-autoscaler", role=self.role.name, policy=permissions.json).override_logical_id("cluster_autoscaler_policy")
+        agent = EksAddon(self, "pod-identity-agent", cluster_name=props.cluster, addon_name=POD_IDENTITY_AGENT)
+        agent.override_logical_id("pod_identity_agent")
+        association = EksPodIdentityAssociation(
+            self,
+            "association",
+            cluster_name=props.cluster,
+            namespace=props.namespace,
+            service_account=props.service_account,
+            role_arn=self.role.arn,
+            depends_on=[agent],
+        )
+        association.override_logical_id("cluster_autoscaler_pod_identity")
