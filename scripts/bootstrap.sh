@@ -73,7 +73,7 @@ SHIM
   chmod +x "$VENV/bin/$name"
 done
 
-# --- Go tools (kubeconform, kustomize, flux-build, ...) ------------------------------------------------
+# --- Go tools (kubeconform, kustomize, flux-build, ...) -----------------------------------
 # Each folder tools/go/<tool>/ is a Go module that pins one tool: go.mod + go.sum (checksums),
 # `package` (the import path of its main package) and optionally `ldflags`. The binary lands
 # in .venv/bin/<tool>.

@@ -482,6 +482,40 @@ spec:
     assert "Namespace/web" in objects
 
 
+def test_substitute_from_reads_configmaps_the_cluster_applies_first(repo):
+    repo.add_file("dist/aws-primary/cluster", "cluster-vars.yaml",
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  REGION: us-east-1\n")
+    repo.add_file("dist/aws-primary/infrastructure/configs", "settings.yaml",
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: kube-system\ndata:\n  region: ${REGION}\n")
+    repo.edit_spec("infra-configs", postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": "cluster-vars"}]})
+    repo.commit("variables from a ConfigMap that flux-system applies")
+    report = check_repository(repo.root, "HEAD")
+    assert report.ok
+    (settings,) = [o for o in report.inventory()["aws-primary"]["flux-system/infra-configs"] if o.name == "settings"]
+    assert settings.body["data"] == {"region": "us-east-1"}
+
+    repo.edit_spec("infra-configs", postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": "cluster-vars"},
+                                                                  {"kind": "Secret", "name": "terraform-outputs"}]})
+    repo.commit("and from a Secret that only the cluster has")
+    report = check_repository(repo.root, "HEAD")
+    assert report.ok
+    assert [(f.severity, f.rule, f.kustomization) for f in report.findings if f.rule.startswith("flux/substitute")] == [
+        ("unchecked", "flux/substitute-from-offline", "flux-system/infra-configs")]
+    assert "reads variables from Secret/terraform-outputs, which no Kustomization of this cluster applies before it" in \
+        next(f.message for f in report.findings if f.rule == "flux/substitute-from-offline")
+
+
+def test_the_gitrepository_ignore_rules_shape_what_flux_sees(repo):
+    """source-controller leaves out what spec.ignore excludes: then the kustomization.yaml lists a missing file."""
+    sync = repo.root / "dist/aws-primary/cluster/flux-system/gotk-sync.yaml"
+    documents = list(yaml.safe_load_all(sync.read_text()))
+    documents[0]["spec"]["ignore"] = "/dist/aws-primary/infrastructure/configs/node-pools.yaml\n"
+    sync.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    repo.commit("ignore a file that is needed")
+    (finding,) = findings(repo.check("--no-prune"), "flux/build-failed")
+    assert "accumulating resources from 'node-pools.yaml'" in finding and "no such file or directory" in finding
+
+
 def test_a_folder_without_kustomization_yaml_is_built_from_every_manifest(repo):
     (repo.root / "dist/aws-primary/infrastructure/configs/kustomization.yaml").unlink()
     repo.commit("no kustomization.yaml")

@@ -10,11 +10,9 @@ to turn a checkout into an artifact (.sourceignore, spec.ignore, default exclusi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,22 +78,9 @@ class BuildResult:
 
 
 def build(artifact: Path, jobs: list[BuildJob]) -> dict[str, BuildResult]:
-    """Build each Kustomization in a fresh copy of the artifact; results by job id.
-
-    kustomize-controller's build reloads kustomize's OpenAPI schema for every build (about a
-    third of a second) under a process-wide lock, so the jobs are spread over one flux-build
-    process per CPU.
-    """
+    """Build each Kustomization in a fresh copy of the artifact (one flux-build run); results by job id."""
     if not jobs:
         return {}
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    chunks = [jobs[i::workers] for i in range(workers)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        responses = list(pool.map(lambda chunk: _build_chunk(artifact, chunk), chunks))
-    return {result.id: result for response in responses for result in response}
-
-
-def _build_chunk(artifact: Path, jobs: list[BuildJob]) -> list[BuildResult]:
     request = {
         "artifact": str(artifact),
         "kustomizations": [
@@ -103,9 +88,9 @@ def _build_chunk(artifact: Path, jobs: list[BuildJob]) -> list[BuildResult]:
         ],
     }
     response = json.loads(_run(["build"], json.dumps(request, default=str)))
-    results = []
+    results = {}
     for raw in response["results"]:
-        results.append(BuildResult(
+        results[raw["id"]] = BuildResult(
             id=raw["id"],
             stage=raw["stage"],
             error=raw.get("error", ""),
@@ -114,5 +99,5 @@ def _build_chunk(artifact: Path, jobs: list[BuildJob]) -> list[BuildResult]:
             kustomization_file=raw.get("kustomizationFile") or None,
             kustomization=raw.get("kustomization", ""),
             objects=tuple(BuiltObject(o.get("origin", ""), o["object"]) for o in raw.get("objects") or []),
-        ))
+        )
     return results

@@ -229,14 +229,16 @@ class _Checker:
             for root in roots
         ])
         reached = {(s.kustomization.manifest.file, s.kustomization.key) for c in self.clusters for s in c.kustomizations.values()}
-        built = [s.kustomization for c in self.clusters for s in c.kustomizations.values() if s.status == "built"]
+        members = [s.kustomization for c in self.clusters for s in c.kustomizations.values()]
         unattached: dict[str, list[FluxKustomization]] = defaultdict(list)
         for k in self.static:
             if (k.manifest.file, k.key) in reached:
                 continue
-            owner = owner_of(k.manifest.file, built)
+            owner = owner_of(k.manifest.file, members)
             if owner is not None:
                 state = self._state_of(owner)
+                if state is None or state.status != "built":
+                    continue  # what the owner would apply is unknown; its own finding says why
                 kfile = state.result.kustomization_file if state and state.result else None
                 self._add("warning", "flux/not-applied", state.cluster if state else "", k, k.manifest.file, k.manifest.line,
                           f"Kustomization {k.describe()} is defined here, but nothing applies it: {owner.describe()} builds "

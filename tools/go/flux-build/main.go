@@ -171,7 +171,7 @@ func artifactCommand(args []string) error {
 // writeArtifact copies the files of checkout that source-controller v1.9 would archive.
 // It follows GitRepositoryReconciler.reconcileArtifact (source-controller
 // internal/controller/gitrepository_controller.go): ignore patterns are the .sourceignore
-// files of the checkout plus spec.ignore, and pkg/artifact storage.SourceIgnoreFilter and
+// files of the checkout plus spec.ignore, and pkg/artifact (v0.18) storage.SourceIgnoreFilter and
 // Storage.Archive: with no patterns the default exclusions apply, with patterns only the VCS
 // ones are added in front of them; anything that is neither a regular file nor a folder
 // (symlinks) is left out.
