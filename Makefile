@@ -1,6 +1,7 @@
 # The two commands of the README. Both set up what they need first (scripts/bootstrap.sh).
 #   make synth   synthesize the reference environments into dist/ and validate them
-#   make test    check dist/ and the schema are current, then run the test suite
+#   make test    check dist/ and the schema are current, that Flux can reconcile the working
+#                tree (aiops flux check), then run the test suite
 .PHONY: setup synth test lock clean
 
 setup:
@@ -12,6 +13,7 @@ synth: setup
 test: setup
 	.venv/bin/aiops schemas export --check
 	.venv/bin/aiops synth --check
+	.venv/bin/aiops flux check --worktree
 	.venv/bin/pytest
 
 # Re-pin Python dependencies after editing pyproject.toml.

@@ -6,8 +6,9 @@
 #                   `source .venv/bin/activate` gives you all of them
 #   node_modules/   cdk8s and cdktn CLIs (package-lock.json), and Node 22 when the machine's
 #                   Node is older than jsii and cdktn support (>= 22.19)
-#   .venv/bin/kubeconform, .venv/bin/kustomize
-#                   built with Go from tools/go/*/go.mod and go.sum (checksums pinned)
+#   .venv/bin/kubeconform, .venv/bin/kustomize, .venv/bin/flux-build
+#                   built with Go from tools/go/*/go.mod and go.sum (checksums pinned);
+#                   flux-build is our own program (tools/go/flux-build/main.go)
 # Each step is skipped when its lock files are unchanged since it last ran, so running this
 # again is cheap. Mirrors: PIP_INDEX_URL / UV_INDEX_URL, npm_config_registry and GOPROXY
 # (e.g. GOPROXY=file:///path/to/mirror) are honoured; nothing else is downloaded.
@@ -75,16 +76,17 @@ SHIM
   chmod +x "$VENV/bin/$name"
 done
 
-# --- Go tools (kubeconform, kustomize, ...) ------------------------------------------------
+# --- Go tools (kubeconform, kustomize, flux-build, ...) -----------------------------------
 # Each folder tools/go/<tool>/ is a Go module that pins one tool: go.mod + go.sum (checksums),
 # `package` (the import path of its main package) and optionally `ldflags`. The binary lands
 # in .venv/bin/<tool>.
 go_stamp="$VENV/.aiops-go.stamp"
-go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum tools/go/*/package $(ls tools/go/*/ldflags 2>/dev/null))
+# Our own Go programs (tools/go/flux-build) are sources too: their .go files count.
+go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum tools/go/*/package $(ls tools/go/*/ldflags tools/go/*/*.go 2>/dev/null))
 missing=0
 for module in tools/go/*/; do [ -x "$VENV/bin/$(basename "$module")" ] || missing=1; done
 if ! up_to_date "$go_stamp" "$go_fp" || [ "$missing" = 1 ]; then
-  command -v go >/dev/null || { echo "Go >= 1.24 is needed to build the tools in tools/go (see README)" >&2; exit 2; }
+  command -v go >/dev/null || { echo "Go >= 1.26 is needed to build the tools in tools/go (see README)" >&2; exit 2; }
   for module in tools/go/*/; do
     tool=$(basename "$module")
     package=$(cat "$module/package")

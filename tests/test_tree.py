@@ -86,3 +86,44 @@ def test_flux_kustomizations_and_the_files_they_apply(monkeypatch):
     assert owner_of("dist/aws-primary/infrastructure/configs/node-pools.yaml", kustomizations).name == "infra-configs"
     assert owner_of("dist/aws-primary/cluster/flux-system/gotk-sync.yaml", kustomizations).name == "flux-system"
     assert owner_of("environments/aws-primary.yaml", kustomizations) is None
+
+
+def _kustomization(name: str, *depends: str, **spec):
+    from aiops.tree.flux import flux_kustomization
+    from aiops.tree.manifests import Manifest
+
+    body = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": "flux-system"},
+            "spec": {"path": f"./{name}", "prune": True, "dependsOn": [{"name": d} for d in depends], **spec}}
+    return flux_kustomization(Manifest(f"{name}.yaml", 0, 1, body))
+
+
+def test_flux_kustomization_reads_what_ordering_and_pruning_need():
+    k = _kustomization("apps", "infra-configs", wait=False, targetNamespace="ml",
+                       postBuild={"substitute": {"A": "1"}}, deletionPolicy="Orphan",
+                       healthChecks=[{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease", "name": "kueue", "namespace": "kueue-system"}])
+    assert k.depends_on == (("flux-system", "infra-configs"),)
+    assert (k.target_namespace, k.post_build, k.deletion_policy) == ("ml", {"substitute": {"A": "1"}}, "Orphan")
+    assert k.checks_health_of("helm.toolkit.fluxcd.io", "HelmRelease", "kueue-system", "kueue")
+    assert not k.checks_health_of("helm.toolkit.fluxcd.io", "HelmRelease", "ray-system", "kuberay-operator")
+    assert not k.deletes_on_removal  # Orphan wins over prune: true
+    assert _kustomization("configs").deletes_on_removal  # MirrorPrune follows prune: true
+    assert _kustomization("configs").post_build is None  # no postBuild: Flux runs no substitution
+
+
+def test_dependency_order_waves_unknown_names_and_cycles():
+    from aiops.tree.flux import dependency_order
+
+    controllers, configs, apps = _kustomization("controllers"), _kustomization("configs", "controllers"), _kustomization("apps", "configs")
+    waves, problems = dependency_order([apps, configs, controllers])
+    assert [[k.name for k in wave] for wave in waves] == [["controllers"], ["configs"], ["apps"]]
+    assert problems == []
+
+    a, b, c = _kustomization("a", "b"), _kustomization("b", "c"), _kustomization("c", "a")
+    typo = _kustomization("d", "controlers")
+    waves, problems = dependency_order([a, b, c, typo, _kustomization("after-cycle", "a")])
+    assert waves == []  # all of them wait forever
+    assert [(p.kind, p.kustomization.name, [n for _, n in p.names]) for p in problems] == [
+        ("unknown", "d", ["controlers"]),
+        ("cycle", "a", ["a", "b", "c"]),
+    ]

@@ -91,7 +91,9 @@ def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Pat
                     yield Path(folder) / name
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, root: Path | None = None) -> str:
+    if root is not None:
+        return Path(os.path.relpath(path, root)).as_posix()
     try:
         return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
     except ValueError:
@@ -135,11 +137,14 @@ class ManifestTree:
     problems: list[Problem] = field(default_factory=list)
 
 
-def scan_manifests(paths: Iterable[Path]) -> ManifestTree:
-    """Every Kubernetes object in the YAML files under `paths`; what is not one becomes a Problem."""
+def scan_manifests(paths: Iterable[Path], root: Path | None = None) -> ManifestTree:
+    """Every Kubernetes object in the YAML files under `paths`; what is not one becomes a Problem.
+
+    Files are named relative to `root` when given (e.g. a checkout), else to the working folder.
+    """
     tree = ManifestTree()
     for path in iter_files(paths, MANIFEST_SUFFIXES):
-        shown = _display(path)
+        shown = _display(path, root)
         documents, problems = read_documents(path, shown)
         tree.problems.extend(problems)
         if path.name in KUSTOMIZE_FILES:

@@ -1,0 +1,84 @@
+"""What a cluster has before Flux applies anything, and which charts install which CRDs.
+
+A custom resource reaches the API server only after its CRD; `aiops flux check` needs to know
+which API groups need no CRD from this repository at all (Kubernetes' own, and the Flux APIs
+that `flux bootstrap` installs) and which HelmReleases install which groups (a small table,
+`aiops/data/chart_crds.yaml`, with sources).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+# API groups that Kubernetes serves itself (no CRD needed); "" is the core group.
+KUBERNETES_GROUPS = frozenset({
+    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
+    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
+    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
+})
+
+# The CRDs of Flux's default components (source, kustomize, helm and notification controllers),
+# which `flux bootstrap` installs before it creates the first Kustomization. The image
+# automation APIs (image.toolkit.fluxcd.io) come only with `--components-extra`, so they are
+# treated like any other CRD.
+FLUX_BOOTSTRAP_GROUPS = frozenset({
+    "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io", "notification.toolkit.fluxcd.io",
+})
+
+# Namespaces every cluster has; flux-system is created by `flux bootstrap`.
+PRESENT_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "flux-system"})
+
+
+def needs_crd(group: str) -> bool:
+    return group not in KUBERNETES_GROUPS and group not in FLUX_BOOTSTRAP_GROUPS
+
+
+@dataclass(frozen=True)
+class ChartCrds:
+    chart: str
+    groups: tuple[str, ...]
+    crds: str  # crds-folder | templates
+    source: str
+
+    def installed_by(self, helm_release: dict) -> bool:
+        """Whether a HelmRelease of this chart installs the CRDs on first install."""
+        install = ((helm_release.get("spec") or {}).get("install") or {})
+        return not (self.crds == "crds-folder" and install.get("crds") == "Skip")
+
+
+@cache
+def chart_crds() -> dict[str, ChartCrds]:
+    """The table of aiops/data/chart_crds.yaml, by chart name."""
+    text = resources.files("aiops").joinpath("data/chart_crds.yaml").read_text(encoding="utf-8")
+    table: dict[str, ChartCrds] = {}
+    for index, entry in enumerate(yaml.safe_load(text)["charts"]):
+        if set(entry) != {"chart", "groups", "crds", "source"} or entry["crds"] not in ("crds-folder", "templates"):
+            raise ValueError(f"aiops/data/chart_crds.yaml: entry {index + 1} needs chart, groups, crds (crds-folder|templates) and source")
+        table[entry["chart"]] = ChartCrds(entry["chart"], tuple(entry["groups"]), entry["crds"], entry["source"])
+    return table
+
+
+def chart_name(helm_release: dict, objects: list[dict]) -> str | None:
+    """The chart a HelmRelease installs: spec.chart.spec.chart, or the last path segment of the
+    OCIRepository (or the chart of the HelmChart) that spec.chartRef names among `objects`."""
+    spec = helm_release.get("spec") or {}
+    chart = ((spec.get("chart") or {}).get("spec") or {}).get("chart")
+    if chart:
+        return str(chart).rstrip("/").rsplit("/", 1)[-1]
+    reference = spec.get("chartRef") or {}
+    namespace = reference.get("namespace") or (helm_release.get("metadata") or {}).get("namespace")
+    for other in objects:
+        metadata = other.get("metadata") or {}
+        if other.get("kind") == reference.get("kind") and metadata.get("name") == reference.get("name") and metadata.get("namespace") == namespace:
+            other_spec = other.get("spec") or {}
+            if other.get("kind") == "OCIRepository" and other_spec.get("url"):
+                return str(other_spec["url"]).rstrip("/").rsplit("/", 1)[-1]
+            if other.get("kind") == "HelmChart" and other_spec.get("chart"):
+                return str(other_spec["chart"]).rstrip("/").rsplit("/", 1)[-1]
+    return None
