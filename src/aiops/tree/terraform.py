@@ -45,6 +45,26 @@ class TerraformTree:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: list[TerraformResource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    _texts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def line_of(self, resource: TerraformResource, *path: str) -> int | None:
+        """The line of a resource's attribute (or of the resource) in its file.
+
+        JSON has no line numbers once parsed, so this finds the keys in order in the text:
+        exact for the pretty-printed JSON that cdktn writes, the nearest key above otherwise."""
+        text = self._texts.get(resource.file)
+        if text is None:
+            try:
+                text = self._texts[resource.file] = Path(resource.file).read_text(encoding="utf-8")
+            except OSError:
+                return None
+        position, found = 0, None
+        for key in ("resource", resource.type, resource.name, *path):
+            at = text.find(json.dumps(key) + ":", position)
+            if at < 0:
+                break
+            position = found = at
+        return None if found is None else text.count("\n", 0, found) + 1
 
     def of_type(self, resource_type: str) -> list[TerraformResource]:
         return [r for r in self.resources if r.type == resource_type]
