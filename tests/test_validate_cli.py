@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import BIN, REPO, run
+from conftest import BIN, REPO, copy_project, run
 from validate_helpers import SAMPLES, dist_copy, edit, write
 
 
@@ -198,3 +198,18 @@ def test_each_kuberay_sample_is_schema_valid_or_explained(name):
     assert rules <= {"schema-missing", "schema-defaulted"}
     assert result.returncode == 0
 
+
+
+@pytest.mark.synth
+def test_synth_validates_before_it_replaces_dist(tmp_path):
+    """The design's retired Standard_NC6s_v3 in azure-dr: `aiops synth` refuses to write the tree."""
+    project = copy_project(tmp_path / "project")
+    edit(project / "environments/azure-dr.yaml", "instanceType: Standard_NC8as_T4_v3", "instanceType: Standard_NC6s_v3")
+    before = (project / "dist/azure-dr/terraform/aks/cdk.tf.json").read_bytes()
+    result = run([str(BIN / "aiops"), "synth", "--env", "azure-dr"], project)
+    assert result.returncode == 1, result.stderr
+    assert re.search(r"^dist/azure-dr/terraform/aks/cdk.tf.json:\d+: error \[instance-retired\] azurerm_kubernetes_cluster_node_pool.node_pool_gpu "
+                     r"\(node pool gpu\): node pool gpu uses Standard_NC6s_v3, which was retired by Azure on 2025-09-30", result.stderr, re.M)
+    assert result.stderr.rstrip().endswith("aiops synth: the synthesized tree has 1 error(s); dist was left unchanged.")
+    assert (project / "dist/azure-dr/terraform/aks/cdk.tf.json").read_bytes() == before
+    assert result.stdout == ""

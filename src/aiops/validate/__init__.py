@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from aiops.schema_cache import CRD_TEMPLATE, CacheError, SchemaCache, default_cache_dir
+from aiops.schema_cache import CRD_FOLDER, CRD_TEMPLATE, CacheError, SchemaCache, default_cache_dir
 from aiops.tree.manifests import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, Manifest, Problem, _display, iter_files
 from aiops.validate import kubeconform
 from aiops.validate.findings import (
@@ -109,7 +109,7 @@ def _schema_for(cache: SchemaCache, extra_dir: Path | None, extra_index: dict, m
     group, _, api = manifest.api_version.rpartition("/")
     path = None
     if extra_dir is not None and manifest.kind in extra_index.get(group, {}):
-        candidate = extra_dir / group / f"{manifest.kind.lower()}_{api}.json"
+        candidate = extra_dir / CRD_FOLDER / group / f"{manifest.kind.lower()}_{api}.json"
         path = candidate if candidate.is_file() else None
     path = path or cache.schema_file(manifest.api_version, manifest.kind, version)
     try:
@@ -245,7 +245,7 @@ def validate(options: Options) -> Report:
         if options.crds:
             extra_dir = Path(scratch)
             extra_index = _extra_crds(options.crds, extra_dir)
-            locations = [str(extra_dir / CRD_TEMPLATE), *locations]
+            locations = [str(extra_dir / CRD_FOLDER / CRD_TEMPLATE), *locations]
         process = kubeconform.start(binary, _kubeconform_files(options.paths), locations, version)
         try:
             findings, manifests, problem_files, files = _platform(options, cache, version, extra_index)
