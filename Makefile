@@ -12,6 +12,7 @@ synth: setup
 test: setup
 	.venv/bin/aiops schemas export --check
 	.venv/bin/aiops synth --check
+	.venv/bin/aiops validate dist environments
 	.venv/bin/pytest
 
 # Re-pin Python dependencies after editing pyproject.toml.

@@ -238,22 +238,25 @@ def validate(options: Options) -> Report:
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     binary = kubeconform.locate()
-    kubeconform.check_version(binary)
+    asked = kubeconform.ask_version(binary)  # answered while the validation starts
 
     with tempfile.TemporaryDirectory(prefix="aiops-validate-crds-") as scratch:
         extra_dir, extra_index = None, {}
-        if options.crds:
-            extra_dir = Path(scratch)
-            extra_index = _extra_crds(options.crds, extra_dir)
-            locations = [str(extra_dir / CRD_FOLDER / CRD_TEMPLATE), *locations]
-        process = kubeconform.start(binary, _kubeconform_files(options.paths), locations, version)
+        process = None
         try:
+            if options.crds:
+                extra_dir = Path(scratch)
+                extra_index = _extra_crds(options.crds, extra_dir)
+                locations = [str(extra_dir / CRD_FOLDER / CRD_TEMPLATE), *locations]
+            process = kubeconform.start(binary, _kubeconform_files(options.paths), locations, version)
+            kubeconform.check_version(binary, asked)
             findings, manifests, problem_files, files = _platform(options, cache, version, extra_index)
             results = kubeconform.results(process)
         finally:
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+            for child in (asked, process):
+                if child is not None and child.poll() is None:
+                    child.kill()
+                    child.wait()
         findings += _kubeconform_findings(results, manifests, problem_files, cache, extra_dir, extra_index, version)
 
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}

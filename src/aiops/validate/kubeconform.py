@@ -42,13 +42,23 @@ def locate() -> Path:
     raise ToolError(f"kubeconform {PINNED_VERSION} is not installed (looked in {beside.parent} and on PATH); {INSTALL_HINT}")
 
 
-def check_version(binary: Path) -> None:
+def ask_version(binary: Path) -> subprocess.Popen[bytes]:
+    """Start `kubeconform -v`; `check_version` reads it (the validation starts meanwhile)."""
     try:
-        result = subprocess.run([str(binary), "-v"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as exc:
+        return subprocess.Popen([str(binary), "-v"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError as exc:
         raise ToolError(f"{binary} does not run ({exc}); {INSTALL_HINT}") from None
-    version = result.stdout.strip()
-    if result.returncode != 0 or version != PINNED_VERSION:
+
+
+def check_version(binary: Path, asked: subprocess.Popen[bytes] | None = None) -> None:
+    asked = asked or ask_version(binary)
+    try:
+        stdout, _ = asked.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        asked.kill()
+        raise ToolError(f"{binary} -v did not answer; {INSTALL_HINT}") from None
+    version = stdout.decode(errors="replace").strip()
+    if asked.returncode != 0 or version != PINNED_VERSION:
         raise ToolError(f"{binary} is kubeconform {version or '(unknown version)'}, but aiops needs {PINNED_VERSION}; {INSTALL_HINT}")
 
 
