@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -213,3 +214,40 @@ def test_synth_validates_before_it_replaces_dist(tmp_path):
     assert result.stderr.rstrip().endswith("aiops synth: the synthesized tree has 1 error(s); dist was left unchanged.")
     assert (project / "dist/azure-dr/terraform/aks/cdk.tf.json").read_bytes() == before
     assert result.stdout == ""
+
+
+def test_fields_of_the_wrong_shape_never_crash_a_rule(tmp_path):
+    shutil.copy2(REPO / "tests/data/odd-shapes.yaml", tmp_path / "odd-shapes.yaml")
+    write(tmp_path / "infra/terraform/x/cdk.tf.json", json.dumps({"resource": {
+        "aws_eks_node_group": {"x": {"scaling_config": "oops", "instance_types": "p3", "labels": [1], "taint": "t"}},
+        "google_container_node_pool": {"y": {"node_config": [1], "autoscaling": "a"}},
+    }}))
+    write(tmp_path / "list.tf.json", "[1, 2]")
+    result = validate(".", "--format", "json", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, "")
+    findings = json.loads(result.stdout)["findings"]
+    assert "rule-failed" not in {f["rule"] for f in findings}
+    assert [(f["file"], f["message"]) for f in findings if f["rule"] == "input-unparsable"] == [
+        ("infra/terraform/x/cdk.tf.json", "aws_eks_node_group.x is not a node pool this tool can read (AttributeError: 'str' object has no attribute 'get')"),
+        ("infra/terraform/x/cdk.tf.json", "google_container_node_pool.y is not a node pool this tool can read (AttributeError: 'int' object has no attribute 'get')"),
+        ("list.tf.json", "not Terraform JSON: the top level is not an object"),
+    ]
+
+
+def test_a_check_that_fails_becomes_a_finding(tmp_path, monkeypatch):
+    """The safety net behind the rules: a bug in one check reports itself, the others still run."""
+    import aiops.validate.rules as rules
+    from validate_helpers import run_validate
+
+    def broken(ctx):
+        yield from ()
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(rules, "CHECKS", (broken, *rules.CHECKS))
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: busybox\n")
+    report = run_validate("pod.yaml")
+    assert [f.rule.id for f in report.findings] == ["rule-failed", "container-resources", "image-unpinned"]
+    assert report.findings[0].message == (
+        "the check broken stopped on something in this tree it did not expect (KeyError: 'surprise'); its findings are missing"
+    )

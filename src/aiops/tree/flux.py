@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from aiops.tree.manifests import Manifest
+from aiops.tree.shapes import mapping, mappings
 
 KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io"
 
@@ -43,9 +44,9 @@ def flux_kustomizations(manifests: list[Manifest]) -> list[FluxKustomization]:
     for manifest in manifests:
         if manifest.group != KUSTOMIZATION_GROUP or manifest.kind != "Kustomization":
             continue
-        spec = manifest.body.get("spec") or {}
+        spec = mapping(manifest.body.get("spec"))
         namespace = manifest.namespace or "flux-system"
-        source = spec.get("sourceRef") or {}
+        source = mapping(spec.get("sourceRef"))
         found.append(
             FluxKustomization(
                 manifest=manifest,
@@ -54,7 +55,7 @@ def flux_kustomizations(manifests: list[Manifest]) -> list[FluxKustomization]:
                 path=str(spec.get("path") or "./"),
                 prune=bool(spec.get("prune", False)),
                 wait=bool(spec.get("wait", False)),
-                depends_on=tuple((d.get("namespace") or namespace, d.get("name", "")) for d in spec.get("dependsOn") or []),
+                depends_on=tuple((str(d.get("namespace") or namespace), str(d.get("name", ""))) for d in mappings(spec.get("dependsOn"))),
                 source_kind=str(source.get("kind", "")),
                 source_name=str(source.get("name", "")),
             )

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from aiops.tree.shapes import mapping
+
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
@@ -54,11 +56,11 @@ class Manifest:
 
     @property
     def name(self) -> str:
-        return str((self.body.get("metadata") or {}).get("name", ""))
+        return str(mapping(self.body.get("metadata")).get("name", ""))
 
     @property
     def namespace(self) -> str:
-        return str((self.body.get("metadata") or {}).get("namespace", "") or "")
+        return str(mapping(self.body.get("metadata")).get("namespace", "") or "")
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiops.model.catalog import Cloud, load_catalog
+from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
@@ -195,17 +196,35 @@ def node_labels(pool: PoolFacts) -> dict[str, str]:
 
 def pools_of(tree: TerraformTree) -> list[PoolFacts]:
     """Every node pool declared in the tree, in file and resource order."""
+    return pools_and_problems(tree)[0]
+
+
+def _pool(tree: TerraformTree, resource: TerraformResource) -> PoolFacts | None:
+    if resource.type == "aws_eks_node_group":
+        return _eks(tree, resource)
+    if resource.type == "azurerm_kubernetes_cluster":
+        default = resource.body.get("default_node_pool") or {}
+        default = default[0] if isinstance(default, list) and default else default
+        return _aks(resource, default) if default else None
+    if resource.type == "azurerm_kubernetes_cluster_node_pool":
+        return _aks(resource, resource.body)
+    if resource.type == "google_container_node_pool":
+        return _gke(resource)
+    return None
+
+
+def pools_and_problems(tree: TerraformTree) -> tuple[list[PoolFacts], list[Problem]]:
+    """The node pools, and the pool resources too malformed to read (Terraform would refuse them;
+    a hand-written tree can hold anything), each as a Problem."""
     pools: list[PoolFacts] = []
+    problems: list[Problem] = []
     for resource in tree.resources:
-        if resource.type == "aws_eks_node_group":
-            pools.append(_eks(tree, resource))
-        elif resource.type == "azurerm_kubernetes_cluster":
-            default = resource.body.get("default_node_pool") or {}
-            default = default[0] if isinstance(default, list) and default else default
-            if default:
-                pools.append(_aks(resource, default))
-        elif resource.type == "azurerm_kubernetes_cluster_node_pool":
-            pools.append(_aks(resource, resource.body))
-        elif resource.type == "google_container_node_pool":
-            pools.append(_gke(resource))
-    return pools
+        try:
+            pool = _pool(tree, resource)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+            problems.append(Problem(resource.file, tree.line_of(resource), "unparsable",
+                                    f"{resource.address} is not a node pool this tool can read ({type(exc).__name__}: {exc})"))
+            continue
+        if pool is not None:
+            pools.append(pool)
+    return pools, problems

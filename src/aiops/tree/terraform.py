@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiops.tree.manifests import Problem, _display, environment_of, iter_files
+from aiops.tree.shapes import mapping
 
 TERRAFORM_SUFFIX = ".tf.json"
 _REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)")
@@ -84,8 +85,14 @@ def scan_terraform(paths: Iterable[Path]) -> TerraformTree:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             tree.problems.append(Problem(shown, getattr(exc, "lineno", None), "unparsable", f"not Terraform JSON: {exc}"))
             continue
+        if not isinstance(document, dict):
+            tree.problems.append(Problem(shown, 1, "unparsable", "not Terraform JSON: the top level is not an object"))
+            continue
         tree.files[shown] = document
-        for resource_type, by_name in sorted((document.get("resource") or {}).items()):
-            for name, body in sorted(by_name.items()):
-                tree.resources.append(TerraformResource(shown, resource_type, name, body))
+        for resource_type, by_name in sorted(mapping(document.get("resource")).items()):
+            for name, body in sorted(mapping(by_name).items()):
+                if isinstance(body, dict):
+                    tree.resources.append(TerraformResource(shown, resource_type, name, body))
+                else:
+                    tree.problems.append(Problem(shown, None, "unparsable", f"resource {resource_type}.{name} is not an object"))
     return tree

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiops.tree.manifests import Manifest
+from aiops.tree.shapes import mapping, mappings, sequence
 
 Path_ = tuple[str | int, ...]
 
@@ -43,7 +44,7 @@ class PodTemplate:
         """(path in the object, container) for each container (and init container)."""
         kinds = ("containers", "initContainers") if init else ("containers",)
         for kind in kinds:
-            for index, container in enumerate(self.spec.get(kind) or []):
+            for index, container in enumerate(sequence(self.spec.get(kind))):
                 if isinstance(container, dict):
                     yield (*self.path, kind, index), container
 
@@ -54,23 +55,23 @@ class PodTemplate:
         """What one pod requests of a resource, as the scheduler counts it: the containers' sum,
         or the largest init container when that is more (a limit stands in for a missing request)."""
         def of(container: dict) -> float:
-            resources = container.get("resources") or {}
-            value = (resources.get("requests") or {}).get(resource)
+            resources = mapping(container.get("resources"))
+            value = mapping(resources.get("requests")).get(resource)
             if value is None:
-                value = (resources.get("limits") or {}).get(resource)
+                value = mapping(resources.get("limits")).get(resource)
             return (quantity(value) or 0.0) if value is not None else 0.0
 
-        main = sum(of(c) for c in self.spec.get("containers") or [] if isinstance(c, dict))
-        init = max((of(c) for c in self.spec.get("initContainers") or [] if isinstance(c, dict)), default=0.0)
+        main = sum(of(c) for c in mappings(self.spec.get("containers")))
+        init = max((of(c) for c in mappings(self.spec.get("initContainers"))), default=0.0)
         return max(main, init)
 
     def gpu_resources(self) -> dict[str, float]:
         """GPU-like extended resources (`<vendor>/gpu`) the pod requests, by name."""
         names = set()
         for _, container in self.containers():
-            resources = container.get("resources") or {}
+            resources = mapping(container.get("resources"))
             for section in ("requests", "limits"):
-                names |= {n for n in (resources.get(section) or {}) if isinstance(n, str) and n.endswith("/gpu")}
+                names |= {n for n in mapping(resources.get(section)) if isinstance(n, str) and n.endswith("/gpu")}
         return {name: amount for name in sorted(names) if (amount := self.request(name)) > 0}
 
     @property
@@ -87,12 +88,12 @@ def _int(value: Any, default: int | None = None) -> int | None:
 
 
 def _ray_groups(manifest: Manifest, base: Path_, cluster: dict) -> Iterator[PodTemplate]:
-    head = cluster.get("headGroupSpec") or {}
-    if isinstance((head.get("template") or {}).get("spec"), dict):
+    head = mapping(cluster.get("headGroupSpec"))
+    if isinstance(mapping(head.get("template")).get("spec"), dict):
         yield PodTemplate(manifest, (*base, "headGroupSpec", "template", "spec"), head["template"]["spec"], "head", 1, None)
-    autoscaling = bool(cluster.get("enableInTreeAutoscaling"))
-    for index, group in enumerate(cluster.get("workerGroupSpecs") or []):
-        if not isinstance(group, dict) or not isinstance((group.get("template") or {}).get("spec"), dict):
+    autoscaling = cluster.get("enableInTreeAutoscaling") is True
+    for index, group in enumerate(sequence(cluster.get("workerGroupSpecs"))):
+        if not isinstance(group, dict) or not isinstance(mapping(group.get("template")).get("spec"), dict):
             continue
         hosts = _int(group.get("numOfHosts"), 1) or 1
         replicas = (_int(group.get("replicas"), _int(group.get("minReplicas"), 0)) or 0) * hosts
@@ -107,10 +108,10 @@ def _ray_groups(manifest: Manifest, base: Path_, cluster: dict) -> Iterator[PodT
 def pod_templates(manifest: Manifest) -> list[PodTemplate]:
     """Every pod template of an object, in the order they appear."""
     body, kind, group = manifest.body, manifest.kind, manifest.group
-    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    spec = mapping(body.get("spec"))
     found: list[PodTemplate] = []
     if group in ("", "apps", "batch", "extensions") and kind in _WORKLOADS:
-        template = (spec.get("template") or {}).get("spec")
+        template = mapping(spec.get("template")).get("spec")
         if isinstance(template, dict):
             if kind == "DaemonSet":
                 replicas = None
@@ -120,14 +121,14 @@ def pod_templates(manifest: Manifest) -> list[PodTemplate]:
                 replicas = _int(spec.get("replicas"), 1)
             found.append(PodTemplate(manifest, ("spec", "template", "spec"), template, "", replicas, None))
     elif group == "batch" and kind == "CronJob":
-        job = (spec.get("jobTemplate") or {}).get("spec") or {}
-        template = (job.get("template") or {}).get("spec")
+        job = mapping(mapping(spec.get("jobTemplate")).get("spec"))
+        template = mapping(job.get("template")).get("spec")
         if isinstance(template, dict):
             found.append(PodTemplate(manifest, ("spec", "jobTemplate", "spec", "template", "spec"), template, "", _int(job.get("parallelism"), 1), None))
     elif group == "" and kind == "Pod" and spec:
         found.append(PodTemplate(manifest, ("spec",), spec, "", 1, None))
     elif group == "" and kind == "PodTemplate":
-        template = (body.get("template") or {}).get("spec")
+        template = mapping(body.get("template")).get("spec")
         if isinstance(template, dict):
             found.append(PodTemplate(manifest, ("template", "spec"), template, "", 1, None))
     elif group == "ray.io" and kind == "RayCluster":
@@ -135,7 +136,7 @@ def pod_templates(manifest: Manifest) -> list[PodTemplate]:
     elif group == "ray.io" and kind == "RayJob":
         if isinstance(spec.get("rayClusterSpec"), dict):
             found.extend(_ray_groups(manifest, ("spec", "rayClusterSpec"), spec["rayClusterSpec"]))
-        submitter = (spec.get("submitterPodTemplate") or {}).get("spec")
+        submitter = mapping(spec.get("submitterPodTemplate")).get("spec")
         if isinstance(submitter, dict):
             found.append(PodTemplate(manifest, ("spec", "submitterPodTemplate", "spec"), submitter, "submitter", 1, None))
     elif group == "ray.io" and kind == "RayService":
@@ -144,14 +145,14 @@ def pod_templates(manifest: Manifest) -> list[PodTemplate]:
     elif group == "kubernetes.dask.org" and kind in ("DaskCluster", "DaskWorkerGroup", "DaskJob"):
         cluster, base = spec, ("spec",)
         if kind == "DaskJob":
-            job = (spec.get("job") or {}).get("spec")
+            job = mapping(spec.get("job")).get("spec")
             if isinstance(job, dict):
                 found.append(PodTemplate(manifest, ("spec", "job", "spec"), job, "job", 1, None))
-            cluster, base = (spec.get("cluster") or {}).get("spec") or {}, ("spec", "cluster", "spec")
-        scheduler = (cluster.get("scheduler") or {}).get("spec")
+            cluster, base = mapping(mapping(spec.get("cluster")).get("spec")), ("spec", "cluster", "spec")
+        scheduler = mapping(cluster.get("scheduler")).get("spec")
         if kind != "DaskWorkerGroup" and isinstance(scheduler, dict):
             found.append(PodTemplate(manifest, (*base, "scheduler", "spec"), scheduler, "scheduler", 1, None))
-        worker = cluster.get("worker") or {}
+        worker = mapping(cluster.get("worker"))
         if isinstance(worker.get("spec"), dict):
             found.append(PodTemplate(manifest, (*base, "worker", "spec"), worker["spec"], "worker", _int(worker.get("replicas"), 1), None))
     return found

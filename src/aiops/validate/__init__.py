@@ -26,6 +26,7 @@ from aiops.validate.findings import (
     INPUT_TOO_LARGE,
     INPUT_UNPARSABLE,
     INPUT_UNREADABLE,
+    RULE_FAILED,
     RULES,
     SCHEMA,
     SCHEMA_DEFAULTED,
@@ -298,7 +299,15 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
         committed_override=options.committed,
     )
     for check in CHECKS:
-        findings.extend(check(context))
+        try:
+            findings.extend(check(context))
+        except Exception as exc:  # noqa: BLE001 - odd input must never end in a traceback
+            findings.append(Finding(
+                RULE_FAILED, ", ".join(str(p) for p in options.paths), None,
+                f"the check {check.__name__} stopped on something in this tree it did not expect ({type(exc).__name__}: {exc}); "
+                "its findings are missing",
+            ))
+    findings.extend(_problem(problem) for problem in context.pool_problems)
     problem_files = {p.file for p in tree.problems}
     files = len({m.file for m in tree.manifests} | set(terraform.files) | {p.file for p in tree.problems})
     return findings, tree.manifests, problem_files, files

@@ -13,8 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from aiops.tree.manifests import Manifest
-from aiops.tree.pools import PoolFacts, pools_of
+from aiops.tree.manifests import Manifest, Problem
+from aiops.tree.pools import PoolFacts, pools_and_problems
 from aiops.tree.terraform import TerraformTree
 from aiops.tree.workloads import PodTemplate, pod_templates
 from aiops.validate.findings import Finding, Rule
@@ -51,8 +51,17 @@ class Context:
 
     # --- node pools ------------------------------------------------------------------------
     @cached_property
+    def _pools_and_problems(self) -> tuple[list[PoolFacts], list[Problem]]:
+        return pools_and_problems(self.terraform)
+
+    @property
     def pools(self) -> list[PoolFacts]:
-        return pools_of(self.terraform)
+        return self._pools_and_problems[0]
+
+    @property
+    def pool_problems(self) -> list[Problem]:
+        """Node pool resources too malformed to read."""
+        return self._pools_and_problems[1]
 
     @cached_property
     def pools_by_environment(self) -> dict[str | None, list[PoolFacts]]:

@@ -57,6 +57,7 @@ INPUT_UNPARSABLE = rule("input-unparsable", "error", "a YAML or Terraform JSON f
 INPUT_BINARY = rule("input-binary", "error", "a binary or non-UTF-8 file where a manifest was expected", "remove the file from the tree, or save it as UTF-8 YAML")
 INPUT_TOO_LARGE = rule("input-too-large", "error", "a file too large to validate (more than 5 MiB)", "split the file into smaller ones")
 INPUT_EMPTY = rule("input-empty-document", "warning", "an explicitly empty YAML document (`--- ~`)", "delete the empty document")
+RULE_FAILED = rule("rule-failed", "error", "a platform check that stopped on input it did not expect (a bug: please report it with the tree)", "report it with the file that caused it; the schema findings usually point at the odd field")
 INPUT_NOT_KUBERNETES = rule("input-not-kubernetes", "warning", "a YAML document without apiVersion and kind (so not a Kubernetes object)", "add apiVersion and kind, or keep non-manifest YAML out of the validated tree")
 
 # --- Schemas ---------------------------------------------------------------------------------

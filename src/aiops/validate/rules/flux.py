@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import Manifest
+from aiops.tree.shapes import mapping
 from aiops.validate.context import Context, finding
 from aiops.validate.findings import FLUX_CRD_ORDER, FLUX_CYCLE, FLUX_DEPENDS_ON, FLUX_PATH, Finding
 
@@ -106,7 +107,7 @@ def _this_repository(kustomizations: list[FluxKustomization], ctx: Context) -> s
     for k in kustomizations:
         own = ctx.repository_path(k.manifest.file)
         if k.source_kind == "GitRepository" and own is not None and k.applies(own):
-            sources.add((k.manifest.body["spec"].get("sourceRef", {}).get("namespace") or k.namespace, k.source_name))
+            sources.add((str(mapping(mapping(k.manifest.body.get("spec")).get("sourceRef")).get("namespace") or k.namespace), k.source_name))
     return sources
 
 
@@ -116,8 +117,8 @@ def paths(ctx: Context) -> Iterator[Finding]:
     for kustomizations in _by_environment(ctx).values():
         ours = _this_repository(kustomizations, ctx)
         for k in kustomizations:
-            source = ((k.manifest.body.get("spec") or {}).get("sourceRef") or {})
-            if k.source_kind != "GitRepository" or (source.get("namespace") or k.namespace, k.source_name) not in ours:
+            source = mapping(mapping(k.manifest.body.get("spec")).get("sourceRef"))
+            if k.source_kind != "GitRepository" or (str(source.get("namespace") or k.namespace), k.source_name) not in ours:
                 continue
             folder = ctx.repo_root / k.folder
             if not folder.is_dir():
@@ -136,15 +137,15 @@ def _installers(ctx: Context, kustomizations: list[FluxKustomization], manifests
         owner = owner_of(path, kustomizations) if path else None
         if owner is None:
             continue
-        spec = manifest.body.get("spec") or {}
+        spec = mapping(manifest.body.get("spec"))
         if manifest.group == "apiextensions.k8s.io" and manifest.kind == "CustomResourceDefinition" and spec.get("group"):
             found[str(spec["group"])].append((manifest, owner, "crd"))
         elif manifest.group == "helm.toolkit.fluxcd.io" and manifest.kind == "HelmRelease":
-            chart = str((((spec.get("chart") or {}).get("spec") or {}).get("chart")) or "")
-            if not chart and (spec.get("chartRef") or {}).get("kind") == "OCIRepository":
-                name = spec["chartRef"].get("name")
-                repository = next((m for m in manifests if m.kind == "OCIRepository" and m.name == name), None)
-                chart = str(((repository.body.get("spec") or {}).get("url") or "")).rstrip("/").rsplit("/", 1)[-1] if repository else ""
+            chart = str(mapping(mapping(spec.get("chart")).get("spec")).get("chart") or "")
+            reference = mapping(spec.get("chartRef"))
+            if not chart and reference.get("kind") == "OCIRepository":
+                repository = next((m for m in manifests if m.kind == "OCIRepository" and m.name == str(reference.get("name"))), None)
+                chart = str(mapping(repository.body.get("spec")).get("url") or "").rstrip("/").rsplit("/", 1)[-1] if repository else ""
             for group in ctx.chart_groups.get(chart, []):
                 found[group].append((manifest, owner, "helm"))
     return found

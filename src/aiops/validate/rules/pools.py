@@ -7,6 +7,7 @@ from datetime import date
 
 from aiops.model.catalog import load_catalog
 from aiops.tree.pools import PoolFacts
+from aiops.tree.shapes import mapping
 from aiops.validate.context import Context
 from aiops.validate.findings import AUTOSCALER_TAGS, INSTANCE_RETIRED, INSTANCE_RETIRING, INSTANCE_UNKNOWN, Finding
 
@@ -62,8 +63,8 @@ def _autoscaler_deployed(ctx: Context, environment: str | None) -> bool:
     for manifest in ctx.manifests:
         if manifest.environment != environment:
             continue
-        spec = manifest.body.get("spec") or {}
-        if manifest.kind == "HelmRelease" and (((spec.get("chart") or {}).get("spec") or {}).get("chart")) == "cluster-autoscaler":
+        spec = mapping(manifest.body.get("spec"))
+        if manifest.kind == "HelmRelease" and mapping(mapping(spec.get("chart")).get("spec")).get("chart") == "cluster-autoscaler":
             return True
     return any(
         "cluster-autoscaler" in str(container.get("image", ""))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiops.tree.manifests import Manifest
 from aiops.tree.pools import NODE_LABEL_PREFIXES_UNKNOWN, PoolFacts, PoolTaint, node_labels, node_taints
+from aiops.tree.shapes import mapping, mappings, sequence
 from aiops.tree.workloads import PodTemplate, quantity
 from aiops.validate.context import Context, finding, upper_first
 from aiops.validate.findings import GPU_DEMAND, GPU_TAINT, NODE_SELECTOR, POD_EXCEEDS_NODE, Finding
@@ -24,9 +25,7 @@ GIB = 2**30
 # --- Kubernetes scheduling predicates, on pools instead of nodes --------------------------------
 
 def tolerates(tolerations: list, taint: PoolTaint) -> bool:
-    for toleration in tolerations or []:
-        if not isinstance(toleration, dict):
-            continue
+    for toleration in mappings(tolerations):
         if toleration.get("effect") and toleration["effect"] != taint.effect:
             continue
         operator = toleration.get("operator") or "Equal"
@@ -39,7 +38,7 @@ def tolerates(tolerations: list, taint: PoolTaint) -> bool:
 
 
 def untolerated(spec: dict, pool: PoolFacts, cluster: list[PoolFacts]) -> list[PoolTaint]:
-    return [t for t in node_taints(pool, cluster) if t.effect in BLOCKING_EFFECTS and not tolerates(spec.get("tolerations") or [], t)]
+    return [t for t in node_taints(pool, cluster) if t.effect in BLOCKING_EFFECTS and not tolerates(spec.get("tolerations"), t)]
 
 
 def _label(labels: dict[str, str], key: str) -> str | None | type[Ellipsis]:
@@ -53,7 +52,7 @@ def _expression(labels: dict[str, str], expression: dict) -> bool:
     value = _label(labels, str(expression.get("key", "")))
     if value is ...:
         return True
-    operator, values = expression.get("operator"), [str(v) for v in expression.get("values") or []]
+    operator, values = expression.get("operator"), [str(v) for v in sequence(expression.get("values"))]
     if operator == "In":
         return value in values
     if operator == "NotIn":
@@ -72,9 +71,9 @@ def _expression(labels: dict[str, str], expression: dict) -> bool:
 
 def selector_constraints(spec: dict) -> tuple[dict[str, str], list[list[dict]]]:
     """nodeSelector, and the required node affinity terms (any term; all its expressions)."""
-    selector = {str(k): str(v) for k, v in (spec.get("nodeSelector") or {}).items()} if isinstance(spec.get("nodeSelector"), dict) else {}
-    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or {}
-    terms = [list(term.get("matchExpressions") or []) for term in required.get("nodeSelectorTerms") or [] if isinstance(term, dict)]
+    selector = {str(k): str(v) for k, v in mapping(spec.get("nodeSelector")).items()}
+    required = mapping(mapping(mapping(spec.get("affinity")).get("nodeAffinity")).get("requiredDuringSchedulingIgnoredDuringExecution"))
+    terms = [mappings(term.get("matchExpressions")) for term in mappings(required.get("nodeSelectorTerms"))]
     return selector, terms
 
 
@@ -85,7 +84,7 @@ def selects(spec: dict, pool: PoolFacts) -> bool:
         value = _label(labels, key)
         if value is not ... and value != wanted:
             return False
-    return not terms or any(all(_expression(labels, e) for e in term if isinstance(e, dict)) for term in terms)
+    return not terms or any(all(_expression(labels, e) for e in term) for term in terms)
 
 
 # --- What a node can hold -----------------------------------------------------------------------
@@ -183,7 +182,7 @@ def _selector_text(spec: dict) -> str:
     selector, terms = selector_constraints(spec)
     parts = [f"{k}={v}" for k, v in selector.items()]
     for term in terms:
-        parts.append(" and ".join(f"{e.get('key')} {e.get('operator')} {e.get('values') or ''}".strip() for e in term if isinstance(e, dict)))
+        parts.append(" and ".join(f"{e.get('key')} {e.get('operator')} {e.get('values') or ''}".strip() for e in term))
     return ", ".join(parts)
 
 
@@ -217,8 +216,8 @@ def node_selectors(ctx: Context) -> Iterator[Finding]:
             )
     for flavor in ctx.of_kind("kueue.x-k8s.io", "ResourceFlavor"):
         pools = ctx.pools_for(flavor)
-        wanted = (flavor.body.get("spec") or {}).get("nodeLabels") or {}
-        if not pools or not isinstance(wanted, dict) or not wanted:
+        wanted = mapping(mapping(flavor.body.get("spec")).get("nodeLabels"))
+        if not pools or not wanted:
             continue
         if not any(selects({"nodeSelector": wanted}, p) for p in pools):
             yield finding(
@@ -285,12 +284,12 @@ class _Demand:
 def _demands(ctx: Context) -> Iterator[_Demand]:
     scaled: dict[tuple, tuple[Manifest, int, str, tuple]] = {}
     for hpa in ctx.of_kind("autoscaling", "HorizontalPodAutoscaler"):
-        spec = hpa.body.get("spec") or {}
-        target = spec.get("scaleTargetRef") or {}
+        spec = mapping(hpa.body.get("spec"))
+        target = mapping(spec.get("scaleTargetRef"))
         if isinstance(spec.get("maxReplicas"), int):
             scaled[(hpa.environment, hpa.namespace, target.get("kind"), target.get("name"))] = (hpa, spec["maxReplicas"], f"maxReplicas of {hpa.describe()}", ("spec", "maxReplicas"))
     for autoscaler in ctx.of_kind("kubernetes.dask.org", "DaskAutoscaler"):
-        spec = autoscaler.body.get("spec") or {}
+        spec = mapping(autoscaler.body.get("spec"))
         if isinstance(spec.get("maximum"), int):
             scaled[(autoscaler.environment, autoscaler.namespace, "DaskCluster", spec.get("cluster"))] = (autoscaler, spec["maximum"], f"maximum of {autoscaler.describe()}", ("spec", "maximum"))
     for template in ctx.templates:
@@ -343,20 +342,20 @@ def _queue_capacity(ctx: Context) -> Iterator[Finding]:
     flavors = {(f.environment, f.name): f for f in ctx.of_kind("kueue.x-k8s.io", "ResourceFlavor")}
     quotas: dict[tuple, list[tuple[Manifest, tuple, str, float]]] = {}
     for queue in ctx.of_kind("kueue.x-k8s.io", "ClusterQueue"):
-        for g, group in enumerate((queue.body.get("spec") or {}).get("resourceGroups") or []):
-            for f, flavor in enumerate((group or {}).get("flavors") or []):
-                for r, resource in enumerate((flavor or {}).get("resources") or []):
-                    name = str((resource or {}).get("name", ""))
-                    amount = quantity((resource or {}).get("nominalQuota"))
+        for g, group in enumerate(sequence(mapping(queue.body.get("spec")).get("resourceGroups"))):
+            for f, flavor in enumerate(sequence(mapping(group).get("flavors"))):
+                for r, resource in enumerate(sequence(mapping(flavor).get("resources"))):
+                    name = str(mapping(resource).get("name", ""))
+                    amount = quantity(mapping(resource).get("nominalQuota"))
                     if name.endswith("/gpu") and amount:
                         path = ("spec", "resourceGroups", g, "flavors", f, "resources", r, "nominalQuota")
-                        quotas.setdefault((queue.environment, flavor.get("name")), []).append((queue, path, name, amount))
+                        quotas.setdefault((queue.environment, str(flavor.get("name"))), []).append((queue, path, name, amount))
     for (environment, flavor_name), entries in quotas.items():
         flavor = flavors.get((environment, flavor_name))
         pools = ctx.pools_by_environment.get(environment, [])
         if flavor is None or not pools:
             continue
-        wanted = (flavor.body.get("spec") or {}).get("nodeLabels") or {}
+        wanted = mapping(mapping(flavor.body.get("spec")).get("nodeLabels"))
         matching = [p for p in pools if selects({"nodeSelector": wanted}, p)]
         if not matching or any(p.gpus_per_node is None for p in matching):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from aiops.tree.shapes import mapping, sequence
 from aiops.tree.workloads import quantity
 from aiops.validate.context import Context, finding, upper_first
 from aiops.validate.findings import (
@@ -22,12 +23,12 @@ def hpa_resource_metrics(ctx: Context) -> Iterator[Finding]:
     for hpa in ctx.manifests:
         if hpa.group != "autoscaling" or hpa.kind != "HorizontalPodAutoscaler":
             continue
-        for index, metric in enumerate((hpa.body.get("spec") or {}).get("metrics") or []):
+        for index, metric in enumerate(sequence(mapping(hpa.body.get("spec")).get("metrics"))):
             if not isinstance(metric, dict) or metric.get("type") not in ("Resource", "ContainerResource"):
                 continue
             field = "resource" if metric["type"] == "Resource" else "containerResource"
-            name = (metric.get(field) or {}).get("name")
-            if name and name not in METRICS_SERVER_RESOURCES:
+            name = mapping(metric.get(field)).get("name")
+            if isinstance(name, str) and name and name not in METRICS_SERVER_RESOURCES:
                 yield finding(
                     HPA_RESOURCE_METRIC, hpa, ("spec", "metrics", index, field, "name"),
                     f"metric {index + 1} is a {metric['type']} metric on '{name}': the resource metrics API (metrics-server) "
@@ -48,10 +49,8 @@ def _extended(name: str) -> bool:
 def extended_resources(ctx: Context) -> Iterator[Finding]:
     for template in ctx.templates:
         for path, container in template.containers():
-            resources = container.get("resources") or {}
-            requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-            if not isinstance(requests, dict) or not isinstance(limits, dict):
-                continue
+            resources = mapping(container.get("resources"))
+            requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
             for name, requested in requests.items():
                 if not isinstance(name, str) or not _extended(name):
                     continue
@@ -100,9 +99,8 @@ def images(ctx: Context) -> Iterator[Finding]:
 def container_resources(ctx: Context) -> Iterator[Finding]:
     for template in ctx.templates:
         for path, container in template.containers():
-            resources = container.get("resources") or {}
-            requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
-            limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
+            resources = mapping(container.get("resources"))
+            requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
             # A limit without a request makes the request default to the limit.
             missing = [f"requests.{r}" for r in ("cpu", "memory") if r not in requests and r not in limits]
             missing += [f"limits.{r}" for r in ("cpu", "memory") if r not in limits]
