@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aiops.commands import EXIT_FINDINGS, EXIT_OK
+from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 def export(args: argparse.Namespace) -> int:
@@ -26,10 +26,34 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def sync(args: argparse.Namespace) -> int:
+    from aiops.schema_cache import default_cache_dir
+    from aiops.schema_cache.sync import SyncError, build_cache
+
+    mirror = Path(args.mirror) if args.mirror else None
+    if mirror is not None and not mirror.is_dir():
+        print(f"aiops schemas sync: the mirror {mirror} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    cache = Path(args.cache) if args.cache else default_cache_dir()
+    try:
+        build_cache(cache, sources_path=Path(args.sources), user_crds=Path(args.crds), mirror=mirror)
+    except SyncError as exc:
+        print(f"aiops schemas sync: {exc}; the previous cache (if any) is unchanged", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"schema cache ready: {cache}")
+    return EXIT_OK
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    schemas = commands.add_parser("schemas", help="JSON schemas: export the environment schema")
+    schemas = commands.add_parser("schemas", help="JSON schemas: export the environment schema, build the validation schema cache")
     subcommands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="SUBCOMMAND")
     exporter = subcommands.add_parser("export", help="write schemas/environment.schema.json from the models")
     exporter.add_argument("--check", action="store_true", help="exit 1 when the committed schema is stale")
     exporter.add_argument("--output", default="schemas/environment.schema.json", metavar="FILE")
     exporter.set_defaults(handler=export)
+    syncer = subcommands.add_parser("sync", help="build the schema cache that `aiops validate` gives kubeconform, from schemas/sources.yaml")
+    syncer.add_argument("--mirror", metavar="DIR", help="take pinned files from this folder (same relative paths as `mirror:` in the pins; wheels by file name) before the network")
+    syncer.add_argument("--sources", default="schemas/sources.yaml", metavar="FILE", help="the pins (default: schemas/sources.yaml)")
+    syncer.add_argument("--crds", default="schemas/crds", metavar="DIR", help="your own CRDs to add (default: schemas/crds)")
+    syncer.add_argument("--cache", metavar="DIR", help="where to build it (default: $AIOPS_SCHEMA_CACHE, else <venv>/share/aiops/schemas)")
+    syncer.set_defaults(handler=sync)

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aiops.tree.manifests import Manifest
+from aiops.tree.shapes import mapping, mappings
 
 KUSTOMIZATION_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -82,18 +83,15 @@ def flux_kustomization(manifest: Manifest) -> FluxKustomization | None:
     """The Flux Kustomization a manifest declares, or None when it is something else."""
     if manifest.group != KUSTOMIZATION_GROUP or manifest.kind != "Kustomization":
         return None
-    spec = manifest.body.get("spec") or {}
-    if not isinstance(spec, dict):
-        spec = {}
+    spec = mapping(manifest.body.get("spec"))
     namespace = manifest.namespace or "flux-system"
-    source = spec.get("sourceRef") or {}
+    source = mapping(spec.get("sourceRef"))
     post_build = spec.get("postBuild")
     health_checks = []
-    for check in spec.get("healthChecks") or []:
-        if isinstance(check, dict):
-            api_version = str(check.get("apiVersion", ""))
-            group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
-            health_checks.append((group, str(check.get("kind", "")), str(check.get("namespace") or namespace), str(check.get("name", ""))))
+    for check in mappings(spec.get("healthChecks")):
+        api_version = str(check.get("apiVersion", ""))
+        group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+        health_checks.append((group, str(check.get("kind", "")), str(check.get("namespace") or namespace), str(check.get("name", ""))))
     return FluxKustomization(
         manifest=manifest,
         name=manifest.name,
@@ -102,7 +100,7 @@ def flux_kustomization(manifest: Manifest) -> FluxKustomization | None:
         prune=bool(spec.get("prune", False)),
         wait=bool(spec.get("wait", False)),
         depends_on=tuple(
-            (str(d.get("namespace") or namespace), str(d.get("name", ""))) for d in spec.get("dependsOn") or [] if isinstance(d, dict)
+            (str(d.get("namespace") or namespace), str(d.get("name", ""))) for d in mappings(spec.get("dependsOn"))
         ),
         source_kind=str(source.get("kind", "")),
         source_name=str(source.get("name", "")),

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from aiops.tree.shapes import mapping
+
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
@@ -34,6 +36,11 @@ class Manifest:
     index: int  # position of the document in its file, from 0
     line: int  # 1-based line where the document starts
     body: dict[str, Any] = field(repr=False, compare=False)
+    node: yaml.Node | None = field(default=None, repr=False, compare=False)  # the parsed YAML, for line numbers
+
+    def line_of(self, path: Iterable[str | int]) -> int:
+        """The line of the field at `path` (keys and list indexes), or of its deepest existing parent."""
+        return line_in(self.node, path) or self.line
 
     @property
     def api_version(self) -> str:
@@ -49,11 +56,11 @@ class Manifest:
 
     @property
     def name(self) -> str:
-        return str((self.body.get("metadata") or {}).get("name", ""))
+        return str(mapping(self.body.get("metadata")).get("name", ""))
 
     @property
     def namespace(self) -> str:
-        return str((self.body.get("metadata") or {}).get("namespace", "") or "")
+        return str(mapping(self.body.get("metadata")).get("namespace", "") or "")
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -100,8 +107,37 @@ def _display(path: Path, root: Path | None = None) -> str:
         return str(path)
 
 
+def line_in(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:
+    """1-based line of the value at `path` below a YAML node: the key's line for a mapping
+    entry, the item's line for a list entry; the deepest existing parent's when the path ends early."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            entry = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(step)), None)
+            if entry is None:
+                return line
+            line, node = entry[0].start_mark.line + 1, entry[1]
+        elif isinstance(node, yaml.SequenceNode):
+            try:
+                node = node.value[int(step)]
+            except (ValueError, IndexError):
+                return line
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
 def read_documents(path: Path, shown: str) -> tuple[list[tuple[int, Any]], list[Problem]]:
     """Each YAML document of a file with its start line, or the problem that stopped reading."""
+    documents, problems = read_document_nodes(path, shown)
+    return [(line, body) for line, body, _ in documents], problems
+
+
+def read_document_nodes(path: Path, shown: str) -> tuple[list[tuple[int, Any, yaml.Node]], list[Problem]]:
+    """Like `read_documents`, with each document's YAML node too (for the line of any field)."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -115,12 +151,12 @@ def read_documents(path: Path, shown: str) -> tuple[list[tuple[int, Any]], list[
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [], [Problem(shown, None, "binary", f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    documents: list[tuple[int, Any]] = []
+    documents: list[tuple[int, Any, yaml.Node]] = []
     loader = yaml.CSafeLoader(text)
     try:
         while loader.check_node():
             node = loader.get_node()
-            documents.append((node.start_mark.line + 1, loader.construct_document(node)))
+            documents.append((node.start_mark.line + 1, loader.construct_document(node), node))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = " ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) or str(exc)
@@ -135,6 +171,9 @@ class ManifestTree:
     manifests: list[Manifest] = field(default_factory=list)
     kustomize_files: list[tuple[str, dict]] = field(default_factory=list)  # kustomization.yaml files
     problems: list[Problem] = field(default_factory=list)
+    # YAML mappings without apiVersion/kind (each also has a not-kubernetes Problem): environment
+    # files, Helm values, ... kept so that a caller can recognise and check them its own way.
+    other_documents: list[Manifest] = field(default_factory=list)
 
 
 def scan_manifests(paths: Iterable[Path], root: Path | None = None) -> ManifestTree:
@@ -145,7 +184,7 @@ def scan_manifests(paths: Iterable[Path], root: Path | None = None) -> ManifestT
     tree = ManifestTree()
     for path in iter_files(paths, MANIFEST_SUFFIXES):
         shown = _display(path, root)
-        documents, problems = read_documents(path, shown)
+        documents, problems = read_document_nodes(path, shown)
         tree.problems.extend(problems)
         if path.name in KUSTOMIZE_FILES:
             if documents and isinstance(documents[0][1], dict):
@@ -153,11 +192,13 @@ def scan_manifests(paths: Iterable[Path], root: Path | None = None) -> ManifestT
             continue
         # Documents without content (a stray `---`) are skipped at the document boundary by YAML
         # itself; an explicit empty document (`--- ~`) is reported.
-        for index, (line, body) in enumerate(documents):
+        for index, (line, body, node) in enumerate(documents):
             if body is None:
                 tree.problems.append(Problem(shown, line, "empty-document", f"document {index + 1} is empty"))
             elif not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
                 tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no apiVersion and kind"))
+                if isinstance(body, dict):
+                    tree.other_documents.append(Manifest(shown, index, line, body, node))
             else:
-                tree.manifests.append(Manifest(shown, index, line, body))
+                tree.manifests.append(Manifest(shown, index, line, body, node))
     return tree

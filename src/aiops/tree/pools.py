@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiops.model.catalog import Cloud, load_catalog
+from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
 AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler/"
@@ -153,19 +154,85 @@ def _gke(pool: TerraformResource) -> PoolFacts:
     )
 
 
+GKE_GPU_TAINT = PoolTaint("nvidia.com/gpu", "present", "NoSchedule")
+
+
+def node_taints(pool: PoolFacts, cluster_pools: list[PoolFacts]) -> tuple[PoolTaint, ...]:
+    """The taints the pool's nodes carry in Kubernetes: those declared in Terraform, plus the one
+    GKE adds by itself to GPU pools when the cluster also has pools without GPUs
+    (nvidia.com/gpu=present:NoSchedule). EKS and AKS add none. `cluster_pools`: the pools of
+    the same cluster (the same Terraform file)."""
+    taints = pool.taints
+    if (
+        pool.cloud == "gcp"
+        and pool.gpus_per_node
+        and any(other.gpus_per_node == 0 for other in cluster_pools if other.file == pool.file)
+        and not any(t.key == GKE_GPU_TAINT.key and t.effect == GKE_GPU_TAINT.effect for t in taints)
+    ):
+        taints = (*taints, GKE_GPU_TAINT)
+    return taints
+
+
+# Labels that the cloud or node agents put on nodes and that Terraform does not show in full:
+# a selector on these cannot be disproved from the tree, so it counts as satisfied.
+NODE_LABEL_PREFIXES_UNKNOWN = (
+    "kubernetes.io/", "k8s.io/", "beta.kubernetes.io/", "node.kubernetes.io/", "topology.kubernetes.io/",
+    "failure-domain.beta.kubernetes.io/", "topology.", "eks.amazonaws.com/", "k8s.amazonaws.com/",
+    "cloud.google.com/", "kubernetes.azure.com/", "karpenter.sh/", "karpenter.k8s.aws/", "nvidia.com/", "feature.node.kubernetes.io/",
+)
+
+
+def node_labels(pool: PoolFacts) -> dict[str, str]:
+    """The labels the pool's nodes carry: those declared, plus the well-known ones each cloud sets
+    that follow from the Terraform (instance type, pool name, GKE accelerator, OS)."""
+    labels = {
+        "kubernetes.io/os": "linux",
+        "node.kubernetes.io/instance-type": pool.instance_type,
+        "beta.kubernetes.io/instance-type": pool.instance_type,
+    }
+    if pool.cloud == "aws":
+        labels["eks.amazonaws.com/nodegroup"] = pool.name
+    elif pool.cloud == "azure":
+        labels["kubernetes.azure.com/agentpool"] = pool.name
+        labels["agentpool"] = pool.name
+    elif pool.cloud == "gcp":
+        labels["cloud.google.com/gke-nodepool"] = pool.name
+        if pool.accelerator:
+            labels["cloud.google.com/gke-accelerator"] = pool.accelerator
+    return {**labels, **pool.labels}
+
+
 def pools_of(tree: TerraformTree) -> list[PoolFacts]:
     """Every node pool declared in the tree, in file and resource order."""
+    return pools_and_problems(tree)[0]
+
+
+def _pool(tree: TerraformTree, resource: TerraformResource) -> PoolFacts | None:
+    if resource.type == "aws_eks_node_group":
+        return _eks(tree, resource)
+    if resource.type == "azurerm_kubernetes_cluster":
+        default = resource.body.get("default_node_pool") or {}
+        default = default[0] if isinstance(default, list) and default else default
+        return _aks(resource, default) if default else None
+    if resource.type == "azurerm_kubernetes_cluster_node_pool":
+        return _aks(resource, resource.body)
+    if resource.type == "google_container_node_pool":
+        return _gke(resource)
+    return None
+
+
+def pools_and_problems(tree: TerraformTree) -> tuple[list[PoolFacts], list[Problem]]:
+    """The node pools, and the pool resources too malformed to read (Terraform would refuse them;
+    a hand-written tree can hold anything), each as a Problem."""
     pools: list[PoolFacts] = []
+    problems: list[Problem] = []
     for resource in tree.resources:
-        if resource.type == "aws_eks_node_group":
-            pools.append(_eks(tree, resource))
-        elif resource.type == "azurerm_kubernetes_cluster":
-            default = resource.body.get("default_node_pool") or {}
-            default = default[0] if isinstance(default, list) and default else default
-            if default:
-                pools.append(_aks(resource, default))
-        elif resource.type == "azurerm_kubernetes_cluster_node_pool":
-            pools.append(_aks(resource, resource.body))
-        elif resource.type == "google_container_node_pool":
-            pools.append(_gke(resource))
-    return pools
+        try:
+            pool = _pool(tree, resource)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+            problems.append(Problem(resource.file, tree.line_of(resource), "unparsable",
+                                    f"{resource.address} is not a node pool this tool can read ({type(exc).__name__}: {exc})"))
+            continue
+        if pool is not None:
+            pools.append(pool)
+    return pools, problems

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiops.tree.manifests import Problem, _display, environment_of, iter_files
+from aiops.tree.shapes import mapping
 
 TERRAFORM_SUFFIX = ".tf.json"
 _REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)")
@@ -45,6 +46,26 @@ class TerraformTree:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: list[TerraformResource] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    _texts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def line_of(self, resource: TerraformResource, *path: str) -> int | None:
+        """The line of a resource's attribute (or of the resource) in its file.
+
+        JSON has no line numbers once parsed, so this finds the keys in order in the text:
+        exact for the pretty-printed JSON that cdktn writes, the nearest key above otherwise."""
+        text = self._texts.get(resource.file)
+        if text is None:
+            try:
+                text = self._texts[resource.file] = Path(resource.file).read_text(encoding="utf-8")
+            except OSError:
+                return None
+        position, found = 0, None
+        for key in ("resource", resource.type, resource.name, *path):
+            at = text.find(json.dumps(key) + ":", position)
+            if at < 0:
+                break
+            position = found = at
+        return None if found is None else text.count("\n", 0, found) + 1
 
     def of_type(self, resource_type: str) -> list[TerraformResource]:
         return [r for r in self.resources if r.type == resource_type]
@@ -64,8 +85,14 @@ def scan_terraform(paths: Iterable[Path]) -> TerraformTree:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             tree.problems.append(Problem(shown, getattr(exc, "lineno", None), "unparsable", f"not Terraform JSON: {exc}"))
             continue
+        if not isinstance(document, dict):
+            tree.problems.append(Problem(shown, 1, "unparsable", "not Terraform JSON: the top level is not an object"))
+            continue
         tree.files[shown] = document
-        for resource_type, by_name in sorted((document.get("resource") or {}).items()):
-            for name, body in sorted(by_name.items()):
-                tree.resources.append(TerraformResource(shown, resource_type, name, body))
+        for resource_type, by_name in sorted(mapping(document.get("resource")).items()):
+            for name, body in sorted(mapping(by_name).items()):
+                if isinstance(body, dict):
+                    tree.resources.append(TerraformResource(shown, resource_type, name, body))
+                else:
+                    tree.problems.append(Problem(shown, None, "unparsable", f"resource {resource_type}.{name} is not an object"))
     return tree

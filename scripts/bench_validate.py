@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""How much `aiops validate` costs next to kubeconform alone, on the same tree and schema cache.
+
+    .venv/bin/python scripts/bench_validate.py                  # the reference dist/
+    .venv/bin/python scripts/bench_validate.py --add ../shared/upstream/samples
+                                                                # dist/ plus more manifests
+
+Baseline: the pinned kubeconform, run exactly as `aiops validate` runs it (-strict -output
+json, the same schema locations, the same files). Candidate: `aiops validate` itself (schemas
+through kubeconform, plus reading the tree and every platform rule). Both are timed as whole
+processes, alternately, after one warm-up run each (which also lets Python write its bytecode
+cache, as any installed copy has after its first run). Prints the median and fastest wall time
+of each and the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+
+
+def timed(command: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        sys.exit(f"{command[0]} failed ({result.returncode}): {result.stderr.decode()}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", default=str(ROOT / "dist"), help="the tree to validate (default: dist/)")
+    parser.add_argument("--add", action="append", default=[], metavar="DIR", help="copy these folders into the tree too")
+    parser.add_argument("--runs", type=int, default=15, help="timed runs of each (default 15)")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from aiops.schema_cache import SchemaCache, default_cache_dir
+    from aiops.validate import _kubeconform_files
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory(prefix="aiops-bench-") as scratch:
+        work = Path(scratch)
+        tree = work / "dist"
+        shutil.copytree(args.tree, tree)
+        for index, extra in enumerate(args.add):
+            shutil.copytree(extra, tree / f"extra-{index}")
+        cache = SchemaCache(default_cache_dir())
+        version = cache.kubernetes_version(None)
+        os.chdir(work)
+        files = _kubeconform_files([Path("dist")])
+        kubeconform = [str(BIN / "kubeconform"), "-strict", "-output", "json", "-kubernetes-version", version]
+        for location in cache.schema_locations():
+            kubeconform += ["-schema-location", location]
+        kubeconform += ["--", *files]
+        aiops = [str(BIN / "aiops"), "validate", "dist", "--format", "json", "--fail-on", "none"]
+        for command in (kubeconform, aiops):
+            timed(command, work, env)  # warm-up: page cache, bytecode cache
+        baseline, candidate = [], []
+        for _ in range(args.runs):
+            baseline.append(timed(kubeconform, work, env))
+            candidate.append(timed(aiops, work, env))
+    objects = sum(1 for _ in files)
+    print(f"tree: {args.tree}{' + ' + ', '.join(args.add) if args.add else ''} ({objects} manifest files), {args.runs} runs each, {os.cpu_count()} CPUs")
+    for name, times in (("kubeconform alone", baseline), ("aiops validate", candidate)):
+        print(f"  {name:18} median {statistics.median(times) * 1000:7.0f} ms   fastest {min(times) * 1000:7.0f} ms")
+    print(f"  ratio (median aiops / median kubeconform): {statistics.median(candidate) / statistics.median(baseline):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""`aiops validate [PATH ...]`: schemas (kubeconform, offline) and the platform rules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+FAIL_ON = ("error", "warning", "info", "none")
+
+
+def _skips(values: list[str] | None) -> frozenset[str]:
+    return frozenset(rule.strip() for value in values or [] for rule in value.split(",") if rule.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    from aiops.validate import Options, ToolError, UsageError, validate
+
+    try:
+        today = date.fromisoformat(args.as_of) if args.as_of else None
+    except ValueError:
+        print(f"aiops validate: --as-of {args.as_of}: use a date like 2026-11-28", file=sys.stderr)
+        return EXIT_USAGE
+    options = Options(
+        paths=[Path(p) for p in args.paths or ["dist"]],
+        kubernetes_version=args.kubernetes_version,
+        skip=_skips(args.skip),
+        crds=[Path(p) for p in args.crd or []],
+        repo_root=Path(args.repo_root) if args.repo_root else None,
+        today=today,
+    )
+    try:
+        report = validate(options)
+    except (UsageError, ToolError) as exc:
+        print(f"aiops validate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return emit(report, args.format, args.fail_on)
+
+
+def emit(report, output_format: str, fail_on: str, stream=None) -> int:
+    """Print the report; the exit code for it."""
+    from aiops import __version__
+    from aiops.validate import output
+    from aiops.validate.findings import RANK
+
+    stream = stream or sys.stdout
+    if output_format == "json":
+        stream.write(output.as_json(report))
+    elif output_format == "sarif":
+        stream.write(output.sarif(report, __version__))
+    else:
+        stream.write(output.text(report))
+    if report.unreadable:
+        return EXIT_USAGE
+    failing = [f for f in report.findings if RANK[f.level] >= RANK[fail_on]]
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    validate = commands.add_parser(
+        "validate",
+        help="validate manifests: kubeconform against the offline schema cache, plus the GPU platform rules",
+        description="Validate Kubernetes manifests and Terraform JSON under PATHs (default: dist/). "
+        "Exit 0 clean, 1 findings at or above --fail-on, 2 usage or unreadable input.",
+    )
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: dist)")
+    validate.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (sarif: SARIF 2.1.0 for code scanning)")
+    validate.add_argument("--kubernetes-version", metavar="X.Y", help="validate against this Kubernetes version's schemas (default: the cache's, see schemas/sources.yaml)")
+    validate.add_argument("--skip", action="append", metavar="RULE", help="do not report this rule (repeatable, or comma-separated)")
+    validate.add_argument("--fail-on", choices=FAIL_ON, default="error", help="exit 1 when a finding of this severity or worse is reported (default: error)")
+    validate.add_argument("--crd", action="append", metavar="FILE", help="also validate against the CRDs in this file or folder (repeatable)")
+    validate.add_argument("--repo-root", metavar="DIR", help="the repository root Flux paths are relative to (default: the git work tree, else the current folder)")
+    validate.add_argument("--as-of", metavar="DATE", help="judge instance retirement dates as of this day (default: today)")
+    validate.set_defaults(handler=run)

@@ -1,0 +1,125 @@
+"""Running the pinned kubeconform against the local schema cache, and reading what it says.
+
+kubeconform runs as a subprocess with `-strict -output json`, reading schemas from the cache
+folder only (every -schema-location is a local path template, so it never touches the network).
+It is started before the platform rules run and read after them, so the two overlap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PINNED_VERSION = "v0.7.0"  # tools/go/kubeconform/go.mod pins the same (tests/test_validate_cli.py checks)
+BINARY_ENV = "AIOPS_KUBECONFORM"
+INSTALL_HINT = "run `make setup` in the project (it builds the pinned kubeconform into .venv/bin)"
+
+
+class ToolError(Exception):
+    """kubeconform is missing, is the wrong version, or failed; the message says how to fix it."""
+
+
+def locate() -> Path:
+    """The kubeconform to run: $AIOPS_KUBECONFORM, else the one beside this Python (.venv/bin), else PATH."""
+    configured = os.environ.get(BINARY_ENV)
+    if configured:
+        candidate = Path(configured)
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            raise ToolError(f"kubeconform not found at {candidate} (from ${BINARY_ENV}); {INSTALL_HINT}")
+        return candidate
+    beside = Path(sys.executable).parent / "kubeconform"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("kubeconform")
+    if found:
+        return Path(found)
+    raise ToolError(f"kubeconform {PINNED_VERSION} is not installed (looked in {beside.parent} and on PATH); {INSTALL_HINT}")
+
+
+def ask_version(binary: Path) -> subprocess.Popen[bytes]:
+    """Start `kubeconform -v`; `check_version` reads it (the validation starts meanwhile)."""
+    try:
+        return subprocess.Popen([str(binary), "-v"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        raise ToolError(f"{binary} does not run ({exc}); {INSTALL_HINT}") from None
+
+
+def check_version(binary: Path, asked: subprocess.Popen[bytes] | None = None) -> None:
+    asked = asked or ask_version(binary)
+    try:
+        stdout, _ = asked.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        asked.kill()
+        raise ToolError(f"{binary} -v did not answer; {INSTALL_HINT}") from None
+    version = stdout.decode(errors="replace").strip()
+    if asked.returncode != 0 or version != PINNED_VERSION:
+        raise ToolError(f"{binary} is kubeconform {version or '(unknown version)'}, but aiops needs {PINNED_VERSION}; {INSTALL_HINT}")
+
+
+def start(binary: Path, files: list[str], schema_locations: list[str], kubernetes_version: str) -> subprocess.Popen[bytes] | None:
+    """Start kubeconform on these files (None when there are none); read it with `results`."""
+    if not files:
+        return None
+    arguments = [str(binary), "-strict", "-output", "json", "-kubernetes-version", kubernetes_version]
+    for location in schema_locations:
+        arguments += ["-schema-location", location]
+    return subprocess.Popen([*arguments, "--", *files], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def results(process: subprocess.Popen[bytes] | None) -> list[dict]:
+    """kubeconform's results: one dict per object it did not find valid."""
+    if process is None:
+        return []
+    stdout, stderr = process.communicate()
+    try:
+        return list(json.loads(stdout or b"{}").get("resources") or [])
+    except ValueError:
+        raise ToolError(f"kubeconform exited {process.returncode} without JSON output: {stderr.decode(errors='replace').strip()}") from None
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: tuple[str, ...]  # JSON pointer parts of the field at fault
+    message: str
+
+
+_AT = re.compile(r"- at '([^']*)': (.*?)(?=\s+- at '|\Z)", re.S)
+
+
+def _pointer(text: str) -> tuple[str, ...]:
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:]) if text else ()
+
+
+def violations(result: dict) -> list[Violation]:
+    """The schema violations of one invalid result, leaves only, one per field.
+
+    kubeconform lists only the top-level causes in `validationErrors`; nested ones (behind a
+    $ref, or the branches of a oneOf) are only in `msg`, so this reads `msg`."""
+    message = str(result.get("msg") or "")
+    _, _, detail = message.partition("jsonschema validation failed with ")
+    by_path: dict[str, list[str]] = {}
+    for path, text in _AT.findall(detail):
+        text = " ".join(text.split()).replace("want null or ", "want ")
+        if text != "validation failed" and text not in by_path.setdefault(path, []):
+            by_path[path].append(text)
+    if not by_path:  # an unexpected format: fall back to what kubeconform structured
+        for error in result.get("validationErrors") or []:
+            by_path.setdefault(str(error.get("path", "")), []).append(str(error.get("msg", "")))
+    out = []
+    for path, texts in by_path.items():
+        if not texts:
+            continue
+        if texts[0].startswith("oneOf failed") and len(texts) > 1:
+            wants = [t.split("want ", 1)[1] for t in texts[1:] if "want " in t]
+            got = texts[1].split(",", 1)[0] if texts[1].startswith("got ") else ""
+            text = f"{got}, want {' or '.join(wants)}" if got and len(wants) == len(texts) - 1 else "; ".join(texts[1:])
+        else:
+            text = "; ".join(texts)
+        out.append(Violation(_pointer(path), text))
+    return out or [Violation((), message)]
