@@ -114,7 +114,7 @@ REFUSALS = [
     pytest.param(
         aks_node_pool(pool(instance_type="p3.2xlarge", name="gpu")),
         "unit/gpu: pool.instanceType: 'p3.2xlarge' is not an instance type the catalog knows for azure\n"
-        "    fix: known azure types: Standard_D4s_v5, Standard_NC4as_T4_v3, Standard_NC6s_v3; to use another, "
+        "    fix: known azure types: Standard_D4s_v5, Standard_NC4as_T4_v3, Standard_NC6s_v3, Standard_NC8as_T4_v3; to use another, "
         "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
         id="aks-instance-type-azure-does-not-offer",
     ),

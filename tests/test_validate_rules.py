@@ -116,8 +116,9 @@ def test_selectors_must_match_a_pool(tree):
     [finding] = of_rule(run_validate("dist"), "node-selector-no-pool")
     assert finding.message == (
         "The worker group workergroup pods select gpu-type=a100, which no node pool of aws-primary carries "
-        "(cpu-compute: workload-type=general-compute; gpu-inference: gpu-type=t4, workload-type=ml-inference; "
-        "gpu-training: gpu-type=v100, workload-type=ml-training); they stay Pending"
+        "(cpu-compute: workload-type=general-compute; gpu-inference: gpu-type=t4, k8s.amazonaws.com/accelerator=nvidia-tesla-t4, "
+        "workload-type=ml-inference; gpu-training: gpu-type=v100, k8s.amazonaws.com/accelerator=nvidia-tesla-v100, "
+        "workload-type=ml-training); they stay Pending"
     )
     # Required node affinity counts the same way; well-known labels the cloud sets match the pool.
     cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"].pop("nodeSelector")
@@ -302,13 +303,19 @@ def test_containers_need_requests_and_limits(tmp_path, monkeypatch):
 
 # --- Flux -------------------------------------------------------------------------------------------
 
+def _line(path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), start=1) if text in line)
+
+
 def test_depends_on_a_missing_kustomization(tree):
-    edit(tree / "aws-primary/cluster/infrastructure.yaml", "spec:\n", "spec:\n  dependsOn:\n    - name: infra-controllers\n")
+    infrastructure = tree / "aws-primary/cluster/infrastructure.yaml"
+    edit(infrastructure, "    - name: infra-controllers\n", "    - name: infra-controlers\n")
     [finding] = of_rule(run_validate("dist"), "flux-depends-on-missing")
-    assert (finding.file, finding.line) == ("dist/aws-primary/cluster/infrastructure.yaml", 9)
+    assert (finding.file, finding.line) == ("dist/aws-primary/cluster/infrastructure.yaml", _line(infrastructure, "- name: infra-controlers"))
     assert finding.message == (
-        "Kustomization flux-system/infra-configs depends on flux-system/infra-controllers, which is not a Kustomization of "
-        "aws-primary (there are: flux-system/flux-system, flux-system/infra-configs); Flux waits for it forever"
+        "Kustomization flux-system/infra-configs depends on flux-system/infra-controlers, which is not a Kustomization of "
+        "aws-primary (there are: flux-system/apps, flux-system/flux-system, flux-system/infra-configs, "
+        "flux-system/infra-controllers); Flux waits for it forever"
     )
 
 
@@ -323,14 +330,15 @@ def test_dependency_cycles(tree):
     [finding] = of_rule(run_validate("dist"), "flux-dependency-cycle")
     assert finding.message == (
         "Kustomizations depend on each other in a cycle: flux-system/flux-system -> flux-system/infra-configs -> "
-        "flux-system/flux-system; none of them ever becomes ready"
+        "flux-system/infra-controllers -> flux-system/flux-system; none of them ever becomes ready"
     )
 
 
 def test_paths_that_do_not_exist(tree):
-    edit(tree / "aws-primary/cluster/infrastructure.yaml", "./dist/aws-primary/infrastructure/configs", "./dist/aws-primary/infrastructure/config")
+    infrastructure = tree / "aws-primary/cluster/infrastructure.yaml"
+    edit(infrastructure, "./dist/aws-primary/infrastructure/configs", "./dist/aws-primary/infrastructure/config")
     [finding] = of_rule(run_validate("dist"), "flux-path-missing")
-    assert (finding.file, finding.line) == ("dist/aws-primary/cluster/infrastructure.yaml", 14)
+    assert (finding.file, finding.line) == ("dist/aws-primary/cluster/infrastructure.yaml", _line(infrastructure, "path: ./dist/aws-primary/infrastructure/config"))
     assert finding.message.startswith(
         "Kustomization flux-system/infra-configs applies ./dist/aws-primary/infrastructure/config, which does not exist in this repository"
     )
@@ -343,57 +351,38 @@ def test_paths_of_other_sources_are_not_judged(tmp_path, monkeypatch):
     assert of_rule(report, "flux-path-missing") == []
 
 
-KUEUE_CONTROLLERS = """\
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: HelmRepository
-metadata: {name: kueue, namespace: flux-system}
-spec: {interval: 1h, url: https://kubernetes-sigs.github.io/kueue}
----
-apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata: {name: kueue, namespace: kueue-system}
-spec:
-  interval: 1h
-  chart:
-    spec:
-      chart: kueue
-      version: 0.19.2
-      sourceRef: {kind: HelmRepository, name: kueue, namespace: flux-system}
-"""
-CONTROLLERS_KUSTOMIZATION = """\
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata: {name: infra-controllers, namespace: flux-system}
-spec:
-  interval: 1h
-  sourceRef: {kind: GitRepository, name: flux-system}
-  path: ./dist/aws-primary/infrastructure/controllers
-  prune: true
-  wait: true
-"""
+def _kueue_objects(tree) -> list[str]:
+    from aiops.tree.manifests import scan_manifests
+
+    return [m.describe() for m in scan_manifests([tree / "aws-primary/infrastructure/configs"]).manifests if m.group == "kueue.x-k8s.io"]
 
 
 def test_custom_resources_must_wait_for_their_crds(tree):
-    write(tree / "aws-primary/infrastructure/controllers/kueue.yaml", KUEUE_CONTROLLERS)
-    with open(tree / "aws-primary/cluster/infrastructure.yaml", "a") as handle:
-        handle.write(CONTROLLERS_KUSTOMIZATION)
-    findings = of_rule(run_validate("dist"), "flux-crd-order")
-    assert [f.object for f in findings] == ["ResourceFlavor/gpu-training", "ResourceFlavor/gpu-inference", "ResourceFlavor/cpu-compute"]
+    """infra-configs' Kueue objects need the CRDs that infra-controllers' kueue HelmRelease installs."""
+    infrastructure = tree / "aws-primary/cluster/infrastructure.yaml"
+    edit(infrastructure, "  dependsOn:\n    - name: infra-controllers\n", "")
+    findings = [f for f in of_rule(run_validate("dist"), "flux-crd-order") if "/infrastructure/configs/" in f.file]
+    assert [f.object for f in findings] == _kueue_objects(tree) and len(findings) >= 3
     assert findings[0].message == (
         "applied by Kustomization infra-configs, which does not depend on infra-controllers, where HelmRelease/kueue-system/kueue "
         "(applied by Kustomization infra-controllers) installs the kueue.x-k8s.io CRDs: it may be applied before the CRD exists and fail"
     )
     assert findings[0].hint == "add dependsOn: [{name: infra-controllers}] to Kustomization infra-configs (and wait: true on infra-controllers)"
-    edit(tree / "aws-primary/cluster/infrastructure.yaml", "  name: infra-configs\n  namespace: flux-system\nspec:\n",
-         "  name: infra-configs\n  namespace: flux-system\nspec:\n  dependsOn:\n    - name: infra-controllers\n")
+    edit(infrastructure, "  timeout: 5m\n", "  timeout: 5m\n  dependsOn:\n    - name: infra-controllers\n")
     assert of_rule(run_validate("dist"), "flux-crd-order") == []
 
 
 def test_custom_resources_beside_the_helm_release_that_installs_their_crd(tree):
-    write(tree / "aws-primary/infrastructure/configs/kueue.yaml", KUEUE_CONTROLLERS)
+    """The kueue HelmRelease moved into infra-configs, next to the Kueue objects it should precede."""
+    release = tree / "aws-primary/infrastructure/controllers/kueue.yaml"
+    (tree / "aws-primary/infrastructure/configs/kueue.yaml").write_text(release.read_text())
+    release.unlink()
+    for folder in ("controllers", "configs"):
+        listing = tree / f"aws-primary/infrastructure/{folder}/kustomization.yaml"
+        text = listing.read_text().replace("  - kueue.yaml\n", "")
+        listing.write_text(text + ("  - kueue.yaml\n" if folder == "configs" else ""))
     findings = of_rule(run_validate("dist"), "flux-crd-order")
-    assert len(findings) == 3
+    assert [f.object for f in findings] == _kueue_objects(tree)
     assert "the same one that applies HelmRelease/kueue-system/kueue" in findings[0].message
 
 
@@ -418,7 +407,9 @@ def test_scale_from_zero_pools_advertise_labels_taints_and_gpus(tree):
     assert finding.object == "aws_eks_node_group.node_group_gpu_training (node pool gpu-training)"
     assert finding.message == (
         "node group gpu-training scales from zero (min 0), but its autoscaling group does not advertise "
-        "k8s.io/cluster-autoscaler/node-template/label/gpu-type=v100, k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu=true:NoSchedule, "
+        "k8s.io/cluster-autoscaler/node-template/label/gpu-type=v100, "
+        "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator=nvidia-tesla-v100, "
+        "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu=true:NoSchedule, "
         "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu=1: with no node to look at, cluster-autoscaler "
         "cannot tell that a pending pod fits this group"
     )
@@ -426,6 +417,7 @@ def test_scale_from_zero_pools_advertise_labels_taints_and_gpus(tree):
         "k8s.io/cluster-autoscaler/enabled": "true",
         "k8s.io/cluster-autoscaler/node-template/label/workload-type": "ml-training",
         "k8s.io/cluster-autoscaler/node-template/label/gpu-type": "v100",
+        "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": "nvidia-tesla-v100",
         "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
     })
@@ -433,13 +425,16 @@ def test_scale_from_zero_pools_advertise_labels_taints_and_gpus(tree):
 
 
 def test_a_deployed_cluster_autoscaler_makes_the_tags_necessary(tree):
-    assert of_rule(run_validate("dist"), "autoscaler-node-template") == []  # no autoscaler: tags would do nothing
-    release = sample("flux/apps-base-podinfo-release.yaml")[0]
-    release["metadata"] = {"name": "cluster-autoscaler", "namespace": "kube-system"}
-    release["spec"] = {"interval": "1h", "chart": {"spec": {"chart": "cluster-autoscaler", "version": "9.46.6", "sourceRef": {"kind": "HelmRepository", "name": "autoscaler"}}}}
-    write(tree / "aws-primary/infrastructure/controllers/cluster-autoscaler.yaml", dump(release))
-    [finding] = of_rule(run_validate("dist"), "autoscaler-node-template")
-    assert "k8s.io/cluster-autoscaler/node-template/label/workload-type=ml-training" in finding.message
+    """Node-template tags matter only to a cluster-autoscaler: without one (and no discovery tag), no finding."""
+    _asg_tags(tree, {"k8s.io/cluster-autoscaler/node-template/label/workload-type": "ml-training"})
+    release = tree / "aws-primary/infrastructure/controllers/cluster-autoscaler.yaml"
+    deployed = release.read_text()
+    release.unlink()
+    edit(tree / "aws-primary/infrastructure/controllers/kustomization.yaml", "  - cluster-autoscaler.yaml\n", "")
+    assert of_rule(run_validate("dist", skip=frozenset({"schema"})), "autoscaler-node-template") == []
+    release.write_text(deployed)
+    [finding] = of_rule(run_validate("dist", skip=frozenset({"schema"})), "autoscaler-node-template")
+    assert "k8s.io/cluster-autoscaler/node-template/label/gpu-type=v100" in finding.message
 
 
 # --- instance-retired, instance-retiring, instance-unknown ---------------------------------------------
