@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything aiops-gitops needs, inside the project folder, from pinned lock files:
 #   .venv/          Python 3.11+ virtualenv: requirements.lock (hashes checked), the aiops
-#                   package (editable), the dask-kubernetes wheel for its CRDs
-#                   (tools/dask-kubernetes-requirements.txt), and links to the tools below, so that
+#                   package (editable), and links to the tools below, so that
 #                   `source .venv/bin/activate` gives you all of them
 #   node_modules/   cdk8s and cdktn CLIs (package-lock.json), and Node 22 when the machine's
 #                   Node is older than jsii and cdktn support (>= 22.19)
@@ -32,7 +31,7 @@ up_to_date() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
   exit 2
 }
 python_stamp="$VENV/.aiops-python.stamp"
-python_fp=$(fingerprint requirements.lock tools/uv-requirements.txt tools/dask-kubernetes-requirements.txt pyproject.toml)
+python_fp=$(fingerprint requirements.lock tools/uv-requirements.txt pyproject.toml)
 if ! up_to_date "$python_stamp" "$python_fp"; then
   say "Python environment (.venv) from requirements.lock"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
@@ -40,7 +39,6 @@ if ! up_to_date "$python_stamp" "$python_fp"; then
   "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" --require-hashes requirements.lock
   "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps -e .
   # Data only (the Dask CRDs); `pip sync` above removes it, so it is added back every time.
-  "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --require-hashes -r tools/dask-kubernetes-requirements.txt
   echo "$python_fp" > "$python_stamp"
 fi
 

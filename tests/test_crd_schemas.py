@@ -1,8 +1,9 @@
 """Every custom resource in dist/ against the openAPIV3Schema of its real, upstream CRD.
 
 Oracles: the KubeRay, Kueue and Flux CRDs in the shared upstream mirror (shared/upstream/crds,
-see its SOURCES.md; never copied into this repository) and the Dask CRDs that the pinned
-dask-kubernetes wheel ships (tools/dask-kubernetes-requirements.txt). jsonschema checks the
+see its SOURCES.md; never copied into this repository) and the Dask CRDs inside the pinned
+dask-kubernetes wheel that the schema cache's sync downloaded and checked (schemas/sources.yaml).
+jsonschema checks the
 structural schema: types, required fields, enums, patterns, unknown fields where the CRD
 forbids them. CEL rules (x-kubernetes-validations) need an API server and are not checked here.
 Core kinds (Deployment, HPA, ...) are `aiops validate`'s job, with kubeconform.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
-from importlib.metadata import distribution
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -31,7 +32,6 @@ CRD_GROUPS = {
     "source.toolkit.fluxcd.io",
     "helm.toolkit.fluxcd.io",
 }
-DASK_CRDS = "dask_kubernetes/operator/deployment/helm/dask-kubernetes-operator/crds"
 # The CRDs are 3.7 MB of YAML: libyaml reads them in about a second, pure Python in half a minute.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -45,10 +45,10 @@ def _upstream_crds() -> Path | None:
     return None
 
 
-def _schemas(files: list[Path]) -> dict[tuple[str, str, str], dict]:
+def _schemas(texts: list[str]) -> dict[tuple[str, str, str], dict]:
     found = {}
-    for file in files:
-        for crd in yaml.load_all(file.read_text(), Loader=_LOADER):
+    for text in texts:
+        for crd in yaml.load_all(text, Loader=_LOADER):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             for version in crd["spec"]["versions"]:
@@ -62,8 +62,18 @@ def crd_schemas() -> dict[tuple[str, str, str], dict]:
     upstream = _upstream_crds()
     if upstream is None:
         pytest.skip("the upstream CRD mirror (shared/upstream/crds) is not here; set AIOPS_UPSTREAM_DIR to its folder")
-    dask = Path(str(distribution("dask-kubernetes").locate_file(DASK_CRDS)))
-    return _schemas(sorted(upstream.rglob("*.yaml")) + sorted(dask.glob("*.yaml")))
+    return _schemas([path.read_text() for path in sorted(upstream.rglob("*.yaml"))] + _dask_crds())
+
+
+def _dask_crds() -> list[str]:
+    """The Dask CRDs, read from the wheel the schema cache keeps (checked against its sha256)."""
+    from aiops.schema_cache import default_cache_dir
+    from aiops.schema_cache.sync import DOWNLOADS, SOURCES_FILE, load_sources
+
+    sources, _ = load_sources(REPO / SOURCES_FILE)
+    (bundle,) = [b for b in sources.crds if b.wheel and b.wheel.package == "dask-kubernetes"]
+    with zipfile.ZipFile(default_cache_dir() / DOWNLOADS / bundle.wheel.file) as wheel:
+        return [wheel.read(member).decode() for member in bundle.wheel.members]
 
 
 def _problems(document: dict, schemas: dict) -> list[str]:
