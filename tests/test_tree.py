@@ -127,3 +127,24 @@ def test_dependency_order_waves_unknown_names_and_cycles():
         ("unknown", "d", ["controlers"]),
         ("cycle", "a", ["a", "b", "c"]),
     ]
+
+
+def test_the_catalog_reader_refuses_a_malformed_entry():
+    """The catalog is read without pydantic (cheap for validate and diff), but just as strictly."""
+    import pytest
+
+    from aiops.model.catalog import CatalogError, parse_catalog
+
+    good = {"hoursPerMonth": 730, "clouds": {"aws": {"instanceTypes": {"x.large": {
+        "vcpu": 2, "memoryGiB": 8, "price": {"hourlyUSD": 0.1, "region": "us-east-1", "source": "s", "date": "2026-11"}}}}}}
+    assert parse_catalog(good).instance_type("aws", "x.large").price.hourly_usd == 0.1
+    entry = good["clouds"]["aws"]["instanceTypes"]["x.large"]
+    for change, message in (
+        ({"vcpus": 2}, "clouds.aws.instanceTypes.x.large: unknown key(s) vcpus; allowed: vcpu, memoryGiB, price, gpu, retirement"),
+        ({"vcpu": "2"}, "clouds.aws.instanceTypes.x.large.vcpu: expected a positive whole number, got '2'"),
+        ({"gpu": {"model": "T4", "count": 1}}, "clouds.aws.instanceTypes.x.large.gpu: missing key memoryGiB"),
+    ):
+        broken = {**good, "clouds": {"aws": {"instanceTypes": {"x.large": {**entry, **change}}}}}
+        with pytest.raises(CatalogError) as caught:
+            parse_catalog(broken)
+        assert str(caught.value) == f"instance_types.yaml: {message}"
