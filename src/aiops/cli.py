@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aiops.commands import flux, schemas, synth
+from aiops.commands import cost, diff, flux, schemas, synth
 
 # Add a command by writing aiops/commands/<name>.py with `register` and listing it here.
-COMMANDS = (synth, schemas, flux)
+COMMANDS = (synth, schemas, flux, diff, cost)
 
 
 def build_parser() -> argparse.ArgumentParser:
