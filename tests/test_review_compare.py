@@ -361,3 +361,19 @@ def test_a_file_with_a_directive_or_a_piece_that_does_not_parse_alone_is_read_wh
     broken = config % "a" + "---\nkind: [\n"
     report = diff({"dist/env/apps/a.yaml": config % "a"}, {"dist/env/apps/a.yaml": broken})
     assert [(p.file, p.line, p.kind) for _, p in report.problems] == [("dist/env/apps/a.yaml", 6, "unparsable")]
+
+
+def test_a_huge_report_still_fits_a_pull_request_comment():
+    from aiops.review.render_diff import MARKDOWN_LIMIT, render_markdown
+
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d, namespace: team}\ndata: {v: '%s'}\n"
+    base = {f"dist/env/apps/c{i}.yaml": config % (i, "old") for i in range(3000)}
+    head = {f"dist/env/apps/c{i}.yaml": config % (i, "new") for i in range(3000)}
+    report = diff(base, head)
+    assert only(report).count("changed") == 3000
+    text = render_markdown(report)
+    assert len(text) <= MARKDOWN_LIMIT
+    assert "| **env** | 0 / 3000 / 0 | 0 | 0 / 0 | 0 | 0.00 / 0.00 / 0.00 |" in text
+    assert ("_Field-by-field tables and the list of objects are left out to fit a comment;"
+            " run `aiops diff --format text` to see them._") in text
+    assert "- changed 3000 × ConfigMap" in text

@@ -206,3 +206,15 @@ def test_the_scenario_really_came_from_the_synthesis(scenario):
     assert "environments/aws-primary.yaml" in changed
     assert "dist/aws-primary/terraform/eks/cdk.tf.json" in changed
     assert run(["git", "diff", "--quiet", scenario.head, "--", "dist"], scenario.repo).returncode == 0  # clean checkout
+
+
+def test_the_text_report(scenario):
+    text = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--format", "text", cwd=scenario.repo, check=True).stdout
+    lines = text.splitlines()
+    assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
+    assert ("aws-primary: objects added/changed/removed 0 / 1 / 1; pruned 1; cloud resources replaced/destroyed 1 / 0;"
+            " GPUs at max 30 -> 32") in lines
+    assert "  cost at max: 54,837.60 -> 96,301.60 (+41,464.00) USD a month" in lines
+    assert "      spec.metrics[0].resource.target.averageUtilization: 70 -> 80" in lines
+    assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
+    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:120" in lines

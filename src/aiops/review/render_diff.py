@@ -127,11 +127,20 @@ def _resource_line(change: ResourceChange) -> str:
     return f"- {action} {_code(change.address)} in {where}{moved}" + (": " + "; ".join(reasons) if reasons else "")
 
 
-def _environment_details(env: EnvironmentDiff, detail: bool) -> list[str]:
+def _capped(lines: list[str], cap: int | None, what: str) -> list[str]:
+    if cap is None or len(lines) <= cap:
+        return lines
+    return [*lines[:cap], f"- … and {len(lines) - cap} more {what} (see `aiops diff --format text`)"]
+
+
+def _environment_details(env: EnvironmentDiff, level: int) -> list[str]:
+    """level 0: everything; 1: without field tables; 2: objects counted by kind, long lists cut."""
+    detail, cap = level == 0, (None if level < 2 else 30)
     out: list[str] = []
     if env.alerts:
         out += ["**Needs attention**", ""]
-        out += [f"- {ICONS[a.severity]} {a.message}" + (f" ({_code(a.where())})" if a.where() else "") for a in env.alerts]
+        out += _capped([f"- {ICONS[a.severity]} {a.message}" + (f" ({_code(a.where())})" if a.where() else "")
+                        for a in env.alerts], cap, "alerts")
         out.append("")
     if env.pools:
         out += ["**Node pools that change** (USD a month at on-demand prices)", ""]
@@ -150,7 +159,14 @@ def _environment_details(env: EnvironmentDiff, detail: bool) -> list[str]:
         out.append("| **environment total** | | | | " + _arrow(str(env.cost_before.gpus_at("max")), str(env.cost_after.gpus_at("max")))
                    + " | " + " | ".join(_money_change(env.cost_before.at(s), env.cost_after.at(s)) for s in SIZES) + " |")
         out.append("")
-    if env.objects:
+    if env.objects and level >= 2:
+        counts: dict[tuple[str, str], int] = {}
+        for o in env.objects:
+            counts[(o.action, o.kind)] = counts.get((o.action, o.kind), 0) + 1
+        out += ["**Kubernetes objects**", ""]
+        out += [f"- {action} {n} × {kind}" for (action, kind), n in sorted(counts.items())]
+        out.append("")
+    elif env.objects:
         out += ["**Kubernetes objects**", ""]
         out += [_object_line(o) for o in env.objects]
         out.append("")
@@ -159,8 +175,8 @@ def _environment_details(env: EnvironmentDiff, detail: bool) -> list[str]:
             out += ["| object | field | before | after |", "|---|---|---|---|", *rows, ""]
     if env.resources or env.settings:
         out += ["**Terraform**", ""]
-        out += [_resource_line(r) for r in env.resources]
-        out += [f"- {s.action} {_code(s.address)} in {_code(s.file)}" for s in env.settings]
+        out += _capped([_resource_line(r) for r in env.resources], cap, "Terraform resources")
+        out += _capped([f"- {s.action} {_code(s.address)} in {_code(s.file)}" for s in env.settings], cap, "settings")
         out.append("")
         rows = []
         for r in env.resources:
@@ -172,7 +188,7 @@ def _environment_details(env: EnvironmentDiff, detail: bool) -> list[str]:
             out += ["| resource | field | before | after |", "|---|---|---|---|", *rows, ""]
     if env.other_files:
         out += ["**Other files**", ""]
-        out += [f"- {action} {_code(path)}" for action, path in env.other_files]
+        out += _capped([f"- {action} {_code(path)}" for action, path in env.other_files], cap, "files")
         out.append("")
     if env.prices:
         out.append("<sub>Prices: " + "; ".join(p.cite() for p in env.prices) + ".</sub>")
@@ -194,13 +210,16 @@ def _environment_summary_line(env: EnvironmentDiff) -> str:
 
 
 def render_markdown(report: DiffReport) -> str:
-    text = _markdown(report, detail=True)
-    if len(text) > MARKDOWN_LIMIT:
-        text = _markdown(report, detail=False)
-    return text
+    """The most detailed report that fits a comment: full, then without field tables, then summed up."""
+    for level in (0, 1, 2, 3):
+        text = _markdown(report, level)
+        if len(text) <= MARKDOWN_LIMIT:
+            return text
+    cut = text[:MARKDOWN_LIMIT - 200]
+    return cut[: cut.rfind("\n") + 1] + "\n_The report is cut here to fit a comment; run `aiops diff --format text`._\n"
 
 
-def _markdown(report: DiffReport, detail: bool) -> str:
+def _markdown(report: DiffReport, level: int) -> str:
     out = [f"### aiops diff: `{report.root}/` at {report.base} → {report.head}", ""]
     changed = report.changed
     if not changed:
@@ -218,18 +237,21 @@ def _markdown(report: DiffReport, detail: bool) -> str:
     dangers = report.dangers
     if dangers:
         out += [f"**{len(dangers)} change(s) that need attention before merging**", ""]
-        out += [f"- {ICONS[a.severity]} {a.environment}: {a.message}" for a in dangers]
+        out += _capped([f"- {ICONS[a.severity]} {a.environment}: {a.message}" for a in dangers],
+                       None if level < 2 else 30, "changes that need attention")
         out.append("")
-    for env in changed:
+    for env in changed if level < 3 else ():
         out += ["<details>", f"<summary><b>{env.name}</b>: {_environment_summary_line(env)}</summary>", ""]
-        out += _environment_details(env, detail)
+        out += _environment_details(env, level)
         out += ["</details>", ""]
     if report.problems:
         out += ["**Files that could not be read** (not compared)", ""]
         out += [f"- {side}: {_code(p.file + (f':{p.line}' if p.line else ''))} {p.message}" for side, p in report.problems]
         out.append("")
-    if not detail:
-        out += ["_Field-by-field tables are left out to fit a comment; run `aiops diff --format text` to see them._", ""]
+    if level:
+        left_out = {1: "Field-by-field tables are", 2: "Field-by-field tables and the list of objects are",
+                    3: "The details of each environment are"}[level]
+        out += [f"_{left_out} left out to fit a comment; run `aiops diff --format text` to see them._", ""]
     out.append(f"<sub>Costs: on-demand prices from the instance catalog × {report.hours_per_month} hours a month;"
                " GPUs at max = GPUs per node × maximum nodes. Generated by `aiops diff`.</sub>")
     return "\n".join(out) + "\n"
