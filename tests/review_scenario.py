@@ -1,75 +1,25 @@
 """A throwaway git repository with the commits a reviewer meets, for the `aiops diff` tests.
 
-base    (main) the committed dist/ (what `aiops synth` writes today) plus an apps/ folder for aws-primary,
-        applied by a Flux Kustomization `apps` with prune: true, holding a RayCluster and an HPA
-head    (checked out) aws-primary.yaml changed and the real `aiops synth` run: gpu-training max 10 -> 12 (a pool
-        resized) and gpu-inference g4dn.xlarge -> p3.2xlarge (an EKS node group that Terraform
-        must replace); in apps/ the RayCluster is removed and the HPA's CPU target goes 70 -> 80
-emptied the apps/ folder deleted while its Kustomization stays (Flux: "path not found")
-dropped  the apps/ folder and its Kustomization deleted in the same commit (fluxcd/flux2#2627)
+Every commit but one comes from the real `aiops synth` after an environment change:
 
-PLACEHOLDER (issue 3): today's synthesis writes no apps/, RayCluster or HPA. Until it does, this
-scenario adds real-shaped objects by hand: the KubeRay sample RayCluster from
-/work/shared/upstream/samples (the same file the shared upstream mirror pins) and an
-autoscaling/v2 HPA. Once issue 3 lands, produce these with `aiops synth` from an environment
-change instead, and delete APPS_* below. Every spot is marked "PLACEHOLDER (issue 3)".
+base     (main) the committed dist/ of the reference environments
+head     (checked out) aws-primary.yaml changed and synthesized: gpu-training max 10 -> 12 (a pool
+         resized), gpu-inference g4dn.xlarge -> p3.2xlarge (an EKS node group Terraform must
+         replace), the RayCluster removed, the inference HPA's CPU target 70 -> 80
+emptied  from head, the apps/ folder deleted by hand while its Flux Kustomization stays: the
+         mistake that makes Flux stop with "kustomization path not found"
+dropped  from head, every workload removed from aws-primary.yaml and synthesized: the synthesis
+         deletes the apps Kustomization and its folder in the same commit (fluxcd/flux2#2627)
 """
 
 from __future__ import annotations
 
-import os
+import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import aiops, copy_project, run
-
-UPSTREAM_RAY_SAMPLE = Path(os.environ.get("AIOPS_UPSTREAM", "/work/shared/upstream")) / "samples/kuberay/ray-cluster.sample.yaml"
-
-# PLACEHOLDER (issue 3): the Flux Kustomization that applies apps/, as issue 3's layout names it.
-APPS_KUSTOMIZATION = """\
-# PLACEHOLDER (issue 3): hand-written until the synthesis generates apps/.
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: apps
-  namespace: flux-system
-spec:
-  interval: 10m
-  retryInterval: 1m
-  timeout: 5m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./dist/aws-primary/apps
-  prune: true
-  wait: true
-  dependsOn:
-    - name: infra-configs
-"""
-
-# PLACEHOLDER (issue 3): an autoscaling/v2 HPA of the inference Deployment.
-APPS_HPA = """\
-# PLACEHOLDER (issue 3): hand-written until the synthesis generates the inference HPA.
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: inference
-  namespace: ml-inference
-spec:
-  scaleTargetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: inference
-  minReplicas: 2
-  maxReplicas: 10
-  metrics:
-    - type: Resource
-      resource:
-        name: cpu
-        target:
-          type: Utilization
-          averageUtilization: {target}
-"""
+from conftest import REPO, aiops, copy_project, run
 
 
 @dataclass(frozen=True)
@@ -85,64 +35,48 @@ def git(repo: Path, *args: str) -> str:
     return run(["git", *args], repo, check=True).stdout.strip()
 
 
-def _apps(repo: Path, *, ray: bool, hpa_target: int, kustomization: bool = True, folder: bool = True) -> None:
-    """PLACEHOLDER (issue 3): write (or leave out) the hand-made apps/ layer of aws-primary."""
-    cluster = repo / "dist/aws-primary/cluster"
-    apps = repo / "dist/aws-primary/apps"
-    if kustomization:
-        (cluster / "apps.yaml").write_text(APPS_KUSTOMIZATION)
-        listing = (cluster / "kustomization.yaml").read_text()
-        if "  - apps.yaml\n" not in listing:
-            (cluster / "kustomization.yaml").write_text(listing.replace("resources:\n", "resources:\n  - apps.yaml\n", 1))
-    if not folder:
-        return
-    apps.mkdir(parents=True, exist_ok=True)
-    files = ["inference-hpa.yaml"]
-    (apps / "inference-hpa.yaml").write_text(APPS_HPA.format(target=hpa_target))
-    if ray:
-        (apps / "ray-cluster.yaml").write_bytes(UPSTREAM_RAY_SAMPLE.read_bytes())
-        files.append("ray-cluster.yaml")
-    (apps / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
-        + "".join(f"  - {name}\n" for name in sorted(files))
-    )
+def _edit(path: Path, *replacements: tuple[str, str]) -> None:
+    text = path.read_text()
+    for old, new in replacements:
+        assert re.search(old, text, flags=re.S), f"{old!r} not in {path}"
+        text = re.sub(old, new, text, count=1, flags=re.S)
+    path.write_text(text)
+
+
+def _commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
 
 
 def build(root: Path) -> Scenario:
     repo = copy_project(root)
-    (repo / ".gitignore").write_text(".venv\ncdk8s.out/\ncdktf.out/\n")
+    shutil.copy2(REPO / ".gitignore", repo / ".gitignore")
     git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "config", "user.email", "review@example.org")
     git(repo, "config", "user.name", "Reviewer")
     git(repo, "config", "commit.gpgsign", "false")
-
-    _apps(repo, ray=True, hpa_target=70)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "base: reference dist/ with an apps layer")
-    base = git(repo, "rev-parse", "HEAD")
+    base = _commit(repo, "base: the reference environments and their dist/")
     git(repo, "checkout", "--quiet", "-b", "feature")  # main stays at base, like a pull request's target
 
     environment = repo / "environments/aws-primary.yaml"
-    text = environment.read_text()
-    assert "    max: 10\n" in text and "instanceType: g4dn.xlarge" in text
-    text = text.replace("    max: 10\n", "    max: 12\n", 1).replace("instanceType: g4dn.xlarge", "instanceType: p3.2xlarge", 1)
-    environment.write_text(text)
-    # The real synthesis of the changed environment rewrites dist/aws-primary (and drops the hand-made apps/).
-    aiops("synth", "--env", "aws-primary", cwd=repo, check=True)
-    _apps(repo, ray=False, hpa_target=80)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "head: resize gpu-training, move inference to p3.2xlarge, drop the RayCluster")
-    head = git(repo, "rev-parse", "HEAD")
+    _edit(
+        environment,
+        (r"(  - name: gpu-training\n.*?)    max: 10\n", r"\1    max: 12\n"),
+        (r"(  - name: gpu-inference\n)    instanceType: g4dn\.xlarge", r"\1    instanceType: p3.2xlarge"),
+        (r"  # The design's aiops-ray-cluster.*?(  # The design's aiops-dask)", r"\1"),
+        (r"(  inference:\n.*?)cpuUtilization: 70", r"\1cpuUtilization: 80"),
+    )
+    aiops("synth", "--env", "aws-primary", cwd=repo, check=True)  # only the changed environment: faster
+    head = _commit(repo, "head: resize gpu-training, move inference to p3.2xlarge, drop the RayCluster, HPA target 80%")
 
     git(repo, "rm", "--quiet", "-r", "dist/aws-primary/apps")
-    git(repo, "commit", "--quiet", "-m", "emptied: apps/ deleted, its Kustomization kept")
-    emptied = git(repo, "rev-parse", "HEAD")
+    emptied = _commit(repo, "emptied: apps/ deleted by hand, its Kustomization kept")
 
     git(repo, "checkout", "--quiet", head)
-    git(repo, "rm", "--quiet", "-r", "dist/aws-primary/apps", "dist/aws-primary/cluster/apps.yaml")
-    listing = repo / "dist/aws-primary/cluster/kustomization.yaml"
-    listing.write_text(listing.read_text().replace("  - apps.yaml\n", ""))
-    git(repo, "commit", "--quiet", "-am", "dropped: apps/ and its Kustomization deleted together")
-    dropped = git(repo, "rev-parse", "HEAD")
+    _edit(environment, (r"  # The design's ml-training-workers.*", ""))
+    aiops("synth", "--env", "aws-primary", cwd=repo, check=True)
+    dropped = _commit(repo, "dropped: no workloads left in aws-primary")
+
     git(repo, "checkout", "--quiet", head)  # the working tree holds head; its merge base with main is base
     return Scenario(repo, base, head, emptied, dropped)

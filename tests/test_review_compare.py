@@ -256,8 +256,8 @@ def test_aks_vm_size_cycles_the_pool_and_fails_without_a_rotation_name(reference
     [resource] = environment.resources
     assert (resource.action, [(h.attribute, h.rule.effect, h.missing_requirement) for h in resource.hits]) == (
         "update", [("vm_size", "recreates-nodes", True)])
-    assert [a.kind for a in environment.alerts] == ["nodes-recreated", "apply-fails", "capacity"]
-    assert environment.alerts[1].message == (
+    assert [a.kind for a in environment.alerts] == ["apply-fails", "nodes-recreated", "capacity"]
+    assert environment.alerts[0].message == (
         "azurerm_kubernetes_cluster_node_pool.node_pool_gpu: changing vm_size needs temporary_name_for_rotation to be set;"
         " without it terraform apply fails")
 
@@ -285,9 +285,9 @@ def test_destroying_a_protected_gke_cluster_fails_at_apply(reference_files):
     environment = terraform_diff(reference_files, GKE, drop)
     assert [(r.action, r.address) for r in environment.resources] == [("destroy", "google_container_cluster.cluster")]
     assert [(a.kind, a.message) for a in environment.alerts] == [
-        ("destroy", "Terraform destroys google_container_cluster.cluster"),
         ("apply-fails", "google_container_cluster.cluster: deletion_protection is true, so terraform apply fails instead of"
                         " deleting it; set it to false first, in its own change"),
+        ("destroy", "Terraform destroys google_container_cluster.cluster"),
     ]
 
 
@@ -377,3 +377,17 @@ def test_a_huge_report_still_fits_a_pull_request_comment():
     assert ("_Field-by-field tables and the list of objects are left out to fit a comment;"
             " run `aiops diff --format text` to see them._") in text
     assert "- changed 3000 × ConfigMap" in text
+
+
+def test_an_update_of_a_type_the_table_does_not_cover_says_so(reference_files):
+    from aiops.review.render_diff import render_markdown, render_text
+
+    def widen(d):
+        subnet = next(iter(d["resource"]["aws_subnet"].values()))
+        subnet["tags"] = {**subnet.get("tags", {}), "tier": "private"}
+
+    report = diff(reference_files, with_terraform(reference_files, EKS, widen))
+    [resource] = only(report).resources
+    assert (resource.action, resource.type, resource.replacement_known) == ("update", "aws_subnet", False)
+    assert "aiops diff does not know which aws_subnet attributes force a replacement: check `terraform plan`" in render_markdown(report)
+    assert "replacement unknown for aws_subnet, check terraform plan" in render_text(report)

@@ -33,7 +33,7 @@ def test_each_pool_costs_price_times_hours_times_nodes():
         ("n1-standard-4", 1, 0.19, "2026-11"), ("nvidia-tesla-t4", 1, 0.35, "2026-11")]
     everything = totals(costs.values())
     assert (everything.at("min"), everything.at("desired"), everything.at("max")) == (
-        Decimal("6082.37460"), Decimal("12947.29460"), Decimal("72107.98380"))
+        Decimal("6082.37460"), Decimal("13142.96380"), Decimal("72107.98380"))
     assert everything.gpus == (3, 7, 44)
 
 
@@ -46,7 +46,7 @@ def test_the_table():
     assert row == ["aws-primary", "aws", "gpu-training", "p3.2xlarge", "1", "×", "V100", "3.06", "0/2/10", "0.00", "4,467.60", "22,338.00"]
     assert next(line for line in lines if line.startswith("aws-primary total")).split()[-3:] == ["1,376.78", "8,101.54", "54,837.60"]
     assert next(line for line in lines if line.startswith("Azure (AKS) total")).split()[-3:] == ["4,607.76", "4,747.92", "13,823.28"]
-    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["6,082.37", "12,947.29", "72,107.98"]
+    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["6,082.37", "13,142.96", "72,107.98"]
     assert "Monthly = USD per node-hour × 730 hours × nodes (on-demand, from the instance catalog)." in lines
     assert ("  p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing"
             " (pkg/providers/pricing/zz_generated.pricing_aws.go); 2026-01)") in lines
@@ -55,13 +55,13 @@ def test_the_table():
 def test_json_and_markdown_carry_the_same_numbers():
     document = json.loads(aiops("cost", "--format", "json", cwd=REPO, check=True).stdout)
     assert document["hoursPerMonth"] == 730
-    assert document["total"]["monthlyUSD"] == {"min": 6082.37, "desired": 12947.29, "max": 72107.98}
+    assert document["total"]["monthlyUSD"] == {"min": 6082.37, "desired": 13142.96, "max": 72107.98}
     assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 3447.1
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
     assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", cwd=REPO, check=True).stdout
-    assert "| **all environments** |  |  |  | **44 at max** |  |  | **6,082.37** | **12,947.29** | **72,107.98** |" in markdown
+    assert "| **all environments** |  |  |  | **44 at max** |  |  | **6,082.37** | **13,142.96** | **72,107.98** |" in markdown
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 

@@ -1,7 +1,7 @@
-"""`aiops diff` end to end: real git, a real synthesis, the commits a reviewer meets.
+"""`aiops diff` end to end: real git, real syntheses, the commits a reviewer meets.
 
-The throwaway repository (tests/review_scenario.py) is built once for this module: about one
-synthesis (~15 s). Its apps/ layer is hand-made until issue 3 synthesizes it (PLACEHOLDER).
+The throwaway repository (tests/review_scenario.py) is built once for this module: two syntheses
+of one environment (~10 s each).
 """
 
 from __future__ import annotations
@@ -47,12 +47,24 @@ def test_the_report_names_each_change(scenario):
 
     hpa = by(aws["objects"], "kind", "HorizontalPodAutoscaler")
     assert (hpa["action"], hpa["namespace"], hpa["name"], hpa["file"], hpa["line"]) == (
-        "changed", "ml-inference", "inference", "dist/aws-primary/apps/inference-hpa.yaml", 2)
-    assert hpa["fields"] == [{"path": "spec.metrics[0].resource.target.averageUtilization", "change": "changed", "old": 70, "new": 80}]
+        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 82)
+    assert hpa["fields"] == [{"path": "spec.metrics[1].resource.target.averageUtilization", "change": "changed", "old": 70, "new": 80}]
 
     ray = by(aws["objects"], "kind", "RayCluster")
     assert (ray["action"], ray["apiVersion"], ray["fate"], ray["owner"], ray["file"], ray["line"]) == (
-        "removed", "ray.io/v1", "pruned", "flux-system/apps", "dist/aws-primary/apps/ray-cluster.yaml", 4)
+        "removed", "ray.io/v1", "pruned", "flux-system/apps", "dist/aws-primary/apps/ray-cluster.yaml", 2)
+    # with the RayCluster gone, the synthesis also drops the KubeRay operator: Flux prunes that too
+    assert {(o["kind"], o["name"], o["owner"]) for o in aws["objects"] if o["fate"] == "pruned"} == {
+        ("RayCluster", "aiops-ray-cluster", "flux-system/apps"),
+        ("PodDisruptionBudget", "aiops-ray-cluster-gpu-workers", "flux-system/apps"),
+        ("Namespace", "kuberay-system", "flux-system/infra-controllers"),
+        ("HelmRepository", "kuberay-operator", "flux-system/infra-controllers"),
+        ("HelmRelease", "kuberay-operator", "flux-system/infra-controllers"),
+    }
+    # the larger pool raises the training queue's GPU quota
+    queue = by(aws["objects"], "name", "training")
+    assert {"path": "spec.resourceGroups[0].flavors[name=gpu-training].resources[name=nvidia.com/gpu].nominalQuota",
+            "change": "changed", "old": "10", "new": "12"} in queue["fields"]
 
     replaced = by(aws["terraform"], "address", "aws_eks_node_group.node_group_gpu_inference")
     assert (replaced["action"], replaced["file"]) == ("replace", "dist/aws-primary/terraform/eks/cdk.tf.json")
@@ -61,11 +73,9 @@ def test_the_report_names_each_change(scenario):
     resized = by(aws["terraform"], "address", "aws_eks_node_group.node_group_gpu_training")
     assert (resized["action"], resized["fields"]) == (
         "update", [{"path": "scaling_config.max_size", "change": "changed", "old": 10, "new": 12}])
-    assert len(aws["terraform"]) == 2
 
-    assert [(a["kind"], a["destructive"]) for a in aws["alerts"]] == [
-        ("prune", True), ("replace", True), ("capacity", False), ("capacity", False)]
-    assert report["destructive"] == 2
+    assert [a["kind"] for a in aws["alerts"]] == ["replace", *["prune"] * 5, "capacity", "capacity"]
+    assert report["destructive"] == 6
 
 
 def test_the_exact_cost_deltas(scenario):
@@ -104,8 +114,8 @@ def test_the_markdown_comment(scenario, snapshot):
     text = result.stdout.replace(scenario.base[:12], "BASE").replace(scenario.head[:12], "HEAD")
     lines = text.splitlines()
     assert lines[0] == "### aiops diff: `dist/` at BASE → HEAD"
-    assert lines[4] == "| **aws-primary** | 0 / 1 / 1 | 1 | 1 / 0 | 30 → 32 | +1,849.82 / +5,549.46 / +41,464.00 |"
-    assert lines[6] == "**2 change(s) that need attention before merging**"
+    assert lines[4] == "| **aws-primary** | 0 / 3 / 5 | 5 | 1 / 0 | 30 → 32 | +1,849.82 / +5,549.46 / +41,464.00 |"
+    assert lines[6] == "**6 change(s) that need attention before merging**"
     assert "azure-dr" not in text and "gcp-burst" not in text  # nothing for unchanged environments
     assert text.index("<details>") > text.index("| **aws-primary** |")  # summary first, details folded under it
     assert "p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing" in text
@@ -116,7 +126,7 @@ def test_the_markdown_comment(scenario, snapshot):
 def test_fail_on_destroy(scenario):
     failing = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--fail-on-destroy", "--format", "text", cwd=scenario.repo)
     assert failing.returncode == 1
-    assert failing.stderr == ("aiops diff: 2 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
+    assert failing.stderr == ("aiops diff: 6 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
                               " failing because of --fail-on-destroy\n")
     assert aiops("diff", "--base", scenario.base, "--head", scenario.head, cwd=scenario.repo).returncode == 0
     quiet = aiops("diff", "--base", scenario.head, "--head", scenario.head, "--fail-on-destroy", cwd=scenario.repo)
@@ -126,25 +136,31 @@ def test_fail_on_destroy(scenario):
 
 def test_a_path_that_disappears_stops_flux_instead_of_pruning(scenario):
     [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.emptied)["environments"]
-    hpa = by(aws["objects"], "kind", "HorizontalPodAutoscaler")
-    assert (hpa["action"], hpa["fate"]) == ("removed", "kept-path-not-found")
+    assert {(o["action"], o["fate"]) for o in aws["objects"]} == {("removed", "kept-path-not-found")}
+    assert len(aws["objects"]) == 10
     assert aws["summary"]["pruned"] == 0
-    [alert] = [a for a in aws["alerts"] if a["kind"] == "path-not-found"]
+    [alert] = aws["alerts"]
     assert alert["message"] == (
         'Kustomization flux-system/apps: its path ./dist/aws-primary/apps no longer exists, so Flux stops with'
-        ' "kustomization path not found" and does not prune the 1 object(s) it applied (fluxcd/flux2#2627);'
+        ' "kustomization path not found" and does not prune the 10 object(s) it applied (fluxcd/flux2#2627);'
         " keep the folder (e.g. with an empty kustomization.yaml) until Flux has pruned them, or remove the Kustomization too")
-    assert (alert["file"], alert["line"], alert["severity"]) == ("dist/aws-primary/cluster/apps.yaml", 2, "danger")
+    assert (alert["kind"], alert["file"], alert["line"], alert["severity"]) == (
+        "path-not-found", "dist/aws-primary/cluster/apps.yaml", 2, "danger")
+    assert diff_json(scenario, "--base", scenario.head, "--head", scenario.emptied)["destructive"] == 0
 
 
-def test_a_kustomization_removed_with_its_path(scenario):
+def test_the_synthesis_removing_a_kustomization_with_its_path_is_called_out(scenario):
+    """With no workloads left, `aiops synth` deletes the apps Kustomization and its folder together."""
     [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.dropped)["environments"]
-    assert {(o["kind"], o["fate"], o["owner"]) for o in aws["objects"]} == {
-        ("HorizontalPodAutoscaler", "pruned", "flux-system/apps"),
-        ("Kustomization", "pruned", "flux-system/flux-system"),
-    }
-    assert [a["kind"] for a in aws["alerts"]] == ["prune", "prune", "path-not-found"]
-    assert "are removed in the same commit" in aws["alerts"][2]["message"]
+    apps = by(aws["objects"], "name", "apps")
+    assert (apps["kind"], apps["fate"], apps["owner"]) == ("Kustomization", "pruned", "flux-system/flux-system")
+    assert sum(1 for o in aws["objects"] if o["owner"] == "flux-system/apps" and o["fate"] == "pruned") == 10
+    first = aws["alerts"][0]
+    assert (first["kind"], first["file"], first["line"]) == ("path-not-found", "dist/aws-primary/cluster/apps.yaml", 2)
+    assert first["message"] == (
+        "Kustomization flux-system/apps and its path ./dist/aws-primary/apps are removed in the same commit: Flux can"
+        ' stop with "kustomization path not found" instead of pruning the 10 object(s) it applied (fluxcd/flux2#2627);'
+        " remove the objects first and the Kustomization in a later change")
 
 
 def test_defaults_are_the_merge_base_and_the_working_tree(scenario):
@@ -153,15 +169,15 @@ def test_defaults_are_the_merge_base_and_the_working_tree(scenario):
     assert default["base"] == f"{scenario.base[:12]} (merge base with main)"
     assert default["head"] == "the working tree"
     assert default["environments"] == explicit["environments"]
-    hpa = scenario.repo / "dist/aws-primary/apps/inference-hpa.yaml"
-    original = hpa.read_text()
+    service = scenario.repo / "dist/aws-primary/apps/inference-service.yaml"
+    original = service.read_text()
     try:
-        hpa.write_text(original.replace("maxReplicas: 10", "maxReplicas: 4"))
+        service.write_text(original.replace("maxReplicas: 20", "maxReplicas: 4", 1))
         [aws] = diff_json(scenario, cached=False)["environments"]
         fields = by(aws["objects"], "kind", "HorizontalPodAutoscaler")["fields"]
-        assert {"path": "spec.maxReplicas", "change": "changed", "old": 10, "new": 4} in fields
+        assert {"path": "spec.maxReplicas", "change": "changed", "old": 20, "new": 4} in fields
     finally:
-        hpa.write_text(original)
+        service.write_text(original)
 
 
 def test_two_folders(scenario, tmp_path):
@@ -179,9 +195,8 @@ def test_two_folders(scenario, tmp_path):
 
 def test_reading_a_revision_gives_the_committed_files(scenario):
     committed = files_at_revision(scenario.repo, scenario.base, "dist")
-    assert committed["dist/aws-primary/apps/ray-cluster.yaml"].startswith(b"# For examples")
-    assert {k: v for k, v in committed.items() if "/apps" not in k and "cluster/" not in k} == {
-        f"dist/{p}": d for p, d in read_tree(REPO / "dist").items() if "cluster/" not in str(p)}
+    assert committed == {f"dist/{path}": data for path, data in read_tree(REPO / "dist").items()}
+    assert "dist/aws-primary/apps/ray-cluster.yaml" not in files_at_revision(scenario.repo, scenario.head, "dist")
     assert files_at_revision(scenario.repo, scenario.base, "no-such-folder") == {}
 
 
@@ -212,9 +227,9 @@ def test_the_text_report(scenario):
     text = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--format", "text", cwd=scenario.repo, check=True).stdout
     lines = text.splitlines()
     assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
-    assert ("aws-primary: objects added/changed/removed 0 / 1 / 1; pruned 1; cloud resources replaced/destroyed 1 / 0;"
+    assert ("aws-primary: objects added/changed/removed 0 / 3 / 5; pruned 5; cloud resources replaced/destroyed 1 / 0;"
             " GPUs at max 30 -> 32") in lines
     assert "  cost at max: 54,837.60 -> 96,301.60 (+41,464.00) USD a month" in lines
-    assert "      spec.metrics[0].resource.target.averageUtilization: 70 -> 80" in lines
+    assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
-    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:120" in lines
+    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:648" in lines

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from aiops.review.cost import SIZES, CostTotals, PoolCost, PriceSource, price_sources, totals
 from aiops.review.fields import FieldChange, field_changes
-from aiops.review.replacement import REPLACE, RuleHit, deletion_blocked, rule_hits
+from aiops.review.replacement import REPLACE, RuleHit, deletion_blocked, known_types, rule_hits
 from aiops.review.snapshot import ObjectKey, Snapshot, environment
 from aiops.tree.flux import FluxKustomization, owner_of
 from aiops.tree.manifests import Manifest, Problem
@@ -30,6 +30,9 @@ API_VERSION, NODES_RECREATED, APPLY_FAILS, CAPACITY, STATE_BACKEND = (
 DESTRUCTIVE = (PRUNE, DESTROY, TF_REPLACE)
 DANGER = (*DESTRUCTIVE, PATH_NOT_FOUND, NODES_RECREATED, APPLY_FAILS, STATE_BACKEND)
 WARNING = (ORPHAN, OWNER_CHANGE, API_VERSION)
+# The order alerts are listed in: what stops a rollout first, then what destroys, then the rest.
+ALERT_ORDER = (PATH_NOT_FOUND, APPLY_FAILS, STATE_BACKEND, DESTROY, TF_REPLACE, NODES_RECREATED, PRUNE,
+               ORPHAN, OWNER_CHANGE, API_VERSION, CAPACITY)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class ResourceChange:
     @property
     def type(self) -> str:
         return self.address.split(".", 1)[0]
+
+    @property
+    def replacement_known(self) -> bool:
+        """Whether the replacement table covers this type (else an update may still be a replacement)."""
+        return self.type in known_types()
 
 
 @dataclass(frozen=True)
@@ -441,6 +449,9 @@ def compare(base: Snapshot, head: Snapshot) -> DiffReport:
     for name in base.environments | head.environments:
         comparison.env(name)
     for name, diff in comparison.environments.items():
+        # Reading order: objects by file and line; alerts by ALERT_ORDER, then by file and line.
+        diff.objects.sort(key=lambda o: (o.file, o.line, o.kind, o.namespace, o.name))
+        diff.alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind), a.file or "", a.line or 0, a.message))
         before = [c for c in base.pools.values() if c.environment == name]
         after = [c for c in head.pools.values() if c.environment == name]
         diff.cost_before, diff.cost_after = totals(before), totals(after)

@@ -124,6 +124,8 @@ def _resource_line(change: ResourceChange) -> str:
                f" ({h.rule.source.cite})" for h in change.hits]
     moved = f" (moved from {_code(change.moved_from)})" if change.moved_from else ""
     action = f"**{change.action}**" if change.action == "replace" else change.action
+    if change.action == "update" and not change.replacement_known:
+        reasons.append(f"aiops diff does not know which {change.type} attributes force a replacement: check `terraform plan`")
     return f"- {action} {_code(change.address)} in {where}{moved}" + (": " + "; ".join(reasons) if reasons else "")
 
 
@@ -287,7 +289,10 @@ def render_text(report: DiffReport) -> str:
             for f in o.fields:
                 out.append(f"      {f.path}: {_text_change(f)}")
         for r in env.resources:
-            out.append(f"  terraform {r.action} {r.address} {r.file}{f':{r.line}' if r.line else ''}" + (f": {r.blocked}" if r.blocked else ""))
+            note = f": {r.blocked}" if r.blocked else ""
+            if r.action == "update" and not r.replacement_known:
+                note = f": replacement unknown for {r.type}, check terraform plan"
+            out.append(f"  terraform {r.action} {r.address} {r.file}{f':{r.line}' if r.line else ''}{note}")
             forcing = {h.attribute: h.rule.effect for h in r.hits}
             for f in r.fields:
                 note = next((" [forces replacement]" if e == REPLACE else " [re-creates every node]" for a, e in forcing.items()
@@ -361,6 +366,7 @@ def report_json(report: DiffReport) -> dict:
             } for o in env.objects],
             "terraform": [{
                 "action": r.action, "address": r.address, "file": r.file, "line": r.line, "movedFrom": r.moved_from, "blocked": r.blocked,
+                "replacementKnown": r.replacement_known,
                 "because": [{"attribute": h.attribute, "effect": h.rule.effect, "old": h.old, "new": h.new,
                              "requires": h.rule.requires if h.missing_requirement else None, "source": h.rule.source.cite}
                             for h in r.hits],

@@ -19,6 +19,7 @@ writes them as an object or as a list of objects (`node_config.guest_accelerator
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 REPLACE = "replace"  # Terraform destroys the resource and creates a new one
@@ -174,5 +175,7 @@ def deletion_blocked(resource_type: str, body: dict) -> str | None:
     return None
 
 
-def known_types() -> set[str]:
-    return {rule.resource_type for rule in RULES}
+@cache
+def known_types() -> frozenset[str]:
+    """The resource types this table covers; for others `aiops diff` cannot tell an update from a replacement."""
+    return frozenset(rule.resource_type for rule in RULES)
