@@ -7,8 +7,9 @@ every node (AKS "cycles" the pool through a temporary one; EKS and GKE roll the 
 reviewer must know too. This module is the only place that knows which attribute does what;
 `aiops diff` looks each changed resource up here.
 
-The table covers the resource types our stacks generate (and the ones the Terraform issue adds),
-read from the providers' schemas. Provider versions we pin: aws 6.69.1, azurerm 5.10.0,
+The table covers the node pool, cluster and resource group types our stacks generate, read from
+the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
+an update from a replacement. Provider versions we pin: aws 6.69.1, azurerm 5.10.0,
 google 8.7.0 (dist/*/terraform/*/cdk.tf.json). When a pin moves, re-read the sources below
 and update the rows; `tests/test_review_replacement.py` pins the rows our reference stacks hit.
 
