@@ -391,3 +391,17 @@ def test_an_update_of_a_type_the_table_does_not_cover_says_so(reference_files):
     assert (resource.action, resource.type, resource.replacement_known) == ("update", "aws_subnet", False)
     assert "aiops diff does not know which aws_subnet attributes force a replacement: check `terraform plan`" in render_markdown(report)
     assert "replacement unknown for aws_subnet, check terraform plan" in render_text(report)
+
+
+@pytest.mark.parametrize(("policy", "fate"), [("", "pruned"), ("Orphan", "orphaned"), ("Delete", "pruned")])
+def test_objects_of_a_removed_kustomization_follow_its_deletion_policy(policy, fate):
+    kustomization = APPS_KUSTOMIZATION % ("false" if policy == "Delete" else "true")
+    if policy:
+        kustomization += f"  deletionPolicy: {policy}\n"
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: team}\n"
+    environment = only(diff({"dist/env/cluster/apps.yaml": kustomization, "dist/env/apps/c.yaml": config},
+                            {"dist/env/cluster/other.txt": ""}))
+    [change] = [o for o in environment.objects if o.kind == "ConfigMap"]
+    assert (change.fate, change.owner) == (fate, "flux-system/apps")
+    alert = next(a for a in environment.alerts if "ConfigMap" in a.message)
+    assert f"its deletionPolicy ({policy or 'MirrorPrune'})" in alert.message

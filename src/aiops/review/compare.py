@@ -246,13 +246,16 @@ class _Comparison:
         owner = self.owner(self.base, old.file)
         owner_key = _kustomization_key(owner) if owner else None
         annotations = (old.body.get("metadata") or {}).get("annotations") or {}
+        owner_removed = owner is not None and owner_key not in self.head_kustomizations
         if owner is None:
             fate = "not-applied"
         elif str(annotations.get(PRUNE_ANNOTATION, "")).lower() == "disabled":
             fate = "prune-disabled"
-        elif owner_key in self.vanished_paths and owner_key in self.head_kustomizations:
+        elif owner_key in self.vanished_paths and not owner_removed:
             fate = "kept-path-not-found"
-        elif owner.prune:
+        # A Kustomization that is itself removed deletes what it applied through its finalizer,
+        # as its spec.deletionPolicy says (MirrorPrune, the default, follows spec.prune).
+        elif owner.deletes_on_removal if owner_removed else owner.prune:
             fate = "pruned"
         else:
             fate = "orphaned"
@@ -262,11 +265,15 @@ class _Comparison:
         )
         self.env(env).objects.append(change)
         if fate == "pruned":
+            because = (f"Kustomization {change.owner} is removed and its deletionPolicy ({owner.deletion_policy}) deletes what"
+                       " it applied" if owner_removed else f"Kustomization {change.owner} has prune: true")
             self.warn(PRUNE, env, f"Flux prunes {change.describe()} ({old.api_version}): it is deleted from the cluster"
-                      f" because Kustomization {change.owner} has prune: true", old.file, old.line)
+                      f" because {because}", old.file, old.line)
         elif fate == "orphaned":
-            self.warn(ORPHAN, env, f"{change.describe()} stays in the cluster unmanaged: Kustomization {change.owner}"
-                      " has prune: false, so removing it from git does not delete it", old.file, old.line)
+            because = (f"Kustomization {change.owner} is removed and its deletionPolicy ({owner.deletion_policy}) keeps what"
+                       " it applied" if owner_removed else f"Kustomization {change.owner} has prune: false")
+            self.warn(ORPHAN, env, f"{change.describe()} stays in the cluster unmanaged: {because},"
+                      " so removing it from git does not delete it", old.file, old.line)
 
     def changed_object(self, key: ObjectKey, old: Manifest, new: Manifest) -> None:
         env = key[0]

@@ -20,8 +20,8 @@ MARKDOWN_LIMIT = 60_000  # GitHub's comment limit is 65,536 characters; leave ro
 FIELDS_PER_OBJECT = 25
 
 FATES = {
-    "pruned": "pruned: Flux deletes it from the cluster (Kustomization {owner}, prune: true)",
-    "orphaned": "stays in the cluster, unmanaged (Kustomization {owner} has prune: false)",
+    "pruned": "pruned: Flux deletes it from the cluster (Kustomization {owner})",
+    "orphaned": "stays in the cluster, unmanaged (Kustomization {owner} does not prune it)",
     "kept-path-not-found": "stays in the cluster: Flux stops with \"kustomization path not found\" (Kustomization {owner})",
     "prune-disabled": "stays in the cluster (annotated kustomize.toolkit.fluxcd.io/prune: disabled)",
     "not-applied": "no Flux Kustomization applies this file",
