@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import PurePosixPath
 
-from aiops.review.cost import SIZES, CostTotals, PoolCost, PriceSource, price_sources, totals
-from aiops.review.fields import FieldChange, field_changes
+from aiops.model.catalog import load_catalog
+from aiops.review.cost import CostTotals, PoolCost, PriceSource, price_sources, totals
+from aiops.review.fields import FieldChange, field_changes, show
 from aiops.review.replacement import REPLACE, RuleHit, deletion_blocked, known_types, rule_hits
 from aiops.review.snapshot import ObjectKey, Snapshot, environment
 from aiops.tree.flux import FluxKustomization, owner_of
@@ -440,8 +440,6 @@ def _same_pool(a: PoolCost, b: PoolCost) -> bool:
 
 
 def _hit_text(hit: RuleHit) -> str:
-    from aiops.review.fields import show
-
     return f"{hit.attribute} {show(hit.old, 60)} -> {show(hit.new, 60)}"
 
 
@@ -468,8 +466,6 @@ def compare(base: Snapshot, head: Snapshot) -> DiffReport:
         for first, second in snapshot.duplicates:
             problems.append((side, Problem(second.file, second.line, "duplicate",
                                            f"{second.describe()} is also defined at {first.file}:{first.line}; the later one is compared")))
-    from aiops.model.catalog import load_catalog
-
     return DiffReport(
         base=base.label,
         head=head.label,
@@ -478,6 +474,3 @@ def compare(base: Snapshot, head: Snapshot) -> DiffReport:
         hours_per_month=load_catalog().hours_per_month,
         problems=problems,
     )
-
-
-__all__ = ["SIZES", "DiffReport", "EnvironmentDiff", "compare"]
