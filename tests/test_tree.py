@@ -148,3 +148,49 @@ def test_the_catalog_reader_refuses_a_malformed_entry():
         with pytest.raises(CatalogError) as caught:
             parse_catalog(broken)
         assert str(caught.value) == f"instance_types.yaml: {message}"
+
+
+def test_files_in_memory_read_like_files_on_disk(tmp_path, monkeypatch):
+    """Revisions are read into memory; the in-memory readers must see exactly what the disk readers see."""
+    import shutil
+
+    from aiops.synth.dist_tree import read_tree
+    from aiops.tree.manifests import scan_manifest_files
+    from aiops.tree.terraform import scan_terraform_files
+
+    shutil.copytree(REPO / "dist", tmp_path / "dist")
+    (tmp_path / "dist/aws-primary/apps/broken.yaml").write_bytes(b"a: [1\n")
+    monkeypatch.chdir(tmp_path)
+    files = {f"dist/{path}": data for path, data in read_tree(Path("dist")).items()}
+    on_disk = scan_manifests([Path("dist")])
+    on_disk_terraform = scan_terraform([Path("dist")])
+    in_memory = scan_manifest_files(files, parsed := {})
+    def objects(tree):
+        return sorted(((m.file, m.index, m.line, m.key, m.body) for m in tree.manifests), key=lambda o: o[:2])
+
+    assert objects(in_memory) == objects(on_disk)
+    assert len(in_memory.manifests) > 100  # the whole reference dist/
+    assert in_memory.problems == on_disk.problems == [on_disk.problems[0]]
+    assert sorted(in_memory.kustomize_files) == sorted(on_disk.kustomize_files)
+    # a second tree sharing the files is parsed from the cache: the very same objects
+    again = scan_manifest_files(dict(files), parsed)
+    assert all(a.body is b.body for a, b in zip(again.manifests, in_memory.manifests))
+    terraform = scan_terraform_files(files)
+    assert [(r.file, r.address, r.line) for r in terraform.resources] == [(r.file, r.address, r.line) for r in on_disk_terraform.resources]
+
+
+def test_terraform_resources_carry_the_line_of_their_block(monkeypatch):
+    monkeypatch.chdir(REPO)
+    tree = scan_terraform([Path("dist/aws-primary")])
+    lines = Path("dist/aws-primary/terraform/eks/cdk.tf.json").read_text().splitlines()
+    for resource in tree.resources:
+        assert lines[resource.line - 1].strip() == f'"{resource.name}": {{', resource.address
+
+
+def test_node_prices_come_part_by_part_from_the_catalog(monkeypatch):
+    monkeypatch.chdir(REPO)
+    pools = {(p.environment, p.name): p for p in pools_of(scan_terraform([Path("dist")]))}
+    gke = pools[("gcp-burst", "gpu-t4")]
+    assert [(part.item, part.count, part.price.hourly_usd, part.price.region) for part in gke.price_parts()] == [
+        ("n1-standard-4", 1, 0.19, "us-central1"), ("nvidia-tesla-t4", 1, 0.35, "us-central1")]
+    assert [part.item for part in pools[("aws-primary", "gpu-training")].price_parts()] == ["p3.2xlarge"]

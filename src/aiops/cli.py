@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aiops.commands import flux, schemas, synth, validate
+from aiops.commands import cost, diff, flux, schemas, synth, validate
 
 # Add a command by writing aiops/commands/<name>.py with `register` and listing it here.
-COMMANDS = (synth, schemas, validate, flux)
+COMMANDS = (synth, schemas, validate, flux, diff, cost)
 
 
 def build_parser() -> argparse.ArgumentParser:

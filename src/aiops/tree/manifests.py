@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -145,6 +146,13 @@ def read_document_nodes(path: Path, shown: str) -> tuple[list[tuple[int, Any, ya
         raw = path.read_bytes()
     except OSError as exc:
         return [], [Problem(shown, None, "unreadable", exc.strerror or str(exc))]
+    return parse_documents(raw, shown)
+
+
+def parse_documents(raw: bytes, shown: str) -> tuple[list[tuple[int, Any, yaml.Node]], list[Problem]]:
+    """Each YAML document of a file's bytes (start line, body, node), or the problem that stopped reading."""
+    if len(raw) > MAX_FILE_BYTES:
+        return [], [Problem(shown, None, "too-large", f"{len(raw)} bytes is more than the {MAX_FILE_BYTES} this tool reads")]
     if b"\0" in raw[:8192]:
         return [], [Problem(shown, None, "binary", "is a binary file, not YAML")]
     try:
@@ -166,6 +174,28 @@ def read_document_nodes(path: Path, shown: str) -> tuple[list[tuple[int, Any, ya
     return documents, []
 
 
+_DOCUMENT_START = re.compile(rb"^---(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+def split_documents(raw: bytes) -> list[tuple[int, bytes]]:
+    """A file's bytes cut before each `---` document marker: (1-based start line, bytes) per piece.
+
+    YAML forbids a line that starts with `---` and a blank inside any scalar, so such a line always
+    starts a document; parsing each piece alone gives the documents the whole file gives (a piece
+    may hold only comments, or YAML directives, which the caller must check for).
+    """
+    starts = [m.start() for m in _DOCUMENT_START.finditer(raw)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    pieces = []
+    line = 1
+    for begin, end in zip(starts, [*starts[1:], len(raw)]):
+        piece = raw[begin:end]
+        pieces.append((line, piece))
+        line += piece.count(b"\n")
+    return pieces
+
+
 @dataclass
 class ManifestTree:
     manifests: list[Manifest] = field(default_factory=list)
@@ -185,20 +215,49 @@ def scan_manifests(paths: Iterable[Path], root: Path | None = None) -> ManifestT
     for path in iter_files(paths, MANIFEST_SUFFIXES):
         shown = _display(path, root)
         documents, problems = read_document_nodes(path, shown)
-        tree.problems.extend(problems)
-        if path.name in KUSTOMIZE_FILES:
-            if documents and isinstance(documents[0][1], dict):
-                tree.kustomize_files.append((shown, documents[0][1]))
-            continue
-        # Documents without content (a stray `---`) are skipped at the document boundary by YAML
-        # itself; an explicit empty document (`--- ~`) is reported.
-        for index, (line, body, node) in enumerate(documents):
-            if body is None:
-                tree.problems.append(Problem(shown, line, "empty-document", f"document {index + 1} is empty"))
-            elif not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
-                tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no apiVersion and kind"))
-                if isinstance(body, dict):
-                    tree.other_documents.append(Manifest(shown, index, line, body, node))
-            else:
-                tree.manifests.append(Manifest(shown, index, line, body, node))
+        add_documents(tree, shown, path.name, documents, problems)
     return tree
+
+
+def scan_manifest_files(files: Mapping[str, bytes], parsed: dict[bytes, tuple] | None = None) -> ManifestTree:
+    """Like `scan_manifests`, for files held in memory (e.g. read from a git revision), by path.
+
+    `parsed` caches the parse of each distinct content: two revisions of a tree share most of
+    their files, and a shared cache parses each of those once (the objects are never mutated).
+    """
+    tree = ManifestTree()
+    cache = {} if parsed is None else parsed
+    for shown in sorted(files):
+        name = PurePosixPath(shown).name
+        if not name.endswith(MANIFEST_SUFFIXES) or any(part.startswith(".") for part in PurePosixPath(shown).parts[:-1]):
+            continue
+        raw = files[shown]
+        if raw not in cache:
+            cache[raw] = parse_documents(raw, shown)
+        documents, problems = cache[raw]
+        add_documents(tree, shown, name, documents, [replace(p, file=shown) for p in problems])
+    return tree
+
+
+def add_documents(tree: ManifestTree, shown: str, name: str, documents: list[tuple], problems: list[Problem],
+                  first_index: int = 0) -> None:
+    """Sort a file's parsed documents into the tree: objects, kustomization.yaml, or problems.
+
+    Each document is (start line, body) or (start line, body, YAML node); with the node, the
+    line of any field of the object can be found later (`Manifest.line_of`)."""
+    tree.problems.extend(problems)
+    if name in KUSTOMIZE_FILES:
+        if documents and isinstance(documents[0][1], dict):
+            tree.kustomize_files.append((shown, documents[0][1]))
+        return
+    # Documents without content (a stray `---`) are skipped at the document boundary by YAML
+    # itself; an explicit empty document (`--- ~`) is reported.
+    for index, (line, body, *node) in enumerate(documents, start=first_index):
+        if body is None:
+            tree.problems.append(Problem(shown, line, "empty-document", f"document {index + 1} is empty"))
+        elif not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
+            tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no apiVersion and kind"))
+            if isinstance(body, dict):
+                tree.other_documents.append(Manifest(shown, index, line, body, *node))
+        else:
+            tree.manifests.append(Manifest(shown, index, line, body, *node))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aiops.model.catalog import Cloud, load_catalog
+from aiops.model.catalog import Cloud, Price, load_catalog
 from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
@@ -29,6 +29,15 @@ class PoolTaint:
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
+@dataclass(frozen=True)
+class PricePart:
+    """One priced item of a node: its machine type, or the accelerators attached to it (GKE)."""
+
+    item: str  # instance type or accelerator type
+    count: int  # how many of it one node has
+    price: Price  # the catalog's on-demand price, with region, source and date
 
 
 @dataclass(frozen=True)
@@ -59,18 +68,28 @@ class PoolFacts:
         machine = load_catalog().instance_type(self.cloud, self.instance_type)
         return machine.memory_gi_b if machine else None
 
-    def hourly_price(self) -> float | None:
-        """On-demand USD per node-hour: the machine plus any attached accelerators."""
+    def price_parts(self) -> tuple[PricePart, ...] | None:
+        """What one node costs, item by item, with the catalog's prices (None: not in the catalog)."""
         catalog = load_catalog()
         machine = catalog.instance_type(self.cloud, self.instance_type)
         if machine is None:
             return None
-        price = machine.price.hourly_usd
+        parts = [PricePart(self.instance_type, 1, machine.price)]
         if self.accelerator:
             accelerator = catalog.accelerator(self.cloud, self.accelerator)
             if accelerator is None:
                 return None
-            price += accelerator.price.hourly_usd * (self.gpus_per_node or 0)
+            parts.append(PricePart(self.accelerator, self.gpus_per_node or 0, accelerator.price))
+        return tuple(parts)
+
+    def hourly_price(self) -> float | None:
+        """On-demand USD per node-hour: the machine plus any attached accelerators."""
+        parts = self.price_parts()
+        if parts is None:
+            return None
+        price = parts[0].price.hourly_usd
+        for part in parts[1:]:
+            price += part.price.hourly_usd * part.count
         return price
 
 

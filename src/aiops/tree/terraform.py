@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aiops.tree.manifests import Problem, _display, environment_of, iter_files
@@ -22,6 +22,7 @@ class TerraformResource:
     type: str
     name: str
     body: dict[str, Any] = field(repr=False, compare=False)
+    line: int | None = field(default=None, compare=False)  # where its block starts in the file
 
     @property
     def address(self) -> str:
@@ -81,18 +82,55 @@ def scan_terraform(paths: Iterable[Path]) -> TerraformTree:
             continue
         shown = _display(path)
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            tree.problems.append(Problem(shown, getattr(exc, "lineno", None), "unparsable", f"not Terraform JSON: {exc}"))
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            tree.problems.append(Problem(shown, None, "unparsable", f"not Terraform JSON: {exc}"))
             continue
-        if not isinstance(document, dict):
-            tree.problems.append(Problem(shown, 1, "unparsable", "not Terraform JSON: the top level is not an object"))
-            continue
-        tree.files[shown] = document
-        for resource_type, by_name in sorted(mapping(document.get("resource")).items()):
-            for name, body in sorted(mapping(by_name).items()):
-                if isinstance(body, dict):
-                    tree.resources.append(TerraformResource(shown, resource_type, name, body))
-                else:
-                    tree.problems.append(Problem(shown, None, "unparsable", f"resource {resource_type}.{name} is not an object"))
+        _add_file(tree, shown, text)
     return tree
+
+
+def scan_terraform_files(files: Mapping[str, bytes]) -> TerraformTree:
+    """Like `scan_terraform`, for files held in memory (e.g. read from a git revision), by path."""
+    tree = TerraformTree()
+    for shown in sorted(files):
+        if not shown.endswith(TERRAFORM_SUFFIX) or any(part.startswith(".") for part in PurePosixPath(shown).parts[:-1]):
+            continue
+        try:
+            text = files[shown].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            tree.problems.append(Problem(shown, None, "unparsable", f"not Terraform JSON: {exc}"))
+            continue
+        _add_file(tree, shown, text)
+    return tree
+
+
+def _add_file(tree: TerraformTree, shown: str, text: str) -> None:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        tree.problems.append(Problem(shown, exc.lineno, "unparsable", f"not Terraform JSON: {exc}"))
+        return
+    if not isinstance(document, dict):
+        tree.problems.append(Problem(shown, 1, "unparsable", "not Terraform JSON: the top level is not an object"))
+        return
+    tree.files[shown] = document
+    resources_at = text.find('"resource"')
+    for resource_type, by_name in sorted(mapping(document.get("resource")).items()):
+        type_at = text.find(json.dumps(resource_type) + ":", resources_at)
+        for name, body in sorted(mapping(by_name).items()):
+            if isinstance(body, dict):
+                tree.resources.append(TerraformResource(shown, resource_type, name, body, _line_of(text, json.dumps(name), type_at)))
+            else:
+                tree.problems.append(Problem(shown, None, "unparsable", f"resource {resource_type}.{name} is not an object"))
+
+
+def _line_of(text: str, key: str, start: int) -> int | None:
+    """The line of `"key": {` after `start` (JSON keeps no positions; the pretty-printed text does)."""
+    if start < 0:
+        return None
+    for separator in (": {", ":{"):
+        at = text.find(key + separator, start)
+        if at >= 0:
+            return text.count("\n", 0, at) + 1
+    return None

@@ -1,0 +1,45 @@
+"""`aiops cost`: what the node pools of a tree cost a month, per environment, cloud and pool."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aiops.commands import EXIT_OK, EXIT_USAGE
+
+FORMATS = ("table", "json", "markdown")
+
+
+def run(args: argparse.Namespace) -> int:
+    from aiops.model.catalog import load_catalog
+    from aiops.review.cost import pool_costs
+    from aiops.review.render_cost import render_json, render_markdown, render_table
+    from aiops.tree import git
+    from aiops.tree.terraform import scan_terraform_files
+
+    try:
+        if args.rev:
+            repository = git.repository_root(Path.cwd())
+            files = git.files_at_revision(repository, git.resolve_commit(repository, args.rev), args.path.strip("/"))
+        else:
+            files = git.files_in_folder(Path(args.path), args.path.rstrip("/"))
+    except (git.TreeReadError, OSError) as exc:
+        print(f"aiops cost: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    tree = scan_terraform_files(files)
+    for problem in tree.problems:
+        print(f"aiops cost: {problem.file}{f':{problem.line}' if problem.line else ''}: {problem.message}", file=sys.stderr)
+    if tree.problems:
+        return EXIT_USAGE
+    render = {"table": render_table, "json": render_json, "markdown": render_markdown}[args.format]
+    sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    cost = commands.add_parser("cost", help="monthly cost of the node pools in dist/, per environment, cloud and pool")
+    cost.add_argument("path", nargs="?", default="dist", metavar="PATH", help="folder to read (default: dist)")
+    cost.add_argument("--rev", metavar="REV", help="read PATH (relative to the repository root) at this git revision")
+    cost.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or markdown")
+    cost.set_defaults(handler=run)

@@ -1,0 +1,476 @@
+"""Compare two snapshots of dist/: what a change does to each cluster and cloud, and what it costs.
+
+The result is data (`DiffReport`); `aiops.review.render_diff` turns it into markdown, JSON or
+text. Everything here is decided from the two trees of files alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from aiops.model.catalog import load_catalog
+from aiops.review.cost import CostTotals, PoolCost, PriceSource, price_sources, totals
+from aiops.review.fields import FieldChange, field_changes, show
+from aiops.review.replacement import REPLACE, RuleHit, deletion_blocked, known_types, rule_hits
+from aiops.review.snapshot import ObjectKey, Snapshot, environment
+from aiops.tree.flux import FluxKustomization, owner_of
+from aiops.tree.manifests import Manifest, Problem
+
+PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
+FLUX_ISSUE_PATH_NOT_FOUND = "fluxcd/flux2#2627"
+
+# Alert kinds. DESTRUCTIVE is what --fail-on-destroy fails on; DANGER is what a reviewer must not
+# miss (the summary lists it); WARNING deserves a look; the rest (capacity) informs.
+PRUNE, DESTROY, TF_REPLACE = "prune", "destroy", "replace"
+PATH_NOT_FOUND, ORPHAN, OWNER_CHANGE = "path-not-found", "orphan", "owner-change"
+API_VERSION, NODES_RECREATED, APPLY_FAILS, CAPACITY, STATE_BACKEND = (
+    "api-version", "nodes-recreated", "apply-fails", "capacity", "state-backend",
+)
+DESTRUCTIVE = (PRUNE, DESTROY, TF_REPLACE)
+DANGER = (*DESTRUCTIVE, PATH_NOT_FOUND, NODES_RECREATED, APPLY_FAILS, STATE_BACKEND)
+WARNING = (ORPHAN, OWNER_CHANGE, API_VERSION)
+# The order alerts are listed in: what stops a rollout first, then what destroys, then the rest.
+ALERT_ORDER = (PATH_NOT_FOUND, APPLY_FAILS, STATE_BACKEND, DESTROY, TF_REPLACE, NODES_RECREATED, PRUNE,
+               ORPHAN, OWNER_CHANGE, API_VERSION, CAPACITY)
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    environment: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind in DESTRUCTIVE
+
+    @property
+    def severity(self) -> str:
+        return "danger" if self.kind in DANGER else "warning" if self.kind in WARNING else "info"
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.file and self.line else (self.file or "")
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    action: str  # added | changed | removed
+    environment: str
+    kind: str
+    namespace: str
+    name: str
+    api_version: str  # head's, or base's when removed
+    file: str  # head's, or base's when removed
+    line: int
+    old_api_version: str | None = None  # set when the apiVersion changed
+    fields: tuple[FieldChange, ...] = ()
+    fate: str | None = None  # removed objects: pruned | orphaned | kept-path-not-found | prune-disabled | not-applied
+    owner: str | None = None  # namespace/name of the Flux Kustomization that applies (or applied) it
+    previous_owner: str | None = None  # set when another Kustomization applies it now
+    previous_file: str | None = None  # set when it moved to another file
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name}"
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: str  # create | update | replace | destroy
+    environment: str
+    file: str
+    address: str
+    fields: tuple[FieldChange, ...] = ()
+    hits: tuple[RuleHit, ...] = ()  # rows of the replacement table this change triggers
+    blocked: str | None = None  # why terraform apply will fail instead (deletion guard)
+    moved_from: str | None = None
+    line: int | None = None
+
+    @property
+    def type(self) -> str:
+        return self.address.split(".", 1)[0]
+
+    @property
+    def replacement_known(self) -> bool:
+        """Whether the replacement table covers this type (else an update may still be a replacement)."""
+        return self.type in known_types()
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    action: str  # added | changed | removed
+    environment: str
+    file: str
+    address: str  # terraform, provider.aws, variable.x, output.y, ...
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class PoolChange:
+    environment: str
+    pool: str
+    before: PoolCost | None
+    after: PoolCost | None
+
+    def monthly(self, side: str, size: str) -> Decimal:
+        cost = self.before if side == "before" else self.after
+        return (cost.monthly(size) or Decimal(0)) if cost else Decimal(0)
+
+    def delta(self, size: str) -> Decimal:
+        return self.monthly("after", size) - self.monthly("before", size)
+
+    def gpus(self, side: str, size: str) -> int:
+        cost = self.before if side == "before" else self.after
+        return (cost.gpus(size) or 0) if cost else 0
+
+
+@dataclass
+class EnvironmentDiff:
+    name: str
+    objects: list[ObjectChange] = field(default_factory=list)
+    resources: list[ResourceChange] = field(default_factory=list)
+    settings: list[SettingChange] = field(default_factory=list)
+    pools: list[PoolChange] = field(default_factory=list)
+    other_files: list[tuple[str, str]] = field(default_factory=list)  # (added|changed|removed, path)
+    alerts: list[Alert] = field(default_factory=list)
+    cost_before: CostTotals | None = None
+    cost_after: CostTotals | None = None
+    prices: list[PriceSource] = field(default_factory=list)  # the catalog prices its pools use
+
+    def count(self, action: str) -> int:
+        return sum(1 for o in self.objects if o.action == action)
+
+    @property
+    def pruned(self) -> int:
+        return sum(1 for o in self.objects if o.fate == "pruned")
+
+    def resources_with(self, action: str) -> list[ResourceChange]:
+        return [r for r in self.resources if r.action == action]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.objects or self.resources or self.settings or self.pools or self.other_files or self.alerts)
+
+    def cost_delta(self, size: str) -> Decimal:
+        return self.cost_after.at(size) - self.cost_before.at(size)
+
+
+@dataclass
+class DiffReport:
+    base: str
+    head: str
+    root: str
+    environments: list[EnvironmentDiff]
+    hours_per_month: int
+    problems: list[tuple[str, Problem]]  # (base|head, problem)
+
+    @property
+    def changed(self) -> list[EnvironmentDiff]:
+        return [e for e in self.environments if e.changed]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [a for e in self.changed for a in e.alerts]
+
+    @property
+    def destructive(self) -> list[Alert]:
+        return [a for a in self.alerts if a.destructive]
+
+    @property
+    def dangers(self) -> list[Alert]:
+        return [a for a in self.alerts if a.severity == "danger"]
+
+
+def _owner_name(kustomization: FluxKustomization | None) -> str | None:
+    return f"{kustomization.namespace}/{kustomization.name}" if kustomization else None
+
+
+def _kustomization_key(k: FluxKustomization) -> tuple[str, str, str]:
+    return (environment(k.manifest.file), k.namespace, k.name)
+
+
+class _Comparison:
+    def __init__(self, base: Snapshot, head: Snapshot):
+        self.base, self.head = base, head
+        self.environments: dict[str, EnvironmentDiff] = {}
+        self._owners: dict[tuple[int, str], FluxKustomization | None] = {}
+        self.base_kustomizations = {_kustomization_key(k): k for k in base.kustomizations}
+        self.head_kustomizations = {_kustomization_key(k): k for k in head.kustomizations}
+        # Kustomizations whose folder had files in base and has none in head (unless head points
+        # the Kustomization elsewhere: then Flux applies the new folder and prunes as usual).
+        self.vanished_paths = {}
+        for key, k in self.base_kustomizations.items():
+            if not base.covers(k.folder) or not base.has_files_under(k.folder) or head.has_files_under(k.folder):
+                continue
+            repointed = key in self.head_kustomizations and self.head_kustomizations[key].folder != k.folder
+            if not repointed:
+                self.vanished_paths[key] = k
+
+    def owner(self, snapshot: Snapshot, file: str) -> FluxKustomization | None:
+        """The Kustomization that applies a file (cached: many objects share a file)."""
+        key = (id(snapshot), file)
+        if key not in self._owners:
+            self._owners[key] = owner_of(file, snapshot.kustomizations)
+        return self._owners[key]
+
+    def env(self, name: str) -> EnvironmentDiff:
+        if name not in self.environments:
+            self.environments[name] = EnvironmentDiff(name)
+        return self.environments[name]
+
+    def warn(self, kind: str, env: str, message: str, file: str | None = None, line: int | None = None) -> None:
+        self.env(env).alerts.append(Alert(kind, env, message, file, line))
+
+    # --- Kubernetes objects ------------------------------------------------------------------
+    def objects(self) -> None:
+        base, head = self.base.objects, self.head.objects
+        for key in sorted(set(base) | set(head)):
+            old, new = base.get(key), head.get(key)
+            if old is None:
+                self.added_object(key, new)
+            elif new is None:
+                self.removed_object(key, old)
+            elif old.body != new.body or old.file != new.file:
+                self.changed_object(key, old, new)
+
+    def added_object(self, key: ObjectKey, new: Manifest) -> None:
+        owner = self.owner(self.head, new.file)
+        self.env(key[0]).objects.append(ObjectChange(
+            "added", key[0], new.kind, new.namespace, new.name, new.api_version, new.file, new.line, owner=_owner_name(owner),
+        ))
+
+    def removed_object(self, key: ObjectKey, old: Manifest) -> None:
+        env = key[0]
+        owner = self.owner(self.base, old.file)
+        owner_key = _kustomization_key(owner) if owner else None
+        annotations = (old.body.get("metadata") or {}).get("annotations") or {}
+        owner_removed = owner is not None and owner_key not in self.head_kustomizations
+        if owner is None:
+            fate = "not-applied"
+        elif str(annotations.get(PRUNE_ANNOTATION, "")).lower() == "disabled":
+            fate = "prune-disabled"
+        elif owner_key in self.vanished_paths and not owner_removed:
+            fate = "kept-path-not-found"
+        # A Kustomization that is itself removed deletes what it applied through its finalizer,
+        # as its spec.deletionPolicy says (MirrorPrune, the default, follows spec.prune).
+        elif owner.deletes_on_removal if owner_removed else owner.prune:
+            fate = "pruned"
+        else:
+            fate = "orphaned"
+        change = ObjectChange(
+            "removed", env, old.kind, old.namespace, old.name, old.api_version, old.file, old.line,
+            fate=fate, owner=_owner_name(owner),
+        )
+        self.env(env).objects.append(change)
+        if fate == "pruned":
+            because = (f"Kustomization {change.owner} is removed and its deletionPolicy ({owner.deletion_policy}) deletes what"
+                       " it applied" if owner_removed else f"Kustomization {change.owner} has prune: true")
+            self.warn(PRUNE, env, f"Flux prunes {change.describe()} ({old.api_version}): it is deleted from the cluster"
+                      f" because {because}", old.file, old.line)
+        elif fate == "orphaned":
+            because = (f"Kustomization {change.owner} is removed and its deletionPolicy ({owner.deletion_policy}) keeps what"
+                       " it applied" if owner_removed else f"Kustomization {change.owner} has prune: false")
+            self.warn(ORPHAN, env, f"{change.describe()} stays in the cluster unmanaged: {because},"
+                      " so removing it from git does not delete it", old.file, old.line)
+
+    def changed_object(self, key: ObjectKey, old: Manifest, new: Manifest) -> None:
+        env = key[0]
+        owner_before = _owner_name(self.owner(self.base, old.file))
+        owner_after = _owner_name(self.owner(self.head, new.file))
+        fields = tuple(c for c in field_changes(old.body, new.body) if c.path != "apiVersion")
+        api_changed = old.api_version != new.api_version
+        moved_owner = owner_before != owner_after
+        if not fields and not api_changed and not moved_owner:
+            return  # only moved to another file: not a change for the cluster
+        change = ObjectChange(
+            "changed", env, new.kind, new.namespace, new.name, new.api_version, new.file, new.line,
+            old_api_version=old.api_version if api_changed else None, fields=fields, owner=owner_after,
+            previous_owner=owner_before if moved_owner else None,
+            previous_file=old.file if old.file != new.file else None,
+        )
+        self.env(env).objects.append(change)
+        if api_changed:
+            self.warn(API_VERSION, env, f"{change.describe()}: apiVersion {old.api_version} -> {new.api_version}", new.file, new.line)
+        if moved_owner:
+            self.warn(OWNER_CHANGE, env, f"{change.describe()} moves from Kustomization {owner_before or '(none)'} to"
+                      f" {owner_after or '(none)'}: depending on which reconciles first, Flux may delete it and create it again",
+                      new.file, new.line)
+
+    # --- Flux paths ----------------------------------------------------------------------------
+    def flux_paths(self) -> None:
+        for key, kustomization in sorted(self.vanished_paths.items()):
+            env = key[0]
+            applied = sum(1 for m in self.base.objects.values() if self.owner(self.base, m.file) is kustomization)
+            path = kustomization.path
+            if key in self.head_kustomizations:
+                head_k = self.head_kustomizations[key]
+                self.warn(PATH_NOT_FOUND, env,
+                          f"Kustomization {kustomization.namespace}/{kustomization.name}: its path {path} no longer exists,"
+                          f" so Flux stops with \"kustomization path not found\" and does not prune the {applied} object(s)"
+                          f" it applied ({FLUX_ISSUE_PATH_NOT_FOUND}); keep the folder (e.g. with an empty kustomization.yaml)"
+                          " until Flux has pruned them, or remove the Kustomization too",
+                          head_k.manifest.file, head_k.manifest.line)
+            else:
+                self.warn(PATH_NOT_FOUND, env,
+                          f"Kustomization {kustomization.namespace}/{kustomization.name} and its path {path} are removed in"
+                          f" the same commit: Flux can stop with \"kustomization path not found\" instead of pruning the"
+                          f" {applied} object(s) it applied ({FLUX_ISSUE_PATH_NOT_FOUND}); remove the objects first and the"
+                          " Kustomization in a later change",
+                          kustomization.manifest.file, kustomization.manifest.line)
+        for key, kustomization in sorted(self.head_kustomizations.items()):
+            if key in self.vanished_paths or not self.head.covers(kustomization.folder):
+                continue
+            before = self.base_kustomizations.get(key)
+            introduced = before is None or before.folder != kustomization.folder  # not a problem this change inherits
+            if introduced and not self.head.has_files_under(kustomization.folder):
+                self.warn(PATH_NOT_FOUND, key[0],
+                          f"Kustomization {kustomization.namespace}/{kustomization.name}: its path {kustomization.path} does"
+                          " not exist, so Flux stops with \"kustomization path not found\"",
+                          kustomization.manifest.file, kustomization.manifest.line)
+
+    # --- Terraform --------------------------------------------------------------------------------
+    def terraform(self) -> None:
+        base, head = self.base.resources, self.head.resources
+        moved_pairs = {}
+        for (file, to), source in self.head.moved.items():
+            to_type, _, to_name = to.partition(".")
+            from_type, _, from_name = source.partition(".")
+            if (file, from_type, from_name) in base and (file, to_type, to_name) in head and (file, to_type, to_name) not in base:
+                moved_pairs[(file, to_type, to_name)] = (file, from_type, from_name)
+        consumed = set(moved_pairs.values())
+        for key in sorted((set(base) | set(head)) - consumed):
+            old_key = moved_pairs.get(key, key)
+            old, new = base.get(old_key), head.get(key)
+            env = environment(key[0])
+            address = f"{key[1]}.{key[2]}"
+            if old is None:
+                self.env(env).resources.append(ResourceChange("create", env, key[0], address, line=new.line))
+            elif new is None:
+                blocked = deletion_blocked(old.type, old.body)
+                self.env(env).resources.append(ResourceChange("destroy", env, key[0], address, blocked=blocked, line=old.line))
+                self.warn(DESTROY, env, f"Terraform destroys {address}", key[0], old.line)
+                if blocked:
+                    self.warn(APPLY_FAILS, env, f"{address}: {blocked}", key[0], old.line)
+            else:
+                self.changed_resource(env, key[0], address, old, new, moved_pairs.get(key))
+
+    def changed_resource(self, env, file, address, old, new, moved_from) -> None:
+        old_body = {k: v for k, v in old.body.items() if k != "//"}  # "//" is cdktn's metadata comment
+        new_body = {k: v for k, v in new.body.items() if k != "//"}
+        fields = tuple(field_changes(old_body, new_body))
+        if not fields and not moved_from:
+            return
+        hits = tuple(rule_hits(new.type, old_body, new_body))
+        replace = any(h.rule.effect == REPLACE for h in hits)
+        blocked = deletion_blocked(old.type, old.body) if replace else None
+        change = ResourceChange("replace" if replace else "update", env, file, address, fields, hits, blocked,
+                                f"{moved_from[1]}.{moved_from[2]}" if moved_from else None, new.line)
+        self.env(env).resources.append(change)
+        if replace:
+            reasons = ", ".join(_hit_text(h) for h in hits if h.rule.effect == REPLACE)
+            self.warn(TF_REPLACE, env, f"Terraform replaces {address} (destroys it and creates it again): {reasons}", file, new.line)
+        else:
+            recreated = [h for h in hits if h.rule.effect != REPLACE]
+            if recreated:
+                self.warn(NODES_RECREATED, env, f"{address} is updated in place but every node is re-created: "
+                          + ", ".join(_hit_text(h) for h in recreated), file, new.line)
+            for hit in recreated:
+                if hit.missing_requirement:
+                    self.warn(APPLY_FAILS, env, f"{address}: changing {hit.attribute} needs {hit.rule.requires} to be set;"
+                              " without it terraform apply fails", file, new.line)
+        if blocked:
+            self.warn(APPLY_FAILS, env, f"{address}: {blocked}", file, new.line)
+
+    def settings(self) -> None:
+        base, head = self.base.settings, self.head.settings
+        for key in sorted(set(base) | set(head)):
+            old, new = base.get(key), head.get(key)
+            if old == new:
+                continue
+            env = environment(key[0])
+            action = "added" if old is None else "removed" if new is None else "changed"
+            fields = tuple(field_changes(old, new)) if action == "changed" else ()
+            self.env(env).settings.append(SettingChange(action, env, key[0], key[1], fields))
+            if key[1] == "terraform" and any(f.path.startswith("backend") for f in fields):
+                self.warn(STATE_BACKEND, env, "the Terraform state backend changes: run `terraform init -migrate-state`,"
+                          " or Terraform starts from an empty state and plans to create every resource again", key[0])
+
+    # --- Node pools and cost ------------------------------------------------------------------------
+    def pools(self) -> None:
+        base, head = self.base.pools, self.head.pools
+        for key in sorted(set(base) | set(head)):
+            old, new = base.get(key), head.get(key)
+            if old is not None and new is not None and _same_pool(old, new):
+                continue
+            env = key[0]
+            change = PoolChange(env, key[1], old, new)
+            self.env(env).pools.append(change)
+            before, after = change.gpus("before", "max"), change.gpus("after", "max")
+            model = (new or old).gpu_model
+            if before != after or (old and new and old.gpu_model != new.gpu_model):
+                models = f"{old.gpu_model} -> {new.gpu_model}" if old and new and old.gpu_model != new.gpu_model else model
+                self.warn(CAPACITY, env, f"node pool {key[1]}: GPUs at max {before} -> {after}"
+                          + (f" ({models})" if models else ""), (new or old).file, self._pool_line(new or old))
+
+    def _pool_line(self, cost: PoolCost) -> int | None:
+        resource_type, _, name = cost.resource.partition(".")
+        snapshot = self.head if cost in self.head.pools.values() else self.base
+        resource = snapshot.resources.get((cost.file, resource_type, name))
+        return resource.line if resource else None
+
+    def other_files(self) -> None:
+        """Files that hold neither objects nor Terraform (kustomization.yaml, ...), changed as bytes."""
+        known = {m.file for m in self.base.objects.values()} | {m.file for m in self.head.objects.values()}
+        known |= {r.file for r in self.base.resources.values()} | {r.file for r in self.head.resources.values()}
+        for path in sorted(set(self.base.files) | set(self.head.files)):
+            if path in known:
+                continue
+            old, new = self.base.files.get(path), self.head.files.get(path)
+            if old == new:
+                continue
+            action = "added" if old is None else "removed" if new is None else "changed"
+            self.env(environment(path)).other_files.append((action, path))
+
+
+def _same_pool(a: PoolCost, b: PoolCost) -> bool:
+    return (a.instance_type, a.accelerator, a.gpus_per_node, a.gpu_model, a.nodes, a.hourly_usd) == (
+        b.instance_type, b.accelerator, b.gpus_per_node, b.gpu_model, b.nodes, b.hourly_usd)
+
+
+def _hit_text(hit: RuleHit) -> str:
+    return f"{hit.attribute} {show(hit.old, 60)} -> {show(hit.new, 60)}"
+
+
+def compare(base: Snapshot, head: Snapshot) -> DiffReport:
+    comparison = _Comparison(base, head)
+    comparison.objects()
+    comparison.flux_paths()
+    comparison.terraform()
+    comparison.settings()
+    comparison.other_files()
+    comparison.pools()
+    for name in base.environments | head.environments:
+        comparison.env(name)
+    for name, diff in comparison.environments.items():
+        # Reading order: objects by file and line; alerts by ALERT_ORDER, then by file and line.
+        diff.objects.sort(key=lambda o: (o.file, o.line, o.kind, o.namespace, o.name))
+        diff.alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind), a.file or "", a.line or 0, a.message))
+        before = [c for c in base.pools.values() if c.environment == name]
+        after = [c for c in head.pools.values() if c.environment == name]
+        diff.cost_before, diff.cost_after = totals(before), totals(after)
+        diff.prices = price_sources([*before, *after])
+    problems = [("base", p) for p in base.problems] + [("head", p) for p in head.problems]
+    for side, snapshot in (("base", base), ("head", head)):
+        for first, second in snapshot.duplicates:
+            problems.append((side, Problem(second.file, second.line, "duplicate",
+                                           f"{second.describe()} is also defined at {first.file}:{first.line}; the later one is compared")))
+    return DiffReport(
+        base=base.label,
+        head=head.label,
+        root=head.root,
+        environments=sorted(comparison.environments.values(), key=lambda e: e.name),
+        hours_per_month=load_catalog().hours_per_month,
+        problems=problems,
+    )
