@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -13,9 +12,8 @@ import yaml
 
 from aiops.tree.shapes import mapping
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
-KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
+from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files  # noqa: F401 (re-exported)
+
 _LAYOUT_FOLDERS = {"cluster", "infrastructure", "apps", "terraform"}
 
 
@@ -83,29 +81,6 @@ def environment_of(file: str) -> str | None:
         if part in _LAYOUT_FOLDERS:
             return parts[index - 1]
     return None
-
-
-def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Path]:
-    """Files with these suffixes under the given files and folders, sorted, hidden folders skipped."""
-    for root in paths:
-        root = Path(root)
-        if root.is_file():
-            yield root
-            continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if name.endswith(suffixes):
-                    yield Path(folder) / name
-
-
-def _display(path: Path, root: Path | None = None) -> str:
-    if root is not None:
-        return Path(os.path.relpath(path, root)).as_posix()
-    try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
-    except ValueError:
-        return str(path)
 
 
 def line_in(node: yaml.Node | None, path: Iterable[str | int]) -> int | None:

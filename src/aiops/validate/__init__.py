@@ -15,9 +15,13 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiops.schema_cache import CRD_FOLDER, CRD_TEMPLATE, CacheError, SchemaCache, default_cache_dir
-from aiops.tree.manifests import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, Manifest, Problem, _display, iter_files
+from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files
+
+if TYPE_CHECKING:
+    from aiops.tree.manifests import Manifest, Problem
 from aiops.validate import kubeconform
 from aiops.validate.findings import (
     INPUT_BINARY,

@@ -66,7 +66,11 @@ def start(binary: Path, files: list[str], schema_locations: list[str], kubernete
     """Start kubeconform on these files (None when there are none); read it with `results`."""
     if not files:
         return None
-    arguments = [str(binary), "-strict", "-output", "json", "-kubernetes-version", kubernetes_version]
+    # kubeconform runs beside the platform rules (see validate()); leave them one core, or the
+    # two contend and both slow down (scripts/bench_validate.py: about 1.55x kubeconform alone on
+    # dist/ with this, 1.75x with kubeconform's default of 4 workers, on 2 cores).
+    workers = str(max(1, (os.cpu_count() or 2) - 1))
+    arguments = [str(binary), "-strict", "-output", "json", "-n", workers, "-kubernetes-version", kubernetes_version]
     for location in schema_locations:
         arguments += ["-schema-location", location]
     return subprocess.Popen([*arguments, "--", *files], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

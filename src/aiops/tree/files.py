@@ -1,0 +1,38 @@
+"""Finding the files of a tree and naming them as the user would.
+
+Kept apart from the YAML reading (manifests.py) and free of heavy imports, so that `aiops
+validate` can hand the file list to kubeconform before it loads anything else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
+
+
+def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """Files with these suffixes under the given files and folders, sorted, hidden folders skipped."""
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            yield root
+            continue
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.endswith(suffixes):
+                    yield Path(folder) / name
+
+
+def _display(path: Path, root: Path | None = None) -> str:
+    if root is not None:
+        return Path(os.path.relpath(path, root)).as_posix()
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+    except ValueError:
+        return str(path)
