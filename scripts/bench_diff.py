@@ -265,10 +265,13 @@ def timed(commands: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str,
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+# The readers `aiops diff` itself uses (files held in memory, no YAML nodes kept), on every file.
 PARSE_ONLY = (
     "import sys; from pathlib import Path;"
-    "from aiops.tree.manifests import scan_manifests; from aiops.tree.terraform import scan_terraform;"
-    "[(scan_manifests([Path(p)]), scan_terraform([Path(p)])) for p in sys.argv[1:]]"
+    "from aiops.synth.dist_tree import read_tree;"
+    "from aiops.tree.manifests import scan_manifest_files; from aiops.tree.terraform import scan_terraform_files;"
+    "trees = [{str(k): v for k, v in read_tree(Path(p)).items()} for p in sys.argv[1:]];"
+    "[(scan_manifest_files(t), scan_terraform_files(t)) for t in trees]"
 )
 
 

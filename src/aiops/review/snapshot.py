@@ -184,7 +184,7 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
             if len(selected) == in_file[path]:
                 whole[side].add(path)  # every document changed: one parse of the file is cheaper
                 continue
-            results = [parse_documents(piece.data, path) for piece in selected]
+            results = [parse_documents(piece.data, path, keep_nodes=False) for piece in selected]
             if any(problems for _, problems in results):
                 whole[side].add(path)
                 continue
@@ -192,7 +192,7 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
                 moved = [(line + piece.line - 1, body, *node) for line, body, *node in documents]
                 add_documents(tree, path, PurePosixPath(path).name, moved, [], first_index=piece.index)
         for path in sorted(whole[side]):
-            documents, problems = parse_documents(files[path], path)
+            documents, problems = parse_documents(files[path], path, keep_nodes=False)
             add_documents(tree, path, PurePosixPath(path).name, documents, problems)
     return (build_snapshot(base, base_label, root, manifests=trees[0]),
             build_snapshot(head, head_label, root, manifests=trees[1]))

@@ -124,8 +124,14 @@ def read_document_nodes(path: Path, shown: str) -> tuple[list[tuple[int, Any, ya
     return parse_documents(raw, shown)
 
 
-def parse_documents(raw: bytes, shown: str) -> tuple[list[tuple[int, Any, yaml.Node]], list[Problem]]:
-    """Each YAML document of a file's bytes (start line, body, node), or the problem that stopped reading."""
+def parse_documents(raw: bytes, shown: str, *, keep_nodes: bool = True) -> tuple[list[tuple], list[Problem]]:
+    """Each YAML document of a file's bytes, or the problem that stopped reading.
+
+    A document is (start line, body, YAML node) so that the validator can find the line of any
+    field; readers that need no more than the document's line (`aiops diff`, on trees of
+    thousands of objects) pass keep_nodes=False and get (start line, body): holding every node
+    alive costs them more than the parse itself (Python's collector walks them all, again and
+    again)."""
     if len(raw) > MAX_FILE_BYTES:
         return [], [Problem(shown, None, "too-large", f"{len(raw)} bytes is more than the {MAX_FILE_BYTES} this tool reads")]
     if b"\0" in raw[:8192]:
@@ -139,7 +145,8 @@ def parse_documents(raw: bytes, shown: str) -> tuple[list[tuple[int, Any, yaml.N
     try:
         while loader.check_node():
             node = loader.get_node()
-            documents.append((node.start_mark.line + 1, loader.construct_document(node), node))
+            body = loader.construct_document(node)
+            documents.append((node.start_mark.line + 1, body, node) if keep_nodes else (node.start_mark.line + 1, body))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = " ".join(p for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p) or str(exc)
@@ -208,7 +215,7 @@ def scan_manifest_files(files: Mapping[str, bytes], parsed: dict[bytes, tuple] |
             continue
         raw = files[shown]
         if raw not in cache:
-            cache[raw] = parse_documents(raw, shown)
+            cache[raw] = parse_documents(raw, shown, keep_nodes=False)
         documents, problems = cache[raw]
         add_documents(tree, shown, name, documents, [replace(p, file=shown) for p in problems])
     return tree
