@@ -259,3 +259,27 @@ def test_a_check_that_fails_becomes_a_finding(tmp_path, monkeypatch):
     assert report.findings[0].message == (
         "the check broken stopped on something in this tree it did not expect (KeyError: 'surprise'); its findings are missing"
     )
+
+
+def test_flux_builds_the_kustomizations_in_place_of_the_static_flux_rules(tmp_path):
+    """`--flux` runs `aiops flux check` on the git working tree as a step; its finding replaces the
+    static rule's, so a mistake is reported once."""
+    import subprocess
+
+    shutil.copytree(REPO / "dist", tmp_path / "dist")
+    apps = tmp_path / "dist/aws-primary/cluster/apps.yaml"
+    apps.write_text(apps.read_text().replace("path: ./dist/aws-primary/apps", "path: ./dist/aws-primary/app"))
+    outside_git = run([str(BIN / "aiops"), "validate", "--flux", "dist"], tmp_path)
+    assert (outside_git.returncode, outside_git.stderr) == (
+        2, "aiops validate: --flux builds the Kustomizations of a git working tree, and these paths are not in one\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    static = run([str(BIN / "aiops"), "validate", "dist"], tmp_path)
+    assert "error [flux-path-missing]" in static.stdout
+    built = run([str(BIN / "aiops"), "validate", "--flux", "dist"], tmp_path)
+    assert built.returncode == 1
+    assert built.stdout.splitlines()[0] == (
+        "dist/aws-primary/cluster/apps.yaml:16: error [flux-build] flux-system/apps: [flux/path-not-found] Kustomization "
+        "flux-system/apps (cluster aws-primary) has spec.path ./dist/aws-primary/app, which does not exist at working tree: "
+        "kustomize-controller stops with \"kustomization path not found\" and applies and prunes nothing")
+    assert "flux-path-missing" not in built.stdout
+    assert built.stdout.splitlines()[-1].startswith("aiops validate: 1 error in ")

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         crds=[Path(p) for p in args.crd or []],
         repo_root=Path(args.repo_root) if args.repo_root else None,
         today=today,
+        flux=args.flux,
     )
     try:
         report = validate(options)
@@ -73,5 +74,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--fail-on", choices=FAIL_ON, default="error", help="exit 1 when a finding of this severity or worse is reported (default: error)")
     validate.add_argument("--crd", action="append", metavar="FILE", help="also validate against the CRDs in this file or folder (repeatable)")
     validate.add_argument("--repo-root", metavar="DIR", help="the repository root Flux paths are relative to (default: the git work tree, else the current folder)")
+    validate.add_argument("--flux", action="store_true", help="also build every Flux Kustomization of the git working tree as kustomize-controller does (aiops flux check; seconds)")
     validate.add_argument("--as-of", metavar="DATE", help="judge instance retirement dates as of this day (default: today)")
     validate.set_defaults(handler=run)

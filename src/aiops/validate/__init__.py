@@ -54,6 +54,7 @@ class Options:
     committed: bool | None = None  # whether the tree is committed to git; default: ask git
     today: date | None = None  # for retirement dates; default: today
     cache_dir: Path | None = None
+    flux: bool = False  # also build every Flux Kustomization of the git working tree (aiops flux check)
 
 
 @dataclass
@@ -264,6 +265,9 @@ def validate(options: Options) -> Report:
                     child.wait()
         findings += _kubeconform_findings(results, manifests, problem_files, cache, extra_dir, extra_index, version)
 
+    if options.flux:
+        findings = _with_flux_build(findings, options)
+
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}
     findings = [
         f for f in findings
@@ -271,6 +275,35 @@ def validate(options: Options) -> Report:
     ]
     findings.sort(key=Finding.sort_key)
     return Report(findings, version, files, len(manifests))
+
+
+# The static Flux rules that the build-based check (aiops flux check) also decides, more exactly:
+# with --flux its findings replace theirs, so that a mistake is reported once.
+_STATIC_FLUX_RULES = ("flux-depends-on-missing", "flux-dependency-cycle", "flux-path-missing", "flux-crd-order")
+_FLUX_SEVERITY = {"error": "error", "warning": "warning", "unchecked": "info"}
+
+
+def _with_flux_build(findings: list[Finding], options: Options) -> list[Finding]:
+    """The validator's findings with `aiops flux check`'s on the git working tree in place of the
+    static Flux rules. Needs a git repository (Flux reads git, and so does the check)."""
+    from aiops.flux import flux_findings
+    from aiops.flux.build import FluxBuildMissing
+    from aiops.flux.source import SourceError
+    from aiops.validate.context import git_root
+    from aiops.validate.findings import FLUX_BUILD
+
+    root = options.repo_root or git_root(options.paths[0])
+    if root is None or not (Path(root) / ".git").exists():
+        raise UsageError("--flux builds the Kustomizations of a git working tree, and these paths are not in one")
+    try:
+        built = flux_findings(Path(root))
+    except (FluxBuildMissing, SourceError) as exc:
+        raise ToolError(str(exc)) from None
+    kept = [f for f in findings if f.rule.id not in _STATIC_FLUX_RULES]
+    return kept + [
+        Finding(FLUX_BUILD, f.file or "", f.line, f"[{f.rule}] {f.message}", f.fix, f.kustomization, severity=_FLUX_SEVERITY[f.severity])
+        for f in built
+    ]
 
 
 def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:

@@ -106,6 +106,11 @@ CONTAINER_RESOURCES = rule(
     "a container without cpu and memory requests and limits",
     "set resources.requests and resources.limits for cpu and memory",
 )
+FLUX_BUILD = rule(
+    "flux-build", "error",
+    "with --flux: what `aiops flux check` finds when it builds every Kustomization of the git working tree as kustomize-controller does (missing paths, builds that fail, undefined ${VARS}, dependsOn errors, custom resources before their CRDs, ...)",
+    "the finding's own fix; reproduce with `aiops flux check --worktree`",
+)
 FLUX_DEPENDS_ON = rule("flux-depends-on-missing", "error", "a Flux Kustomization `dependsOn` naming no Kustomization of its cluster", "name an existing Kustomization (and its namespace when it differs)")
 FLUX_CYCLE = rule("flux-dependency-cycle", "error", "Flux Kustomizations whose dependsOn form a cycle, so none of them ever reconciles", "remove one dependsOn of the cycle")
 FLUX_PATH = rule("flux-path-missing", "error", "a Flux Kustomization `path` that does not exist in this repository", "point spec.path at an existing folder, relative to the repository root")
