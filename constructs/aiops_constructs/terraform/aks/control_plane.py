@@ -16,6 +16,7 @@ from cdktn_provider_azurerm.kubernetes_cluster import (
 from constructs import Construct
 
 from aiops.model import NodePool
+from aiops_constructs.terraform.aks.node_pool import pool_settings
 from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zones
 
 
@@ -69,17 +70,7 @@ class AksControlPlane(Construct):
                 expander="least-waste",
             ),
             default_node_pool=KubernetesClusterDefaultNodePool(
-                name=pool.name,
-                # AKS replaces the system pool through a temporary pool when its VM size changes.
-                temporary_name_for_rotation=f"{pool.name[:9]}tmp",
-                vm_size=pool.instance_type,
-                zones=list(props.zones),
-                vnet_subnet_id=props.subnet_id,
-                auto_scaling_enabled=True,
-                min_count=pool.min,
-                node_count=pool.desired,
-                max_count=pool.max,
-                node_labels=dict(pool.labels),
+                **pool_settings(pool, props.zones, props.subnet_id),
                 only_critical_addons_enabled=False,
                 tags=props.system_pool_tags,
             ),

@@ -13,6 +13,26 @@ from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zon
 from aiops_constructs.terraform.spelling import aks_taint
 
 
+def pool_settings(pool: NodePool, zones: tuple[str, ...], subnet_id: str) -> dict:
+    """What the default (system) pool and the user pools share: size, zones, network, labels.
+
+    `temporary_name_for_rotation` lets AKS change the VM size or zones of a pool by moving its
+    nodes through a temporary pool; without it such a change fails at `terraform apply`.
+    """
+    return {
+        "name": pool.name,
+        "temporary_name_for_rotation": f"{pool.name[:9]}tmp",
+        "vm_size": pool.instance_type,
+        "zones": list(zones),
+        "vnet_subnet_id": subnet_id,
+        "auto_scaling_enabled": True,
+        "min_count": pool.min,
+        "node_count": pool.desired,
+        "max_count": pool.max,
+        "node_labels": dict(pool.labels),
+    }
+
+
 @dataclass(frozen=True)
 class AksNodePoolProps:
     cluster_id: str
@@ -36,17 +56,9 @@ class AksNodePool(Construct):
         self.node_pool = KubernetesClusterNodePool(
             self,
             "node-pool",
-            name=pool.name,
             kubernetes_cluster_id=props.cluster_id,
             mode="User",
-            vm_size=pool.instance_type,
-            zones=list(props.zones),
-            vnet_subnet_id=props.subnet_id,
-            auto_scaling_enabled=True,
-            min_count=pool.min,
-            node_count=pool.desired,
-            max_count=pool.max,
-            node_labels=dict(pool.labels),
+            **pool_settings(pool, props.zones, props.subnet_id),
             node_taints=[aks_taint(t) for t in pool.taints] or None,
             tags=props.tags,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["node_count"]),
