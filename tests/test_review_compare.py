@@ -217,18 +217,6 @@ def test_a_resized_pool_is_an_update_with_exact_cost_and_gpu_deltas(reference_fi
     assert [(a.kind, a.message) for a in environment.alerts] == [("capacity", "node pool gpu-training: GPUs at max 10 -> 12 (V100)")]
 
 
-def test_a_gke_desired_size_change_replaces_the_node_pool(reference_files):
-    """initial_node_count is ForceNew: raising a GKE pool's desired size re-creates the pool."""
-    def grow(d):
-        d["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]["initial_node_count"] = 1
-
-    environment = terraform_diff(reference_files, GKE, grow)
-    [resource] = environment.resources
-    assert resource.action == "replace"
-    assert [(h.attribute, h.rule.effect, h.old, h.new) for h in resource.hits] == [("initial_node_count", "replace", 0, 1)]
-    assert [a.kind for a in environment.alerts if a.severity == "danger"] == ["replace"]
-
-
 def test_gke_machine_type_recreates_nodes_and_accelerators_replace(reference_files):
     def machine(d):
         d["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]["node_config"]["machine_type"] = "n1-standard-8"
@@ -407,3 +395,20 @@ def test_objects_of_a_removed_kustomization_follow_its_deletion_policy(policy, f
     assert (change.fate, change.owner) == (fate, "flux-system/apps")
     alert = next(a for a in environment.alerts if "ConfigMap" in a.message)
     assert f"its deletionPolicy ({policy or 'MirrorPrune'})" in alert.message
+
+
+def test_attributes_terraform_ignores_are_no_change(reference_files):
+    """GKE counts initial_node_count per zone and replaces a pool when it changes; the stacks list it
+    in lifecycle.ignore_changes (the autoscaler owns the size), so a new `desired` changes nothing."""
+    def start_bigger(d):
+        d["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]["initial_node_count"] = 2
+
+    environment = terraform_diff(reference_files, GKE, start_bigger)
+    assert environment.resources == [] and [a.kind for a in environment.alerts if a.kind in ("replace", "nodes-recreated")] == []
+
+    def unprotected(d):
+        start_bigger(d)
+        del d["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]["lifecycle"]
+
+    [resource] = terraform_diff(reference_files, GKE, unprotected).resources
+    assert (resource.action, [h.attribute for h in resource.hits]) == ("replace", ["initial_node_count"])

@@ -357,8 +357,13 @@ class _Comparison:
                 self.changed_resource(env, key[0], address, old, new, moved_pairs.get(key))
 
     def changed_resource(self, env, file, address, old, new, moved_from) -> None:
-        old_body = {k: v for k, v in old.body.items() if k != "//"}  # "//" is cdktn's metadata comment
-        new_body = {k: v for k, v in new.body.items() if k != "//"}
+        # "//" is cdktn's metadata comment; attributes the new version lists in
+        # lifecycle.ignore_changes are ones Terraform will not act on (e.g. pool sizes that the
+        # autoscaler owns), so they are no change to report.
+        lifecycle = new.body.get("lifecycle") if isinstance(new.body.get("lifecycle"), dict) else {}
+        ignored = {"//", *(a for a in lifecycle.get("ignore_changes") or [] if isinstance(a, str))}
+        old_body = {k: v for k, v in old.body.items() if k not in ignored}
+        new_body = {k: v for k, v in new.body.items() if k not in ignored}
         fields = tuple(field_changes(old_body, new_body))
         if not fields and not moved_from:
             return
