@@ -412,3 +412,17 @@ def test_attributes_terraform_ignores_are_no_change(reference_files):
 
     [resource] = terraform_diff(reference_files, GKE, unprotected).resources
     assert (resource.action, [h.attribute for h in resource.hits]) == ("replace", ["initial_node_count"])
+
+
+def test_nested_ignored_attributes_are_no_change_either(reference_files):
+    """EKS ignores scaling_config[0].desired_size (cdktn writes the block as an object)."""
+    def desired(d):
+        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["desired_size"] = 4
+
+    assert terraform_diff(reference_files, EKS, desired).resources == []
+
+    def maximum(d):
+        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["max_size"] = 12
+
+    [resource] = terraform_diff(reference_files, EKS, maximum).resources
+    assert [(f.path, f.old, f.new) for f in resource.fields] == [("scaling_config.max_size", 10, 12)]

@@ -6,6 +6,10 @@ text. Everything here is decided from the two trees of files alone.
 
 from __future__ import annotations
 
+import copy
+import re
+from typing import Any
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -361,9 +365,8 @@ class _Comparison:
         # lifecycle.ignore_changes are ones Terraform will not act on (e.g. pool sizes that the
         # autoscaler owns), so they are no change to report.
         lifecycle = new.body.get("lifecycle") if isinstance(new.body.get("lifecycle"), dict) else {}
-        ignored = {"//", *(a for a in lifecycle.get("ignore_changes") or [] if isinstance(a, str))}
-        old_body = {k: v for k, v in old.body.items() if k not in ignored}
-        new_body = {k: v for k, v in new.body.items() if k not in ignored}
+        ignored = [a for a in lifecycle.get("ignore_changes") or [] if isinstance(a, str)]
+        old_body, new_body = (_without(body, ["//", *ignored]) for body in (old.body, new.body))
         fields = tuple(field_changes(old_body, new_body))
         if not fields and not moved_from:
             return
@@ -442,6 +445,25 @@ class _Comparison:
 def _same_pool(a: PoolCost, b: PoolCost) -> bool:
     return (a.instance_type, a.accelerator, a.gpus_per_node, a.gpu_model, a.nodes, a.hourly_usd) == (
         b.instance_type, b.accelerator, b.gpus_per_node, b.gpu_model, b.nodes, b.hourly_usd)
+
+
+def _without(body: dict, attributes: list[str]) -> dict:
+    """A copy of a resource body without these attributes (Terraform paths: `a`, `a[0].b`).
+
+    cdktn writes a single nested block as an object where Terraform's path indexes a list, so
+    `[0]` on an object is the object itself."""
+    body = copy.deepcopy(body)
+    for attribute in attributes:
+        *steps, last = [int(step) if step.isdigit() else step for step in re.findall(r"[^.\[\]]+", attribute)]
+        node: Any = body
+        for step in steps:
+            if isinstance(step, int):
+                node = node[step] if isinstance(node, list) and step < len(node) else (node if isinstance(node, dict) and step == 0 else None)
+            else:
+                node = node.get(step) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(last, str):
+            node.pop(last, None)
+    return body
 
 
 def _hit_text(hit: RuleHit) -> str:
