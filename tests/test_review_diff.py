@@ -149,18 +149,15 @@ def test_a_path_that_disappears_stops_flux_instead_of_pruning(scenario):
     assert diff_json(scenario, "--base", scenario.head, "--head", scenario.emptied)["destructive"] == 0
 
 
-def test_the_synthesis_removing_a_kustomization_with_its_path_is_called_out(scenario):
-    """With no workloads left, `aiops synth` deletes the apps Kustomization and its folder together."""
+def test_the_synthesis_removing_a_kustomization_with_its_path_prunes_what_it_applied(scenario):
+    """With no workloads left, `aiops synth` deletes the apps Kustomization and its folder together:
+    the retirement Flux supports (its finalizer prunes the inventory), so no path-not-found alert."""
     [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.dropped)["environments"]
     apps = by(aws["objects"], "name", "apps")
     assert (apps["kind"], apps["fate"], apps["owner"]) == ("Kustomization", "pruned", "flux-system/flux-system")
     assert sum(1 for o in aws["objects"] if o["owner"] == "flux-system/apps" and o["fate"] == "pruned") == 10
-    first = aws["alerts"][0]
-    assert (first["kind"], first["file"], first["line"]) == ("path-not-found", "dist/aws-primary/cluster/apps.yaml", 2)
-    assert first["message"] == (
-        "Kustomization flux-system/apps and its path ./dist/aws-primary/apps are removed in the same commit: Flux can"
-        ' stop with "kustomization path not found" instead of pruning the 10 object(s) it applied (fluxcd/flux2#2627);'
-        " remove the objects first and the Kustomization in a later change")
+    assert "path-not-found" not in {alert["kind"] for alert in aws["alerts"]}
+    assert aws["summary"]["pruned"] == sum(1 for o in aws["objects"] if o["fate"] == "pruned")
 
 
 def test_defaults_are_the_merge_base_and_the_working_tree(scenario):

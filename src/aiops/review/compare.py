@@ -316,13 +316,9 @@ class _Comparison:
                           f" it applied ({FLUX_ISSUE_PATH_NOT_FOUND}); keep the folder (e.g. with an empty kustomization.yaml)"
                           " until Flux has pruned them, or remove the Kustomization too",
                           head_k.manifest.file, head_k.manifest.line)
-            else:
-                self.warn(PATH_NOT_FOUND, env,
-                          f"Kustomization {kustomization.namespace}/{kustomization.name} and its path {path} are removed in"
-                          f" the same commit: Flux can stop with \"kustomization path not found\" instead of pruning the"
-                          f" {applied} object(s) it applied ({FLUX_ISSUE_PATH_NOT_FOUND}); remove the objects first and the"
-                          " Kustomization in a later change",
-                          kustomization.manifest.file, kustomization.manifest.line)
+            # A Kustomization removed together with its path is the way to retire it: its parent
+            # prunes it, and its finalizer deletes what its inventory lists (prune: true), which
+            # needs no path; those objects are reported as pruned. (`aiops flux check` agrees.)
         for key, kustomization in sorted(self.head_kustomizations.items()):
             if key in self.vanished_paths or not self.head.covers(kustomization.folder):
                 continue
