@@ -6,32 +6,11 @@ import pytest
 
 from aiops.model import load_environment
 from conftest import REPO
+from test_environment_errors import VALID as ENVIRONMENT
 from test_environment_errors import errors_of
 
-VALID = """\
-name: demo
-cloud: aws
-region: us-east-1
-zones: [us-east-1a, us-east-1b]
-kubernetesVersion: "1.33"
-costCentre: ml-platform
-git:
-  url: https://github.com/example-org/aiops-gitops.git
-terraformState:
-  bucket: state
-  region: us-east-1
-nodePools:
-  - name: gpu-training
-    instanceType: p3.2xlarge
-    min: 0
-    desired: 2
-    max: 10
-    labels:
-      workload-type: ml-training
-    taints:
-      - key: nvidia.com/gpu
-        value: "true"
-        effect: NoSchedule
+# The environment of test_environment_errors.py, with a CPU pool and workloads added.
+VALID = ENVIRONMENT + """\
   - name: cpu-compute
     instanceType: c5.4xlarge
     min: 1
