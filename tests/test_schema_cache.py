@@ -114,8 +114,6 @@ def test_the_cache_holds_every_pinned_kind():
         ("kubernetes.dask.org", "DaskJob"): ["v1"],
         ("kubernetes.dask.org", "DaskAutoscaler"): ["v1"],
     }
-    assert index["helmCharts"]["kuberay-operator"] == ["ray.io"]
-    assert index["helmCharts"]["dask-kubernetes-operator"] == ["kubernetes.dask.org"]
     assert index["kubernetes"] == {"package": "kubernetes-validate 1.37.0", "default": "1.33.0",
                                    "versions": ["1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0", "1.36.0", "1.37.0"]}
 

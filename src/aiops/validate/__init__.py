@@ -306,6 +306,14 @@ def _with_flux_build(findings: list[Finding], options: Options) -> list[Finding]
     ]
 
 
+def _chart_groups() -> dict[str, list[str]]:
+    """Helm chart -> the API groups whose CRDs it installs: the one sourced table
+    (aiops/data/chart_crds.yaml) that `aiops flux check` reads too."""
+    from aiops.flux.apis import chart_crds
+
+    return {chart: list(entry.groups) for chart, entry in chart_crds().items()}
+
+
 def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
     """Read the tree and run the platform rules (while kubeconform runs)."""
     from aiops.tree.manifests import scan_manifests
@@ -332,7 +340,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
 
     context = Context(
         manifests=tree.manifests, terraform=terraform, kubernetes_version=version, crd_index=crd_index,
-        chart_groups=cache.chart_groups(), repo_root=repo_root, today=options.today or date.today(),
+        chart_groups=_chart_groups(), repo_root=repo_root, today=options.today or date.today(),
         committed_override=options.committed,
     )
     for check in CHECKS:
