@@ -26,6 +26,37 @@ def test_the_pinned_kubeconform_is_the_one_the_validator_demands():
     assert f"github.com/yannh/kubeconform {PINNED_VERSION}" in go_mod
 
 
+def test_kubeconform_starts_before_the_heavy_modules_are_imported(tmp_path):
+    """kubeconform is most of a validation's time, so it starts first (aiops/validate/start.py).
+    Whatever `aiops` has imported by then is paid before it starts; dataclasses, YAML, the
+    validator and its rules must come after (scripts/bench_validate.py measures the effect)."""
+    probe = (
+        "import sys\n"
+        "import aiops.validate.kubeconform as kubeconform\n"
+        "real = kubeconform.start\n"
+        "def start(*args):\n"
+        "    print(' '.join(sorted(m for m in ('dataclasses', 'typing', 'yaml', 'aiops.validate.validator', "
+        "'aiops.validate.rules', 'aiops.tree.manifests', 'aiops.flux.check') if m in sys.modules)) or 'none')\n"
+        "    return real(*args)\n"
+        "kubeconform.start = start\n"
+        "from aiops.cli import main\n"
+        "main(['validate', 'dist', '--format', 'json'])\n"
+    )
+    result = run([str(BIN / "python"), "-c", probe], REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "none"
+
+
+def test_the_editable_install_has_no_import_hook():
+    """src/ and constructs/ are plain .pth path entries: an import hook (setuptools' editable
+    finder) would be loaded, with pathlib and importlib.util, at every start of every command."""
+    probe = "import sys, aiops; print(' '.join(getattr(f, '__module__', '?') for f in sys.meta_path)); print(aiops.__file__)"
+    result = run([str(BIN / "python"), "-c", probe], REPO / "tests")
+    finders, location = result.stdout.splitlines()
+    assert "editable" not in finders, finders
+    assert Path(location) == REPO / "src" / "aiops" / "__init__.py"
+
+
 def test_reference_dist_validates_clean():
     result = validate()
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,5 +1,3 @@
-import sys
+from aiops.cli import run
 
-from aiops.cli import main
-
-sys.exit(main())
+run()

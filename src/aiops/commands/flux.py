@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import dataclass
 import sys
 from pathlib import Path
 
@@ -13,11 +11,11 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 FLUX_VERSION = "kustomize-controller v1.9.4 (Flux v2.9.4)"
 
 
-@dataclass(frozen=True)
 class BaseLabel:
     """The base revision when its files equal the checked ones (nothing was built for it)."""
 
-    label: str
+    def __init__(self, label: str) -> None:
+        self.label = label
 
 
 def check(args: argparse.Namespace) -> int:
@@ -43,6 +41,8 @@ def check(args: argparse.Namespace) -> int:
         print(f"aiops flux check: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.format == "json":
+        import json
+
         print(json.dumps(_as_json(head, base, changes), indent=2, sort_keys=False))
     else:
         _print_text(head, base, changes, inventory=args.inventory)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -17,27 +16,42 @@ def _skips(values: list[str] | None) -> frozenset[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aiops.validate import Options, ToolError, UsageError, validate
+    # kubeconform is started before the rest of the validator is imported (see aiops/validate/start.py).
+    from aiops.validate.errors import ToolError, UsageError
+    from aiops.validate.start import start
 
+    paths = [Path(p) for p in args.paths or ["dist"]]
+    crds = [Path(p) for p in args.crd or []]
     try:
-        today = date.fromisoformat(args.as_of) if args.as_of else None
-    except ValueError:
-        print(f"aiops validate: --as-of {args.as_of}: use a date like 2026-11-28", file=sys.stderr)
-        return EXIT_USAGE
-    options = Options(
-        paths=[Path(p) for p in args.paths or ["dist"]],
-        kubernetes_version=args.kubernetes_version,
-        skip=_skips(args.skip),
-        crds=[Path(p) for p in args.crd or []],
-        repo_root=Path(args.repo_root) if args.repo_root else None,
-        today=today,
-        flux=args.flux,
-    )
-    try:
-        report = validate(options)
+        started = start(paths, args.kubernetes_version, crds)
     except (UsageError, ToolError) as exc:
         print(f"aiops validate: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        from datetime import date
+
+        from aiops.validate.validator import Options, validate
+
+        try:
+            today = date.fromisoformat(args.as_of) if args.as_of else None
+        except ValueError:
+            print(f"aiops validate: --as-of {args.as_of}: use a date like 2026-11-28", file=sys.stderr)
+            return EXIT_USAGE
+        options = Options(
+            paths=paths,
+            kubernetes_version=args.kubernetes_version,
+            skip=_skips(args.skip),
+            crds=crds,
+            repo_root=Path(args.repo_root) if args.repo_root else None,
+            today=today,
+            flux=args.flux,
+        )
+        report = validate(options, started)
+    except (UsageError, ToolError) as exc:
+        print(f"aiops validate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        started.close()
     return emit(report, args.format, args.fail_on)
 
 

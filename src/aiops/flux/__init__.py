@@ -9,17 +9,29 @@
 
 Entry points for other commands: `check_repository` (a FluxReport), `flux_findings` (the
 findings only, for `aiops validate`) and `prune_changes` (for `aiops diff`).
+
+Names are imported on first use (PEP 562), so that `aiops validate` can read the small `apis`
+table without loading the whole check.
 """
 
-from aiops.flux.check import Finding, FluxReport, InventoryObject, check_repository, flux_findings
-from aiops.flux.prune import PruneChange, prune_changes
+from importlib import import_module
 
-__all__ = [
-    "Finding",
-    "FluxReport",
-    "InventoryObject",
-    "PruneChange",
-    "check_repository",
-    "flux_findings",
-    "prune_changes",
-]
+_WHERE = {
+    "Finding": "aiops.flux.check",
+    "FluxReport": "aiops.flux.check",
+    "InventoryObject": "aiops.flux.check",
+    "check_repository": "aiops.flux.check",
+    "flux_findings": "aiops.flux.check",
+    "PruneChange": "aiops.flux.prune",
+    "prune_changes": "aiops.flux.prune",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'aiops.flux' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

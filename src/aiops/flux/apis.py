@@ -57,7 +57,7 @@ def chart_crds() -> dict[str, ChartCrds]:
     """The table of aiops/data/chart_crds.yaml, by chart name."""
     text = resources.files("aiops").joinpath("data/chart_crds.yaml").read_text(encoding="utf-8")
     table: dict[str, ChartCrds] = {}
-    for index, entry in enumerate(yaml.safe_load(text)["charts"]):
+    for index, entry in enumerate(yaml.load(text, Loader=yaml.CSafeLoader)["charts"]):
         if set(entry) != {"chart", "groups", "crds", "source"} or entry["crds"] not in ("crds-folder", "templates"):
             raise ValueError(f"aiops/data/chart_crds.yaml: entry {index + 1} needs chart, groups, crds (crds-folder|templates) and source")
         table[entry["chart"]] = ChartCrds(entry["chart"], tuple(entry["groups"]), entry["crds"], entry["source"])

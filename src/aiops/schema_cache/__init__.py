@@ -17,10 +17,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 CACHE_ENV = "AIOPS_SCHEMA_CACHE"
 INDEX_FILE = "index.json"
@@ -55,12 +53,17 @@ class CacheError(Exception):
     """The cache is missing, stale or incomplete; the message says how to fix it."""
 
 
-@dataclass(frozen=True)
 class SchemaCache:
-    root: Path
+    """The cache at `root`. A plain class: `aiops validate` builds one before it imports dataclasses."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"SchemaCache({str(self.root)!r})"
 
     @cached_property
-    def index(self) -> dict[str, Any]:
+    def index(self) -> dict[str, object]:
         path = self.root / INDEX_FILE
         try:
             index = json.loads(path.read_text(encoding="utf-8"))
@@ -101,7 +104,7 @@ class SchemaCache:
     def sources_digest(self) -> str:
         return str(self.index.get("sources", ""))
 
-    def crd(self, group: str, kind: str) -> dict[str, Any] | None:
+    def crd(self, group: str, kind: str) -> dict | None:
         """What the cache knows of a custom resource kind: its served versions and where it came from."""
         return (self.index.get("crds", {}).get(group) or {}).get(kind)
 

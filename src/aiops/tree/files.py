@@ -30,9 +30,14 @@ def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Pat
 
 
 def _display(path: Path, root: Path | None = None) -> str:
+    """How to name a file: relative to `root` if given; else relative to the working folder when
+    it lies under it (as the user typed it, e.g. dist/x.yaml), else as given."""
     if root is not None:
         return Path(os.path.relpath(path, root)).as_posix()
+    text = os.fspath(path)
+    if not os.path.isabs(text) and ".." not in text.split(os.sep):
+        return os.path.normpath(text)  # already under the working folder: no need to resolve links
     try:
-        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd().resolve()) else str(path)
+        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else text
     except ValueError:
-        return str(path)
+        return text

@@ -40,6 +40,7 @@ class Context:
     today: date
     committed_override: bool | None = None
     _ignored_cache: dict[str, bool] = field(default_factory=dict, repr=False)
+    _repository_paths: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     # --- objects ---------------------------------------------------------------------------
     @cached_property
@@ -78,8 +79,14 @@ class Context:
         """A file's path relative to the repository root (what Flux paths are relative to)."""
         if self.repo_root is None:
             return None
-        relative = os.path.relpath(Path(file).resolve(), self.repo_root.resolve())
-        return None if relative.startswith("..") else Path(relative).as_posix()
+        if file not in self._repository_paths:  # rules ask for the same files again and again
+            relative = os.path.relpath(Path(file).resolve(), self._resolved_root)
+            self._repository_paths[file] = None if relative.startswith("..") else Path(relative).as_posix()
+        return self._repository_paths[file]
+
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.repo_root.resolve()
 
     def committed(self, file: str) -> bool:
         """Whether git tracks (or would track) the file: inside a work tree and not ignored."""

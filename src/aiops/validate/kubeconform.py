@@ -2,27 +2,24 @@
 
 kubeconform runs as a subprocess with `-strict -output json`, reading schemas from the cache
 folder only (every -schema-location is a local path template, so it never touches the network).
-It is started before the platform rules run and read after them, so the two overlap.
+It is started before the platform rules run and read after them, so the two overlap; this
+module is imported before anything else of the validator, so it keeps its imports light.
+What kubeconform says about a field is read by `schema_errors.py`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from aiops.validate.errors import ToolError
 
 PINNED_VERSION = "v0.7.0"  # tools/go/kubeconform/go.mod pins the same (tests/test_validate_cli.py checks)
 BINARY_ENV = "AIOPS_KUBECONFORM"
 INSTALL_HINT = "run `make setup` in the project (it builds the pinned kubeconform into .venv/bin)"
-
-
-class ToolError(Exception):
-    """kubeconform is missing, is the wrong version, or failed; the message says how to fix it."""
 
 
 def locate() -> Path:
@@ -36,6 +33,8 @@ def locate() -> Path:
     beside = Path(sys.executable).parent / "kubeconform"
     if beside.is_file() and os.access(beside, os.X_OK):
         return beside
+    import shutil  # not needed on the usual path, and not cheap to import
+
     found = shutil.which("kubeconform")
     if found:
         return Path(found)
@@ -85,45 +84,3 @@ def results(process: subprocess.Popen[bytes] | None) -> list[dict]:
         return list(json.loads(stdout or b"{}").get("resources") or [])
     except ValueError:
         raise ToolError(f"kubeconform exited {process.returncode} without JSON output: {stderr.decode(errors='replace').strip()}") from None
-
-
-@dataclass(frozen=True)
-class Violation:
-    path: tuple[str, ...]  # JSON pointer parts of the field at fault
-    message: str
-
-
-_AT = re.compile(r"- at '([^']*)': (.*?)(?=\s+- at '|\Z)", re.S)
-
-
-def _pointer(text: str) -> tuple[str, ...]:
-    return tuple(part.replace("~1", "/").replace("~0", "~") for part in text.split("/")[1:]) if text else ()
-
-
-def violations(result: dict) -> list[Violation]:
-    """The schema violations of one invalid result, leaves only, one per field.
-
-    kubeconform lists only the top-level causes in `validationErrors`; nested ones (behind a
-    $ref, or the branches of a oneOf) are only in `msg`, so this reads `msg`."""
-    message = str(result.get("msg") or "")
-    _, _, detail = message.partition("jsonschema validation failed with ")
-    by_path: dict[str, list[str]] = {}
-    for path, text in _AT.findall(detail):
-        text = " ".join(text.split()).replace("want null or ", "want ")
-        if text != "validation failed" and text not in by_path.setdefault(path, []):
-            by_path[path].append(text)
-    if not by_path:  # an unexpected format: fall back to what kubeconform structured
-        for error in result.get("validationErrors") or []:
-            by_path.setdefault(str(error.get("path", "")), []).append(str(error.get("msg", "")))
-    out = []
-    for path, texts in by_path.items():
-        if not texts:
-            continue
-        if texts[0].startswith("oneOf failed") and len(texts) > 1:
-            wants = [t.split("want ", 1)[1] for t in texts[1:] if "want " in t]
-            got = texts[1].split(",", 1)[0] if texts[1].startswith("got ") else ""
-            text = f"{got}, want {' or '.join(wants)}" if got and len(wants) == len(texts) - 1 else "; ".join(texts[1:])
-        else:
-            text = "; ".join(texts)
-        out.append(Violation(_pointer(path), text))
-    return out or [Violation((), message)]
