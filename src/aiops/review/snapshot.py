@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from aiops.review.cost import PoolCost, pool_costs
+from aiops.tree.fast_yaml import parse_many
 from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import (
     KUSTOMIZE_FILES,
@@ -25,7 +26,6 @@ from aiops.tree.manifests import (
     Problem,
     add_documents,
     environment_of,
-    parse_documents,
     scan_manifest_files,
     split_documents,
 )
@@ -137,7 +137,8 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
       either: the same object, at most moved to another file (which is not a change);
     - files that mention Flux Kustomizations are parsed whole on both sides, since they decide
       what a deletion does; a file with YAML directives or a piece that does not parse alone is
-      parsed whole, so errors keep their real line.
+      parsed whole, so errors keep their real line;
+    - what is parsed is read by `fast_yaml` (rapidyaml wherever its reading equals PyYAML's).
     The one thing this cannot see is an object defined twice: with one copy skipped, the other can
     show as added or removed. Duplicates are an error Flux itself stops on; `aiops validate` and
     `aiops flux check` report them.
@@ -184,15 +185,15 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
             if len(selected) == in_file[path]:
                 whole[side].add(path)  # every document changed: one parse of the file is cheaper
                 continue
-            results = [parse_documents(piece.data, path, keep_nodes=False) for piece in selected]
+            results = parse_many([(piece.data, path) for piece in selected])
             if any(problems for _, problems in results):
                 whole[side].add(path)
                 continue
             for piece, (documents, _) in zip(selected, results):
                 moved = [(line + piece.line - 1, body, *node) for line, body, *node in documents]
                 add_documents(tree, path, PurePosixPath(path).name, moved, [], first_index=piece.index)
-        for path in sorted(whole[side]):
-            documents, problems = parse_documents(files[path], path, keep_nodes=False)
+        wholes = sorted(whole[side])
+        for path, (documents, problems) in zip(wholes, parse_many([(files[path], path) for path in wholes])):
             add_documents(tree, path, PurePosixPath(path).name, documents, problems)
     return (build_snapshot(base, base_label, root, manifests=trees[0]),
             build_snapshot(head, head_label, root, manifests=trees[1]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -74,6 +75,7 @@ class Manifest:
         return f"{self.kind}/{self.namespace + '/' if self.namespace else ''}{self.name}"
 
 
+@functools.lru_cache(maxsize=65536)  # asked for every object, and trees have thousands of them per file
 def environment_of(file: str) -> str | None:
     """The environment a dist/ path belongs to: the folder above cluster/, apps/, terraform/, ..."""
     parts = Path(file).parts
@@ -207,17 +209,18 @@ def scan_manifest_files(files: Mapping[str, bytes], parsed: dict[bytes, tuple] |
     `parsed` caches the parse of each distinct content: two revisions of a tree share most of
     their files, and a shared cache parses each of those once (the objects are never mutated).
     """
+    from aiops.tree.fast_yaml import parse_many  # it builds on this module
+
     tree = ManifestTree()
     cache = {} if parsed is None else parsed
-    for shown in sorted(files):
-        name = PurePosixPath(shown).name
-        if not name.endswith(MANIFEST_SUFFIXES) or any(part.startswith(".") for part in PurePosixPath(shown).parts[:-1]):
-            continue
-        raw = files[shown]
-        if raw not in cache:
-            cache[raw] = parse_documents(raw, shown, keep_nodes=False)
-        documents, problems = cache[raw]
-        add_documents(tree, shown, name, documents, [replace(p, file=shown) for p in problems])
+    chosen = [shown for shown in sorted(files)
+              if PurePosixPath(shown).name.endswith(MANIFEST_SUFFIXES)
+              and not any(part.startswith(".") for part in PurePosixPath(shown).parts[:-1])]
+    unread = {files[shown]: shown for shown in chosen if files[shown] not in cache}
+    cache.update(zip(unread, parse_many([(raw, shown) for raw, shown in unread.items()])))
+    for shown in chosen:
+        documents, problems = cache[files[shown]]
+        add_documents(tree, shown, PurePosixPath(shown).name, documents, [replace(p, file=shown) for p in problems])
     return tree
 
 
