@@ -14,7 +14,7 @@ Names are imported on first use (PEP 562), so that `aiops validate` can read the
 table without loading the whole check.
 """
 
-from importlib import import_module
+from aiops.lazy import names_from
 
 _WHERE = {
     "Finding": "aiops.flux.check",
@@ -27,11 +27,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> object:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'aiops.flux' has no attribute {name!r}")
-    value = getattr(import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = names_from(__name__, _WHERE)

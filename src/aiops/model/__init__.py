@@ -4,8 +4,7 @@ Names are imported on first use (PEP 562), so that code which needs only the ins
 (`aiops validate`, `aiops diff`, reading trees) does not pay for building the pydantic models.
 """
 
-from importlib import import_module
-from typing import Any
+from aiops.lazy import names_from
 
 _WHERE = {
     "Catalog": "aiops.model.catalog",
@@ -22,11 +21,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'aiops.model' has no attribute {name!r}")
-    value = getattr(import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = names_from(__name__, _WHERE)

@@ -8,7 +8,7 @@ heavy (dataclasses, YAML, the rules) is loaded: kubeconform takes most of a vali
 and everything else runs while it works.
 """
 
-from importlib import import_module
+from aiops.lazy import names_from
 
 _WHERE = {
     "Options": "aiops.validate.validator",
@@ -20,11 +20,4 @@ _WHERE = {
 }
 
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> object:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'aiops.validate' has no attribute {name!r}")
-    value = getattr(import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = names_from(__name__, _WHERE)
