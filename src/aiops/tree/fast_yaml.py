@@ -141,17 +141,6 @@ def _content_line(piece: bytes) -> int | None:
     return None
 
 
-def _document(piece: bytes) -> tuple[bool, Any]:
-    """(True, body) when rapidyaml's reading of a one-document piece can be trusted, else (False, None)."""
-    if _has_traps(piece) or _has_special_characters(piece):
-        return False, None
-    converted = _as_json([piece])
-    if converted is None:
-        return False, None
-    body = json.loads(converted, parse_constant=_no_constants)[0]
-    return body is not None, body
-
-
 def _as_json(pieces: list[bytes]) -> bytes | None:
     """One JSON array of the pieces' documents, as rapidyaml reads them; None when it cannot
     read one of them, or any piece holds other than one document."""
@@ -209,14 +198,23 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def _parse(raw: bytes, shown: str) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    if len(raw) > MAX_FILE_BYTES or b"\0" in raw[:8192] or _has_special_characters(raw) or _has_traps(raw):
+    documents = read_fast(raw)
+    if documents is None:
         return parse_documents(raw, shown, keep_nodes=False)
+    return documents, []
+
+
+def read_fast(raw: bytes) -> list[tuple[int, Any]] | None:
+    """A text's documents as (start line, body), read by rapidyaml; None when its reading could
+    differ from PyYAML's (or rapidyaml cannot read the text), and PyYAML must read it."""
+    if len(raw) > MAX_FILE_BYTES or b"\0" in raw[:8192] or _has_special_characters(raw) or _has_traps(raw):
+        return None
     lines, pieces = [], []
     for start, piece in split_documents(raw):
         line = _content_line(piece)
         if line is None:
             if piece.lstrip().startswith(b"---"):
-                return parse_documents(raw, shown, keep_nodes=False)  # an empty document: PyYAML decides
+                return None  # an empty document: PyYAML decides what it is
             continue
         lines.append(start + line - 1)
         pieces.append(piece)
@@ -224,7 +222,7 @@ def _parse(raw: bytes, shown: str) -> tuple[list[tuple[int, Any]], list[Problem]
     try:
         bodies = json.loads(converted, parse_constant=_no_constants) if converted is not None else None
     except ValueError:
-        bodies = None
+        return None
     if bodies is None or any(body is None for body in bodies):
-        return parse_documents(raw, shown, keep_nodes=False)
-    return list(zip(lines, bodies)), []
+        return None
+    return list(zip(lines, bodies))

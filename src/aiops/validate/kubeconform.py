@@ -66,8 +66,9 @@ def start(binary: Path, files: list[str], schema_locations: list[str], kubernete
     if not files:
         return None
     # kubeconform runs beside the platform rules (see validate()); leave them one core, or the
-    # two contend and both slow down (scripts/bench_validate.py: about 1.55x kubeconform alone on
-    # dist/ with this, 1.75x with kubeconform's default of 4 workers, on 2 cores).
+    # two contend and both slow down (scripts/bench_validate.py on 2 cores, 2026-11-28, before the
+    # other start-up work was cut: 1.25x to 1.53x kubeconform alone with one worker, 1.56x to
+    # 1.57x with two, 1.65x to 1.66x with kubeconform's default of four).
     workers = str(max(1, (os.cpu_count() or 2) - 1))
     arguments = [str(binary), "-strict", "-output", "json", "-n", workers, "-kubernetes-version", kubernetes_version]
     for location in schema_locations:
