@@ -230,3 +230,26 @@ def test_the_text_report(scenario):
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
     assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:648" in lines
+
+
+def test_the_collector_pause_ends_with_the_diff(tmp_path):
+    """`aiops diff` pauses the cyclic garbage collector while it works (commands/diff.py); a
+    caller that runs it in-process gets the collector back as it was."""
+    import gc
+
+    from aiops.cli import main
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    args = ["diff", str(tmp_path / "old"), str(tmp_path / "new"), "--output", str(tmp_path / "report.md")]
+    assert gc.isenabled()
+    assert main(args) == 0
+    assert gc.isenabled()
+    assert "ConfigMap" in (tmp_path / "report.md").read_text()
+    gc.disable()
+    try:
+        assert main(args) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -194,3 +194,30 @@ def test_node_prices_come_part_by_part_from_the_catalog(monkeypatch):
     assert [(part.item, part.count, part.price.hourly_usd, part.price.region) for part in gke.price_parts()] == [
         ("n1-standard-4", 1, 0.19, "us-central1"), ("nvidia-tesla-t4", 1, 0.35, "us-central1")]
     assert [part.item for part in pools[("aws-primary", "gpu-training")].price_parts()] == ["p3.2xlarge"]
+
+
+def test_a_revision_reads_the_committed_blobs_of_regular_files_only(tmp_path):
+    """Real git: what was committed, byte for byte (not what `git archive` would export), and no
+    symlink or file outside the folder."""
+    import subprocess
+
+    from aiops.tree.git import files_at_revision
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=tmp_path,
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "--quiet")
+    (tmp_path / "dist" / "a b").mkdir(parents=True)
+    (tmp_path / "dist" / "a b" / "x.yaml").write_bytes(b"kind: A\n# $Format:%H$\n")
+    (tmp_path / "dist" / "empty.yaml").write_bytes(b"")
+    (tmp_path / "dist" / "link.yaml").symlink_to("empty.yaml")
+    (tmp_path / "dist-other.yaml").write_bytes(b"kind: B\n")
+    (tmp_path / ".gitattributes").write_text("*.yaml export-subst\ndist/empty.yaml export-ignore\n")
+    git("add", "-A")
+    git("commit", "--quiet", "-m", "c")
+    assert files_at_revision(tmp_path, git("rev-parse", "HEAD"), "dist") == {
+        "dist/a b/x.yaml": b"kind: A\n# $Format:%H$\n",
+        "dist/empty.yaml": b"",
+    }
+    assert files_at_revision(tmp_path, "HEAD", "dist/") == files_at_revision(tmp_path, "HEAD", "dist")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -44,6 +46,21 @@ def _label(revision: str, commit: str, short: str) -> str:
     return short if commit.startswith(revision.lower()) else f"{revision} ({short})"
 
 
+@contextmanager
+def _without_cyclic_gc():
+    """A diff builds a million small values (parsed objects, field changes, report rows) and
+    frees them all at exit. None is part of a reference cycle, so the cyclic collector, which
+    would otherwise walk the growing heap again and again, has nothing to find: pausing it
+    saves about a fifth of a large diff's time (scripts/bench_diff.py)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run(args: argparse.Namespace) -> int:
     from aiops.review.compare import compare
     from aiops.review.render_diff import render_json, render_markdown, render_text
@@ -55,9 +72,9 @@ def run(args: argparse.Namespace) -> int:
     except (TreeReadError, OSError) as exc:
         print(f"aiops diff: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = compare(*build_pair(base_files, head_files, base_label, head_label, root))
     render = {"markdown": render_markdown, "json": render_json, "text": render_text}[args.format]
-    text = render(report)
+    with _without_cyclic_gc():
+        text = render(report := compare(*build_pair(base_files, head_files, base_label, head_label, root)))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

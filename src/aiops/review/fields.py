@@ -55,18 +55,27 @@ def _names(items: list) -> tuple[str, list[str]] | None:
 
 
 def field_changes(old: Any, new: Any, path: str = "") -> list[FieldChange]:
-    if old == new:
-        return []
+    return [] if old == new else _differences(old, new, path)
+
+
+def _differences(old: Any, new: Any, path: str) -> list[FieldChange]:
+    """The changes between two values already known to differ."""
     if isinstance(old, dict) and isinstance(new, dict):
         changes: list[FieldChange] = []
-        for key in sorted(set(old) | set(new), key=str):
+        # Only the keys whose values differ: most of a changed object is not (a C comparison
+        # rules a whole subtree out before any path is built for it).
+        if old.keys() == new.keys():
+            differing = [k for k, v in old.items() if v != new[k]]
+        else:
+            differing = [k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]]
+        for key in sorted(differing, key=str) if len(differing) > 1 else differing:
             sub = _join(path, key)
             if key not in new:
                 changes.append(FieldChange(sub, "removed", old=old[key]))
             elif key not in old:
                 changes.append(FieldChange(sub, "added", new=new[key]))
             else:
-                changes.extend(field_changes(old[key], new[key], sub))
+                changes.extend(_differences(old[key], new[key], sub))
         return changes
     if isinstance(old, list) and isinstance(new, list) and (_is_objects(old) or _is_objects(new)):
         old_names, new_names = _names(old), _names(new)

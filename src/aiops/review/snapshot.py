@@ -9,11 +9,11 @@ and the Flux Kustomizations that decide what a deletion does.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from aiops.review.cost import PoolCost, pool_costs
 from aiops.tree.fast_yaml import parse_many
@@ -71,7 +71,6 @@ class Snapshot:
 
 
 FLUX_MARKER = b"kustomize.toolkit.fluxcd.io"  # files that may hold Flux Kustomizations are always read whole
-_DIRECTIVE = re.compile(rb"^%", re.MULTILINE)
 
 
 def build_snapshot(files: Mapping[str, bytes], label: str, root: str, parsed: dict | None = None,
@@ -80,9 +79,11 @@ def build_snapshot(files: Mapping[str, bytes], label: str, root: str, parsed: di
     only what can have changed); None reads every YAML file. Terraform is always read whole: it is
     small, and costs need every pool."""
     snapshot = Snapshot(label=label, root=root, files=files)
-    for path in files:
-        parents = PurePosixPath(path).parents
-        snapshot.folders.update(str(p) for p in parents if str(p) != ".")
+    for path in files:  # repository-relative POSIX paths; string operations, as pathlib is slow here
+        folder = path.rpartition("/")[0]
+        while folder and folder not in snapshot.folders:  # a folder already seen has its parents too
+            snapshot.folders.add(folder)
+            folder = folder.rpartition("/")[0]
     if manifests is None:
         manifests = scan_manifest_files(files, parsed)
     snapshot.problems.extend(manifests.problems)
@@ -112,16 +113,19 @@ def build_snapshot(files: Mapping[str, bytes], label: str, root: str, parsed: di
     return snapshot
 
 
-@dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):  # a tuple: tens of thousands are made for a big diff
     file: str
     index: int
     line: int
     data: bytes
 
 
+def _file_name(path: str) -> str:
+    return path.rpartition("/")[2]
+
+
 def _is_manifest_file(path: str) -> bool:
-    name = PurePosixPath(path).name
+    name = _file_name(path)
     return name.endswith(MANIFEST_SUFFIXES) and name not in KUSTOMIZE_FILES
 
 
@@ -154,7 +158,7 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
         for path in sorted(differing & files.keys()):
             if path in flux_files[side]:
                 continue
-            if _DIRECTIVE.search(files[path]):
+            if files[path].startswith(b"%") or b"\n%" in files[path]:  # a YAML directive
                 whole[side].add(path)
                 continue
             pieces[side] += [_Piece(path, i, line, data) for i, (line, data) in enumerate(split_documents(files[path]))]
@@ -168,12 +172,14 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
             owners[(side, file)] = (environment(file), (found.namespace, found.name) if found else None)
         return owners[(side, file)]
 
-    same_owner: dict[bytes, bool] = {}
+    # Where each document that occurs as often on both sides lands (the others have changed anyway).
+    same_owner: dict[bytes, set] = {}
     for side in (0, 1):
         for piece in pieces[side]:
-            same_owner.setdefault(piece.data, set()).add(owner(side, piece.file))  # type: ignore[union-attr]
-    for side, files in enumerate((base, head)):
-        tree = trees[side]
+            if counts[0][piece.data] == counts[1][piece.data]:
+                same_owner.setdefault(piece.data, set()).add(owner(side, piece.file))
+    partial: list[tuple[int, str, list[_Piece]]] = []  # (side, file, its changed documents)
+    for side in (0, 1):
         by_file: dict[str, list[_Piece]] = {}
         in_file: Counter[str] = Counter()
         for piece in pieces[side]:
@@ -184,16 +190,28 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
         for path, selected in by_file.items():
             if len(selected) == in_file[path]:
                 whole[side].add(path)  # every document changed: one parse of the file is cheaper
-                continue
-            results = parse_many([(piece.data, path) for piece in selected])
-            if any(problems for _, problems in results):
-                whole[side].add(path)
-                continue
-            for piece, (documents, _) in zip(selected, results):
-                moved = [(line + piece.line - 1, body, *node) for line, body, *node in documents]
-                add_documents(tree, path, PurePosixPath(path).name, moved, [], first_index=piece.index)
-        wholes = sorted(whole[side])
-        for path, (documents, problems) in zip(wholes, parse_many([(files[path], path) for path in wholes])):
-            add_documents(tree, path, PurePosixPath(path).name, documents, problems)
+            else:
+                partial.append((side, path, selected))
+    # Both sides in one batch, so that a large one is shared between two processes.
+    sides = (base, head)
+    read = iter(parse_many([(piece.data, path) for _, path, selected in partial for piece in selected]
+                           + [(sides[side][path], path) for side in (0, 1) for path in sorted(whole[side])]))
+    partial_documents = [[next(read) for _ in selected] for _, _, selected in partial]
+    whole_documents = {(side, path): next(read) for side in (0, 1) for path in sorted(whole[side])}
+    for (side, path, _), results in zip(partial, partial_documents):
+        if any(problems for _, problems in results):
+            whole[side].add(path)  # a piece that does not parse alone: the whole file, for the real line
+    retried = [(side, path) for side in (0, 1) for path in sorted(whole[side]) if (side, path) not in whole_documents]
+    whole_documents.update(zip(retried, parse_many([(sides[side][path], path) for side, path in retried])))
+    for (side, path, selected), results in zip(partial, partial_documents):
+        if path in whole[side]:
+            continue
+        for piece, (documents, _) in zip(selected, results):
+            moved = [(line + piece.line - 1, body, *node) for line, body, *node in documents]
+            add_documents(trees[side], path, _file_name(path), moved, [], first_index=piece.index)
+    for side in (0, 1):
+        for path in sorted(whole[side]):
+            documents, problems = whole_documents[(side, path)]
+            add_documents(trees[side], path, _file_name(path), documents, problems)
     return (build_snapshot(base, base_label, root, manifests=trees[0]),
             build_snapshot(head, head_label, root, manifests=trees[1]))

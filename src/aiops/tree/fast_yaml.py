@@ -27,13 +27,13 @@ and random documents.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 import ryml
 
 from aiops.tree.manifests import MAX_FILE_BYTES, Problem, parse_documents, split_documents
@@ -49,29 +49,54 @@ _TIMESTAMP = (r"[0-9]{4}-[0-9][0-9]?-[0-9][0-9]?"
 _OTHER = r"<<|=|[!&*]"  # merge key, YAML 1.1 value key, PyYAML's 'yaml' tag
 _EXPONENT = r"[-+]?[0-9.][0-9_.]*[eE][-+]?[0-9]+"  # a number to rapidyaml, often a string to PyYAML
 _RESOLVED = f"{_BOOL}|{_NULL}|{_INT}|{_FLOAT}|{_TIMESTAMP}|{_OTHER}|{_EXPONENT}"
-_ALIKE = r"true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?"  # read alike by both
+# Read alike by both (and by orjson: integers up to 18 digits, as it reads longer ones as floats).
+_ALIKE = r"true|false|null|-?(?:0|[1-9][0-9]{0,17})(?:\.[0-9]*)?"
 
 _RESOLVED_NOT_ALIKE = re.compile(f"(?!(?:{_ALIKE})$)(?:{_RESOLVED})".encode())
 _RESOLVED_ANY = re.compile(f"(?:{_RESOLVED}|{_ALIKE})".encode())
 
-# Where a plain scalar can begin: after `key: `, after `- ` (or `? `), at the start of a line
-# (a key, or a document that is one scalar), and inside flow collections. Each search starts
-# with a literal, which Python's re finds fast; only scalars whose first character could make
-# them anything but a string (a digit, sign or dot; y/n/o/t/f/N/T/F/O/Y for booleans and null;
-# ~ < = for null, merge and value; ! & * for tags, anchors and aliases; @ ` : for errors) are
-# collected, and each distinct one is judged once by PyYAML's own patterns (`_is_trap`).
-_FIRST = rb"[-+.0-9yYnNoOtTfF~<=!&*@`:]"
-_SCALAR_STARTS = [
-    re.compile(rb": +(" + _FIRST + rb"[^\n#,\]}]*)"),
-    re.compile(rb"[-?] +(" + _FIRST + rb"[^\n#,\]}]*)"),
-    re.compile(rb"\n[ ]*(" + _FIRST + rb"[^\n#,\]}]*)"),
-    re.compile(rb"[\[{,] *(" + _FIRST + rb"[^\n#,\]}]*)"),
+# Where a plain scalar can begin: after `key: `, after `- ` or `? `, at the start of a line (a
+# key, or a document that is one scalar), and inside flow collections. Collected there: scalars
+# whose first character could make them anything but a string (a digit, sign or dot; ~ < = for
+# null, merge and value; ! & * for tags, anchors and aliases; @ ` : % ? for errors and empty
+# keys), and the words PyYAML reads as booleans or null, in any case, where they end a scalar or
+# a key. Each distinct one is judged once by PyYAML's own patterns (`_is_trap`). (Collecting
+# every scalar that merely begins with y, n, o, t or f, like `namespace` or `obj-1`, cost more
+# than the rest of the check.) Each search starts with a literal, which Python's re finds fast
+# (a set of characters, like [-?], takes it several times as long), and matches the spaces
+# before a scalar possessively (`*+`): a scalar never starts with a space, and giving
+# indentation back one space at a time made the line-start search seven times as slow.
+_WORDS = rb"[yY][eE][sS]|[nN](?:[oO]|[uU][lL][lL])|[oO](?:[nN]|[fF][fF])|[tT][rR][uU][eE]|[fF][aA][lL][sS][eE]"
+_FIRST = rb"(?:[-+.0-9~<=!&*@`:%?]|(?:" + _WORDS + rb")(?=[ \r]*(?:[:\n#,\]}]|$)))"
+_REST = rb"[^\n#,\]}]*)"
+_SCALAR_STARTS: list[re.Pattern[bytes]] = [
+    re.compile(rb": ++(" + _FIRST + _REST),
+    re.compile(rb"- ++(" + _FIRST + _REST),
+    re.compile(rb"\? ++(" + _FIRST + _REST),
+    # (At the start of a line, not `- ` or `---`: the `- ` search sees what follows an item's dash.)
+    re.compile(rb"\n[ ]*+(?![-?] |--)(" + _FIRST + _REST),
+    re.compile(rb"\[ *+(" + _FIRST + _REST),
+    re.compile(rb"\{ *+(" + _FIRST + _REST),
+    re.compile(rb", *+(" + _FIRST + _REST),
+    # In a flow collection a colon after a quoted key (or a space, or a closing bracket) is a
+    # value indicator even with no space after it: PyYAML reads {"a":yes} as {'a': True}.
+    # Any value there is collected, as PyYAML refuses some that rapidyaml reads ({"a":%x}).
+    *(re.compile(re.escape(literal) + rb"([^ \t\r\n\"'\[{]" + _REST) for literal in (b'":', b"':", b" :", b"]:", b"}:")),
 ]
 # Anywhere in the text: .inf or .nan, which rapidyaml writes in its own spelling even when
 # quoted (and, checked with `in`, directives, document ends and tabs, which PyYAML refuses in
 # more places than rapidyaml).
 _INF_NAN = re.compile(rb"\.(?:[iI][nN][fF]|[nN][aA][nN])")
 _DOCUMENT_END = re.compile(rb"\n\.\.\.(?=[ \t\r\n])")
+# Flow collections ([...] and {...}) are where the two readers differ most, so only those that
+# open and close on one line are trusted, and only without a comment or a `?` after the opening
+# bracket: rapidyaml reads `{b: x #c}` as {"b": "x #c"} and `[x?y]` as ["x?y"], where PyYAML ends
+# the scalar at ` #` (and the line) or at `?` (which starts a key there).
+_FLOW_COMMENT_OR_KEY = re.compile(rb"[\[{][^\n]*(?: #|\?)")
+# A colon right before a flow indicator: libyaml, under PyYAML, refuses `[x:]` ("found unexpected
+# ':'"), rapidyaml reads [{"x": null}].
+_COLON_THEN_FLOW = re.compile(rb":[,\[\]{}]")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}\n")))
 # Characters PyYAML refuses or reads as line breaks (its reader's NON_PRINTABLE and breaks),
 # in UTF-8; and a carriage return that does not end a line. Most files are printable ASCII:
 # deleting those characters (`bytes.translate`, in C) leaves nothing, and the search is skipped.
@@ -87,8 +112,11 @@ def _is_trap(token: bytes) -> bool:
     token = _LEADING_INDICATORS.sub(b"", token.rstrip(b" \r"))
     if not token:
         return False
-    if token[:1] in b"!&*" and token[1:2] not in (b"", b" ") or token[:1] in b"@`" or token[:1] == b":" and token[1:2] in (b"", b" "):
-        return True  # a tag, anchor or alias; a reserved indicator; a key left out
+    if token[:1] in b"!&*" and token[1:2] not in (b"", b" ") or token[:1] in b"@`%|>:?":
+        # a tag, anchor or alias; a reserved or misplaced indicator; a key left out or left
+        # empty; or, in a flow collection, where PyYAML reads `:x` as `: x` and `?x` as `? x`,
+        # a value or key indicator
+        return True
     key, colon, value = token.partition(b": ")
     if not colon and token.endswith(b":"):
         key, colon, value = token[:-1], b":", b""
@@ -102,7 +130,9 @@ def _is_trap(token: bytes) -> bool:
 def _has_traps(text: bytes) -> bool:
     """Whether a text may hold anything that PyYAML and rapidyaml read differently."""
     text = b"\n" + text
-    if b"\t" in text or b"\n%" in text or _DOCUMENT_END.search(text) or _INF_NAN.search(text):
+    if (b"\t" in text or b"\n%" in text or _DOCUMENT_END.search(text) or _INF_NAN.search(text)
+            or (b" #" in text or b"?" in text) and _FLOW_COMMENT_OR_KEY.search(text) or _COLON_THEN_FLOW.search(text)
+            or _has_multiline_flow(text)):
         return True
     for pattern in _SCALAR_STARTS:
         for token in set(pattern.findall(text)):
@@ -116,14 +146,31 @@ def _has_traps(text: bytes) -> bool:
     return False
 
 
+def _has_multiline_flow(text: bytes) -> bool:
+    """Whether a bracket opened on a line is not closed on it: a flow collection over several
+    lines (or a bracket in a string or block scalar, which the text alone cannot tell apart)."""
+    if b"[" not in text and b"{" not in text:
+        return False
+    brackets = text.translate(None, _NOT_BRACKETS)  # brackets and line breaks only, in C
+    while True:  # take out pairs opened and closed on one line, innermost first
+        shorter = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if shorter == brackets:
+            return b"[" in brackets or b"{" in brackets
+        brackets = shorter
+
+
 def _has_special_characters(raw: bytes) -> bool:
     if not raw.translate(None, _PRINTABLE_ASCII):
         return False
     return _SPECIAL.search(raw) is not None or not _is_utf8(raw)
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _content_line(piece: bytes) -> int | None:
@@ -139,26 +186,6 @@ def _content_line(piece: bytes) -> int | None:
                 continue
         return number
     return None
-
-
-def _as_json(pieces: list[bytes]) -> bytes | None:
-    """One JSON array of the pieces' documents, as rapidyaml reads them; None when it cannot
-    read one of them, or any piece holds other than one document."""
-    out = []
-    try:
-        for piece in pieces:
-            tree = ryml.parse_in_arena(piece)
-            root = tree.root_id()
-            documents = list(ryml.children(tree, root)) if tree.is_stream(root) else [root]
-            if len(documents) != 1:
-                return None
-            emitted = ryml.emit_json(tree, documents[0])
-            if not emitted:
-                return None
-            out.append(emitted)
-    except Exception:  # noqa: BLE001 - whatever rapidyaml cannot do, PyYAML does (and reports)
-        return None
-    return "[" + ",".join(out) + "]"
 
 
 @contextmanager
@@ -183,33 +210,89 @@ def parse_many(texts: Sequence[tuple[bytes, str]]) -> list[tuple[list[tuple[int,
     """`parse_documents(raw, shown, keep_nodes=False)` for each (raw, shown): each document of
     the text as (start line, body), and the problems; the same answer, found faster."""
     results: list[tuple[list[tuple[int, Any]], list[Problem]]] = []
-    with _quiet_stderr():
-        for raw, shown in texts:
-            results.append(_parse(raw, shown))
+    for (raw, shown), converted in zip(texts, _convert_all([raw for raw, _ in texts])):
+        documents = _load(converted) if converted is not None else None
+        results.append((documents, []) if documents is not None else parse_documents(raw, shown, keep_nodes=False))
     return results
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _parse(raw: bytes, shown: str) -> tuple[list[tuple[int, Any]], list[Problem]]:
-    documents = read_fast(raw)
-    if documents is None:
-        return parse_documents(raw, shown, keep_nodes=False)
-    return documents, []
 
 
 def read_fast(raw: bytes) -> list[tuple[int, Any]] | None:
     """A text's documents as (start line, body), read by rapidyaml; None when its reading could
     differ from PyYAML's (or rapidyaml cannot read the text), and PyYAML must read it."""
+    with _quiet_stderr():
+        converted = _convert(raw)
+    return _load(converted) if converted is not None else None
+
+
+# Below this many bytes a second process costs more than it saves (starting it takes about 20 ms).
+PARALLEL_MIN_BYTES = 1 << 20
+
+
+def _convert_all(raws: list[bytes], workers: int | None = None) -> list[Converted | None]:
+    """`_convert` of each text. A large batch (a diff that rewrites a tree) is cut in two halves
+    of about equal size, one converted by a forked process while this one converts the other:
+    the checks and rapidyaml are most of the reading, and most machines have a second core.
+    Only the JSON text comes back (bytes travel cheaply between processes; built Python values
+    would cost as much to send as to build). Where fork is missing, or the child fails, this
+    process converts everything itself: the answer is the same either way."""
+    if workers is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        workers = min(2, cores)
+    if workers < 2 or sum(map(len, raws)) < PARALLEL_MIN_BYTES or "fork" not in _start_methods():
+        return _convert_list(raws)
+    cut = _halfway(raws)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        theirs = pool.submit(_convert_in_child, raws[:cut])
+    except Exception:  # noqa: BLE001 - no second process here (a daemonic caller, a process limit)
+        return _convert_list(raws)
+    with pool:
+        mine = _convert_list(raws[cut:])
+        try:
+            first = theirs.result()
+        except Exception:  # noqa: BLE001 - a child that died (out of memory, killed): do its half here
+            first = _convert_list(raws[:cut])
+    return first + mine
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _halfway(raws: list[bytes]) -> int:
+    """The index that cuts `raws` into two runs of about equal total size."""
+    half, total = sum(map(len, raws)) / 2, 0
+    for index, raw in enumerate(raws):
+        total += len(raw)
+        if total >= half:
+            return index + 1
+    return len(raws)
+
+
+def _convert_in_child(raws: list[bytes]) -> list[Converted | None]:
+    return _convert_list(raws)
+
+
+def _convert_list(raws: list[bytes]) -> list[Converted | None]:
+    with _quiet_stderr():
+        return [_convert(raw) for raw in raws]
+
+
+# A text as rapidyaml read it: the start line of each document, and one JSON array of them.
+Converted = tuple[list[int], str]
+
+
+def _convert(raw: bytes) -> Converted | None:
+    """What rapidyaml reads in a text, as JSON; None when its reading could differ from PyYAML's,
+    it cannot read the text, or it finds other documents than the `---` markers delimit."""
     if len(raw) > MAX_FILE_BYTES or b"\0" in raw[:8192] or _has_special_characters(raw) or _has_traps(raw):
         return None
-    lines, pieces = [], []
+    lines = []
     for start, piece in split_documents(raw):
         line = _content_line(piece)
         if line is None:
@@ -217,12 +300,28 @@ def read_fast(raw: bytes) -> list[tuple[int, Any]] | None:
                 return None  # an empty document: PyYAML decides what it is
             continue
         lines.append(start + line - 1)
-        pieces.append(piece)
-    converted = _as_json(pieces)
+    if not lines:
+        return [], "[]"  # comments and blank lines only: no document
     try:
-        bodies = json.loads(converted, parse_constant=_no_constants) if converted is not None else None
-    except ValueError:
+        tree = ryml.parse_in_arena(raw)  # the whole text at once: a quarter faster than piece by piece
+        root = tree.root_id()
+        documents = list(ryml.children(tree, root)) if tree.is_stream(root) else [root]
+        if len(documents) != len(lines):
+            return None
+        emitted = [ryml.emit_json(tree, document) for document in documents]
+    except Exception:  # noqa: BLE001 - whatever rapidyaml cannot do, PyYAML does (and reports)
         return None
-    if bodies is None or any(body is None for body in bodies):
+    if not all(emitted):
+        return None
+    return lines, "[" + ",".join(emitted) + "]"
+
+
+def _load(converted: Converted) -> list[tuple[int, Any]] | None:
+    lines, text = converted
+    try:
+        bodies = orjson.loads(text)  # strict JSON: NaN and Infinity are errors, as they must be here
+    except orjson.JSONDecodeError:
+        return None
+    if any(body is None for body in bodies):
         return None
     return list(zip(lines, bodies))
