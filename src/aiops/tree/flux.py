@@ -122,7 +122,9 @@ def flux_kustomization(manifest: Manifest) -> FluxKustomization | None:
 
 
 def flux_kustomizations(manifests: Iterable[Manifest]) -> list[FluxKustomization]:
-    return [k for k in map(flux_kustomization, manifests) if k is not None]
+    # The kind first: a diff asks this of every object it reads.
+    found = (flux_kustomization(m) for m in manifests if m.body.get("kind") == "Kustomization")
+    return [k for k in found if k is not None]
 
 
 def owner_of(repository_path: str, kustomizations: list[FluxKustomization]) -> FluxKustomization | None:
