@@ -209,37 +209,33 @@ def _quiet_stderr():
 def parse_many(texts: Sequence[tuple[bytes, str]]) -> list[tuple[list[tuple[int, Any]], list[Problem]]]:
     """`parse_documents(raw, shown, keep_nodes=False)` for each (raw, shown): each document of
     the text as (start line, body), and the problems; the same answer, found faster."""
-    results: list[tuple[list[tuple[int, Any]], list[Problem]]] = []
-    for (raw, shown), converted in zip(texts, _convert_all([raw for raw, _ in texts])):
-        documents = _load(converted) if converted is not None else None
-        results.append((documents, []) if documents is not None else parse_documents(raw, shown, keep_nodes=False))
-    return results
+    return [(documents, []) if documents is not None else parse_documents(raw, shown, keep_nodes=False)
+            for (raw, shown), documents in zip(texts, _read_all([raw for raw, _ in texts]))]
 
 
 def read_fast(raw: bytes) -> list[tuple[int, Any]] | None:
     """A text's documents as (start line, body), read by rapidyaml; None when its reading could
     differ from PyYAML's (or rapidyaml cannot read the text), and PyYAML must read it."""
     with _quiet_stderr():
-        converted = _convert(raw)
-    return _load(converted) if converted is not None else None
+        return _read(raw)
 
 
 # Below this many bytes a second process costs more than it saves (starting it takes about 20 ms).
 PARALLEL_MIN_BYTES = 1 << 20
 
 
-def _convert_all(raws: list[bytes], workers: int | None = None) -> list[Converted | None]:
-    """`_convert` of each text. A large batch (a diff that rewrites a tree) is cut in two halves
-    of about equal size, one converted by a forked process while this one converts the other:
-    the checks and rapidyaml are most of the reading, and most machines have a second core.
+def _read_all(raws: list[bytes], workers: int | None = None) -> list[list[tuple[int, Any]] | None]:
+    """`read_fast` of each text. A large batch (a diff that rewrites a tree) is cut in two halves
+    of about equal size: a forked process converts one to JSON while this one reads the other,
+    as the checks and rapidyaml are most of the reading, and most machines have a second core.
     Only the JSON text comes back (bytes travel cheaply between processes; built Python values
     would cost as much to send as to build). Where fork is missing, or the child fails, this
-    process converts everything itself: the answer is the same either way."""
+    process reads everything itself: the answer is the same either way."""
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         workers = min(2, cores)
     if workers < 2 or sum(map(len, raws)) < PARALLEL_MIN_BYTES or "fork" not in _start_methods():
-        return _convert_list(raws)
+        return _read_list(raws)
     cut = _halfway(raws)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -248,13 +244,13 @@ def _convert_all(raws: list[bytes], workers: int | None = None) -> list[Converte
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         theirs = pool.submit(_convert_in_child, raws[:cut])
     except Exception:  # noqa: BLE001 - no second process here (a daemonic caller, a process limit)
-        return _convert_list(raws)
+        return _read_list(raws)
     with pool:
-        mine = _convert_list(raws[cut:])
+        mine = _read_list(raws[cut:])
         try:
-            first = theirs.result()
+            first = [_load(converted) if converted is not None else None for converted in theirs.result()]
         except Exception:  # noqa: BLE001 - a child that died (out of memory, killed): do its half here
-            first = _convert_list(raws[:cut])
+            first = _read_list(raws[:cut])
     return first + mine
 
 
@@ -275,12 +271,18 @@ def _halfway(raws: list[bytes]) -> int:
 
 
 def _convert_in_child(raws: list[bytes]) -> list[Converted | None]:
-    return _convert_list(raws)
-
-
-def _convert_list(raws: list[bytes]) -> list[Converted | None]:
     with _quiet_stderr():
         return [_convert(raw) for raw in raws]
+
+
+def _read_list(raws: list[bytes]) -> list[list[tuple[int, Any]] | None]:
+    with _quiet_stderr():
+        return [_read(raw) for raw in raws]
+
+
+def _read(raw: bytes) -> list[tuple[int, Any]] | None:
+    converted = _convert(raw)
+    return _load(converted) if converted is not None else None
 
 
 # A text as rapidyaml read it: the start line of each document, and one JSON array of them.

@@ -111,11 +111,21 @@ def files_in_folder(folder: Path, prefix: str) -> dict[str, bytes]:
     if not folder.is_dir():
         raise TreeReadError(f"{folder} is not a folder")
     files: dict[str, bytes] = {}
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            path = Path(root) / name
-            if path.is_symlink() or not path.is_file():
-                continue
-            files[str(PurePosixPath(prefix) / path.relative_to(folder).as_posix())] = path.read_bytes()
-    return files
+    # os.scandir and strings, not pathlib: a diff reads thousands of files, and each DirEntry
+    # already knows whether it is a symlink, a folder or a file.
+    root = str(PurePosixPath(prefix))  # as pathlib would join it: "./dist/" is "dist"
+    pending = [(str(folder), "" if root == "." else root)]
+    while pending:
+        location, shown = pending.pop()
+        with os.scandir(location) as entries:
+            ordered = sorted(entries, key=lambda entry: entry.name)  # read in a stable order
+        for entry in ordered:
+            key = f"{shown}/{entry.name}" if shown else entry.name
+            if entry.is_symlink():
+                continue  # symlinks are not manifests (and could lead out of the folder)
+            if entry.is_dir():
+                pending.append((entry.path, key))
+            elif entry.is_file():
+                with open(entry.path, "rb") as handle:
+                    files[key] = handle.read()
+    return dict(sorted(files.items()))
