@@ -201,7 +201,7 @@ def test_a_revision_reads_the_committed_blobs_of_regular_files_only(tmp_path):
     symlink or file outside the folder."""
     import subprocess
 
-    from aiops.tree.git import files_at_revision
+    from aiops.tree.git import files_at_revision, files_at_revisions
 
     def git(*args: str) -> str:
         return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=tmp_path,
@@ -221,3 +221,7 @@ def test_a_revision_reads_the_committed_blobs_of_regular_files_only(tmp_path):
         "dist/empty.yaml": b"",
     }
     assert files_at_revision(tmp_path, "HEAD", "dist/") == files_at_revision(tmp_path, "HEAD", "dist")
+    git("rm", "--quiet", "dist/empty.yaml")
+    git("commit", "--quiet", "-m", "d")
+    both = files_at_revisions(tmp_path, [git("rev-parse", "HEAD~1"), git("rev-parse", "HEAD")], "dist")
+    assert both == [files_at_revision(tmp_path, "HEAD~1", "dist"), {"dist/a b/x.yaml": b"kind: A\n# $Format:%H$\n"}]
