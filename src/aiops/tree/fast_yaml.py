@@ -225,7 +225,8 @@ def read_fast(raw: bytes) -> list[tuple[int, Any]] | None:
         return _read(raw)
 
 
-# Below this many bytes a second process costs more than it saves (starting it takes about 20 ms).
+# Below this many bytes a second process costs more than it saves (starting and ending it takes
+# about 15 ms here).
 PARALLEL_MIN_BYTES = 1 << 20
 
 
