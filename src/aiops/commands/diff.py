@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     render = {"markdown": render_markdown, "json": render_json, "text": render_text}[args.format]
     with _without_cyclic_gc():
-        text = render(report := compare(*build_pair(base_files, head_files, base_label, head_label, root)))
+        report = compare(*build_pair(base_files, head_files, base_label, head_label, root))
+        text = render(report)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
