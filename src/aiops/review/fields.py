@@ -69,13 +69,7 @@ def _differences(old: Any, new: Any, path: str) -> list[FieldChange]:
         else:
             differing = [k for k in old.keys() | new.keys() if k not in old or k not in new or old[k] != new[k]]
         for key in sorted(differing, key=str) if len(differing) > 1 else differing:
-            sub = _join(path, key)
-            if key not in new:
-                changes.append(FieldChange(sub, "removed", old=old[key]))
-            elif key not in old:
-                changes.append(FieldChange(sub, "added", new=new[key]))
-            else:
-                changes.extend(_differences(old[key], new[key], sub))
+            changes.extend(_member(_join(path, key), old.get(key, _ABSENT), new.get(key, _ABSENT)))
         return changes
     if isinstance(old, list) and isinstance(new, list) and (_is_objects(old) or _is_objects(new)):
         old_names, new_names = _names(old), _names(new)
@@ -84,13 +78,8 @@ def _differences(old: Any, new: Any, path: str) -> list[FieldChange]:
             return _by_name(key, dict(zip(old_names[1], old)), dict(zip(new_names[1], new)), old_names[1], new_names[1], path)
         changes = []
         for index in range(max(len(old), len(new))):
-            sub = f"{path}[{index}]"
-            if index >= len(new):
-                changes.append(FieldChange(sub, "removed", old=old[index]))
-            elif index >= len(old):
-                changes.append(FieldChange(sub, "added", new=new[index]))
-            else:
-                changes.extend(field_changes(old[index], new[index], sub))
+            changes.extend(_member(f"{path}[{index}]", old[index] if index < len(old) else _ABSENT,
+                                   new[index] if index < len(new) else _ABSENT))
         return changes
     return [FieldChange(path or ".", "changed", old=old, new=new)]
 
@@ -103,14 +92,20 @@ def _by_name(key: str, old: dict, new: dict, old_order: list[str], new_order: li
     changes: list[FieldChange] = []
     order = new_order + [n for n in old_order if n not in new]
     for name in order:
-        sub = f"{path}[{key}={name}]"
-        if name not in new:
-            changes.append(FieldChange(sub, "removed", old=old[name]))
-        elif name not in old:
-            changes.append(FieldChange(sub, "added", new=new[name]))
-        else:
-            changes.extend(field_changes(old[name], new[name], sub))
+        changes.extend(_member(f"{path}[{key}={name}]", old.get(name, _ABSENT), new.get(name, _ABSENT)))
     return changes
+
+
+_ABSENT = object()  # a key, index or named item missing on one side (None is a value)
+
+
+def _member(path: str, old: Any, new: Any) -> list[FieldChange]:
+    """The changes of one key, index or named item of a mapping or list."""
+    if new is _ABSENT:
+        return [FieldChange(path, "removed", old=old)]
+    if old is _ABSENT:
+        return [FieldChange(path, "added", new=new)]
+    return field_changes(old, new, path)
 
 
 def show(value: Any, limit: int = 120) -> str:

@@ -19,9 +19,11 @@ class TreeReadError(Exception):
     """A revision or folder that cannot be read; the message says what to do."""
 
 
-def _git(repository: Path, *args: str, binary: bool = False) -> subprocess.CompletedProcess:
+def _git(repository: Path, *args: str, binary: bool = False, data: bytes | None = None) -> subprocess.CompletedProcess:
+    """git's result; `data`, if given, is its standard input (and the output is bytes)."""
     try:
-        return subprocess.run(["git", *args], cwd=repository, capture_output=True, text=not binary, check=False)
+        return subprocess.run(["git", *args], cwd=repository, input=data, capture_output=True,
+                              text=not (binary or data is not None), check=False)
     except FileNotFoundError:
         raise TreeReadError("git is not installed; install git or compare two folders instead") from None
 
@@ -33,10 +35,6 @@ def files_at_revisions(repository: Path, commits: list[str], folder: str) -> lis
 
     with ThreadPoolExecutor(max_workers=len(commits) or 1) as pool:
         return list(pool.map(lambda commit: files_at_revision(repository, commit, folder), commits))
-
-
-def _git_input(repository: Path, data: bytes, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=repository, input=data, capture_output=True, check=False)
 
 
 def repository_root(start: Path) -> Path:
@@ -102,7 +100,7 @@ def files_at_revision(repository: Path, commit: str, folder: str) -> dict[str, b
             entries.append((path, blob))
     if not entries:
         return {}  # the folder does not exist at that commit: everything in the other tree is new
-    batch = _git_input(repository, b"".join(blob + b"\n" for _, blob in entries), "cat-file", "--batch")
+    batch = _git(repository, "cat-file", "--batch", data=b"".join(blob + b"\n" for _, blob in entries))
     if batch.returncode != 0:
         raise TreeReadError(f"cannot read {folder} at {commit}: {batch.stderr.decode(errors='replace').strip()}")
     out, position, files = batch.stdout, 0, {}
