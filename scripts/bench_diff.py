@@ -12,8 +12,8 @@ Two changes are measured:
             1% moved to the next file, one node pool resized in each environment
   rewrite   every object changed (a label added everywhere), so every file differs
 
-and for each, four commands, each the median of --repeat runs taken in turns, as a user runs
-them (a new process each time, start-up included):
+and for each, four commands, each the median of --repeat runs taken in turns after one warm-up
+run, as a user runs them (a new process each time, start-up included):
 
   aiops diff (folders)   aiops diff OLD NEW --format json
   aiops diff (git)       aiops diff --base A --head B --format json in a repository with both commits
@@ -252,14 +252,22 @@ def typical_change(items: list[Item], rng: random.Random) -> list[Item]:
     return head
 
 
+# As bench_validate.py: Python may write its bytecode cache, as any installed copy has after its
+# first run (with PYTHONDONTWRITEBYTECODE set, every run after an edit compiles the changed
+# modules again, and the figures come out tenths of a second too slow).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(commands: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str, float]:
-    """Median seconds of each command. The commands take turns, so a busy machine slows all alike."""
+    """Median seconds of each command, after one warm-up run each. The commands take turns, so a
+    busy machine slows all alike."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(repeat):
+    for round_ in range(repeat + 1):
         for name, (command, cwd) in commands.items():
             start = time.perf_counter()
-            result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-            times[name].append(time.perf_counter() - start)
+            result = subprocess.run(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+            if round_:
+                times[name].append(time.perf_counter() - start)
             if result.returncode not in (0, 1):
                 raise SystemExit(f"{command} failed: {result.stderr.decode()}")
     return {name: statistics.median(values) for name, values in times.items()}

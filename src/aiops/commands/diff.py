@@ -51,7 +51,7 @@ def _without_cyclic_gc():
     """A diff builds a million small values (parsed objects, field changes, report rows) and
     frees them all at exit. None is part of a reference cycle, so the cyclic collector, which
     would otherwise walk the growing heap again and again, has nothing to find: pausing it
-    took a diff of 10,000 changed objects (scripts/bench_diff.py's trees) from 2.3 s to 1.7 s,
+    took a diff of 10,000 changed objects (scripts/bench_diff.py's trees) from 1.9 s to 1.7 s,
     medians of five runs each, 2026-11-29."""
     was_enabled = gc.isenabled()
     gc.disable()
