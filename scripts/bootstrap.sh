@@ -78,27 +78,107 @@ SHIM
   chmod +x "$VENV/bin/$name"
 done
 
-# --- Go tools (kubeconform, kustomize, flux-build, ...) -----------------------------------
+# --- Go tools (kubeconform, kustomize, flux-build, the simulation's programs, ...) -----------
 # Each folder tools/go/<tool>/ is a Go module that pins one tool: go.mod + go.sum (checksums),
-# `package` (the import path of its main package) and optionally `ldflags`. The binary lands
-# in .venv/bin/<tool>.
-go_stamp="$VENV/.aiops-go.stamp"
-# Our own Go programs (tools/go/flux-build) are sources too: their .go files count.
-go_fp=$(fingerprint tools/go/*/go.mod tools/go/*/go.sum tools/go/*/package $(ls tools/go/*/ldflags tools/go/*/*.go 2>/dev/null))
-missing=0
-for module in tools/go/*/; do [ -x "$VENV/bin/$(basename "$module")" ] || missing=1; done
-if ! up_to_date "$go_stamp" "$go_fp" || [ "$missing" = 1 ]; then
-  command -v go >/dev/null || { echo "Go >= 1.26 is needed to build the tools in tools/go (see README)" >&2; exit 2; }
-  for module in tools/go/*/; do
-    tool=$(basename "$module")
-    package=$(cat "$module/package")
-    ldflags=$(cat "$module/ldflags" 2>/dev/null || true)
-    say "$tool ($package) into .venv/bin"
-    # kubeconform reports its version from a variable that its release build sets with ldflags.
-    (cd "$module" && GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local GOBIN="$VENV/bin" \
-      go install ${ldflags:+-ldflags "$ldflags"} "$package")
-  done
-  echo "$go_fp" > "$go_stamp"
+# `package` (the import path of its main package, optionally followed by the binary's name when
+# it is not the last path element) and optionally `ldflags`. The binary lands in .venv/bin.
+# Each module has its own stamp, so changing one pin rebuilds only that tool.
+command -v go >/dev/null || { echo "Go >= 1.26 is needed to build the tools in tools/go and tools/kubernetes (see README)" >&2; exit 2; }
+go_build() {  # go_build MODULE_DIR BIN_DIR: build every package the module's `package` file lists
+  local module=$1 bindir=$2 ldflags pkg name
+  ldflags=$(cat "$module/ldflags" 2>/dev/null || true)
+  mkdir -p "$bindir"
+  while read -r pkg name; do
+    [ -n "$pkg" ] || continue
+    name=${name:-$(basename "$pkg")}
+    (cd "$module" && GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local \
+      go build ${ldflags:+-ldflags "$ldflags"} -o "$bindir/$name" "$pkg")
+  done < "$module/package"
+}
+go_built() {  # go_built MODULE_DIR BIN_DIR: every binary of the module is there
+  local pkg name
+  while read -r pkg name; do
+    [ -n "$pkg" ] || continue
+    [ -x "$2/${name:-$(basename "$pkg")}" ] || return 1
+  done < "$1/package"
+}
+for module in tools/go/*/; do
+  module=${module%/}
+  tool=$(basename "$module")
+  stamp="$VENV/.aiops-go-$tool.stamp"
+  fp=$(fingerprint "$module"/go.mod "$module"/go.sum "$module"/package $(ls "$module"/ldflags "$module"/*.go 2>/dev/null))
+  if ! up_to_date "$stamp" "$fp" || ! go_built "$module" "$VENV/bin"; then
+    say "$tool ($(head -1 "$module/package" | cut -d' ' -f1)) into .venv/bin"
+    go_build "$module" "$VENV/bin"
+    echo "$fp" > "$stamp"
+  fi
+done
+
+# KWOK's stages (how its fake nodes and pods move through their lifecycle) ship as YAML in its
+# module, not in the binary: the simulation runs KWOK with the module's "fast" set (node
+# initialize, heartbeat with a lease, pod ready, complete and delete), taken from the module
+# go.sum pinned, so the stages always match the binary.
+kwok_stages="$VENV/share/aiops/kwok-stages.yaml"
+kwok_module=$(cd tools/go/kwok && GOFLAGS=-mod=readonly GOTOOLCHAIN=local go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+mkdir -p "$(dirname "$kwok_stages")"
+for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+  cat "$kwok_module/kustomize/stage/$stage.yaml"; echo "---"
+done > "$kwok_stages.tmp" && mv "$kwok_stages.tmp" "$kwok_stages"
+
+# --- Kubernetes control planes for `aiops simulate` -----------------------------------------
+# tools/kubernetes/<minor>/ pins one Kubernetes release (a wrapper module around
+# k8s.io/kubernetes); its kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+# land in .venv/libexec/aiops/kubernetes-<minor>/; `ldflags` stamps the release into them, as
+# Kubernetes' own release build does (they report it in /version). The first build takes about 5 minutes of
+# both cores; Go's build cache makes a rebuild after a pin change much faster.
+for module in tools/kubernetes/*/; do
+  module=${module%/}
+  minor=$(basename "$module")
+  bindir="$VENV/libexec/aiops/kubernetes-$minor"
+  stamp="$VENV/.aiops-kubernetes-$minor.stamp"
+  fp=$(fingerprint "$module"/go.mod "$module"/go.sum "$module"/package "$module"/ldflags)
+  if ! up_to_date "$stamp" "$fp" || ! go_built "$module" "$bindir"; then
+    say "Kubernetes $minor control plane (k8s.io/kubernetes $(sed -n 's/^require k8s.io\/kubernetes //p' "$module/go.mod")) into ${bindir#"$ROOT"/}"
+    go_build "$module" "$bindir"
+    echo "$fp" > "$stamp"
+  fi
+done
+
+# --- Helm charts for `aiops simulate` -------------------------------------------------------
+# The simulation renders every HelmRelease from its pinned chart. tools/charts.lock lists each
+# chart package with its sha256; they are copied from a mirror folder ($AIOPS_CHART_MIRROR, else
+# ../shared/upstream/charts beside this repository) into .venv/share/aiops/charts, or, with
+# AIOPS_CHART_MIRROR=network, pulled from the chart repositories with Helm. Every file is
+# checked against its sha256.
+charts_stamp="$VENV/.aiops-charts.stamp"
+charts_cache="$VENV/share/aiops/charts"
+charts_fp=$(fingerprint tools/charts.lock)
+if ! up_to_date "$charts_stamp" "$charts_fp"; then
+  chart_mirror=${AIOPS_CHART_MIRROR:-}
+  if [ -z "$chart_mirror" ] && [ -d "$ROOT/../shared/upstream/charts" ]; then
+    chart_mirror="$ROOT/../shared/upstream/charts"
+  fi
+  if [ -z "$chart_mirror" ]; then
+    echo "aiops simulate needs the pinned Helm charts: set AIOPS_CHART_MIRROR to a folder holding the files of" >&2
+    echo "tools/charts.lock, place it at $(cd "$ROOT/.." && pwd)/shared/upstream/charts, or set AIOPS_CHART_MIRROR=network." >&2
+    exit 2
+  fi
+  say "Helm charts for aiops simulate (from ${chart_mirror})"
+  rm -rf "$charts_cache" && mkdir -p "$charts_cache"
+  while read -r file sha repository chart version; do
+    case "$file" in ''|'#'*) continue ;; esac
+    if [ "$chart_mirror" = network ]; then
+      case "$repository" in
+        oci://*) "$VENV/bin/helm" pull "$repository" --version "$version" --destination "$charts_cache" >/dev/null ;;
+        *) "$VENV/bin/helm" pull "$chart" --repo "$repository" --version "$version" --destination "$charts_cache" >/dev/null ;;
+      esac
+    else
+      cp "$chart_mirror/$file" "$charts_cache/$file"
+    fi
+    echo "$sha  $charts_cache/$file" | sha256sum --check --quiet - \
+      || { echo "$file does not match its sha256 in tools/charts.lock" >&2; rm -rf "$charts_cache"; exit 2; }
+  done < tools/charts.lock
+  echo "$charts_fp" > "$charts_stamp"
 fi
 
 # --- Schema cache for `aiops validate` -------------------------------------------------------

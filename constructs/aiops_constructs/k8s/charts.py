@@ -36,8 +36,9 @@ CLUSTER_AUTOSCALER = ChartSource("https://kubernetes.github.io/autoscaler", "clu
 
 # The autoscaler's minor version must match the cluster's; the chart defaults to the newest.
 # Source: aws-ia/terraform-aws-eks-blueprints-addons#516 (2026-07-17), "per the autoscaler
-# releases page": 1.33 -> v1.33.5, 1.34 -> v1.34.4, 1.35 -> v1.35.1.
-CLUSTER_AUTOSCALER_IMAGE_TAGS = {"1.33": "v1.33.5", "1.34": "v1.34.4", "1.35": "v1.35.1"}
+# releases page": 1.33 -> v1.33.5, 1.34 -> v1.34.4, 1.35 -> v1.35.1; 1.36 -> v1.36.1, released
+# 2026-07-23 (kubernetes/autoscaler#10169, which makes it the chart's default from 9.60.0).
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {"1.33": "v1.33.5", "1.34": "v1.34.4", "1.35": "v1.35.1", "1.36": "v1.36.1"}
 
 # KubeRay operator and its CRDs (RayCluster, RayJob, RayService).
 # Source: ray-project/kuberay-helm#89 "[release-1.7] update Helm charts to KubeRay v1.7.0"; 1.7.0

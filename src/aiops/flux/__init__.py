@@ -20,6 +20,7 @@ _WHERE = {
     "Finding": "aiops.flux.check",
     "FluxReport": "aiops.flux.check",
     "InventoryObject": "aiops.flux.check",
+    "check_checkout": "aiops.flux.check",
     "check_repository": "aiops.flux.check",
     "flux_findings": "aiops.flux.check",
     "PruneChange": "aiops.flux.prune",

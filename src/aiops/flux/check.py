@@ -173,6 +173,12 @@ def check_repository(repository: Path, revision: str | None = "HEAD", *, worktre
         return _Checker(source, dist).run()
 
 
+def check_checkout(source: Checkout, dist: str = "dist") -> FluxReport:
+    """Check a checkout that the caller keeps open (`aiops simulate` applies its builds and reads
+    its Terraform while it exists)."""
+    return _Checker(source, dist).run()
+
+
 def flux_findings(repository: Path, revision: str | None = None, *, dist: str = "dist") -> list[Finding]:
     """The findings alone, for `aiops validate`: the working tree unless a revision is given."""
     return check_repository(repository, revision, worktree=revision is None, dist=dist).findings

