@@ -153,6 +153,15 @@ def test_the_valid_example_is_valid(tmp_path):
             id="ray-head-with-a-gpu",
         ),
         pytest.param(
+            ('resources: {cpu: "4", memory: 16Gi, gpus: 1}', 'resources: {cpu: "4", memory: 16Gi, cpuLimit: "8", gpus: 1}'),
+            [
+                "demo.yaml:58:53: workloads.ray.workers.resources.cpuLimit: cpuLimit (8) differs from the request (4); KubeRay sets Ray's "
+                "resources from the limits, so Ray would run more on the node than the scheduler reserved\n"
+                "    fix: give Ray containers requests equal to limits: set the request to 8, or remove cpuLimit"
+            ],
+            id="ray-limits-above-requests",
+        ),
+        pytest.param(
             ("rayproject/ray:2.52.0-py311-cu124", "rayproject/ray:2.8.0-gpu"),
             [
                 "demo.yaml:55:14: workloads.ray.workers.image: image 'rayproject/ray:2.8.0-gpu' does not run Ray 2.52.0\n"

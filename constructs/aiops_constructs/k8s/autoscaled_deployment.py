@@ -11,7 +11,7 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import DeploymentWorkload
-from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, zone_spread
+from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread
 
 # DCGM's GPU utilization (percent, 0-100) per GPU, labelled with the pod that holds the GPU;
 # prometheus-adapter serves it as a Pods metric of that name (see prometheus_adapter.py).
@@ -31,6 +31,8 @@ class AutoscaledDeployment(Construct):
     - The Deployment has no `replicas`: the HPA owns that field, and a value in git would make
       Flux reset the HPA's choice on every reconciliation.
     - Pods spread over the zones; `hard_zone_spread` (for serving) makes it a requirement.
+    - `shared_memory_share`: an in-memory /dev/shm of that percent of the memory limit (training:
+      PyTorch data-loader workers pass batches through shared memory; the default is 64 MiB).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class AutoscaledDeployment(Construct):
         zones: int,
         hard_zone_spread: bool = False,
         gpu_metric: str = GPU_UTILIZATION_METRIC,
+        shared_memory_share: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         who = f"AutoscaledDeployment '{workload.name}'"
@@ -59,6 +62,8 @@ class AutoscaledDeployment(Construct):
             raise ValueError(f"{who}: gpu_metric '{gpu_metric}' is not a Prometheus metric name")
         if zones < 1:
             raise ValueError(f"{who}: zones must be at least 1, got {zones}")
+        if shared_memory_share is not None and not 0 < shared_memory_share < 100:
+            raise ValueError(f"{who}: shared_memory_share is a percent of the memory limit between 1 and 99, got {shared_memory_share}")
 
         name, namespace = workload.name, workload.namespace
         object_labels = labels(name, component)
@@ -71,6 +76,14 @@ class AutoscaledDeployment(Construct):
         if workload.readiness_path is not None:
             container["readinessProbe"] = {"httpGet": {"path": workload.readiness_path, "port": "http"}, "periodSeconds": 10}
         container["resources"] = container_resources(workload.resources)
+        pod_spec: dict[str, Any] = {
+            "priorityClassName": priority_class,
+            **placement(pool),
+            "topologySpreadConstraints": zone_spread(selector, zones=zones, hard=hard_zone_spread, match_label_keys=("pod-template-hash",)),
+            "containers": [container],
+        }
+        if shared_memory_share is not None:
+            shared_memory(container, pod_spec, workload.resources.limits[1], share=shared_memory_share)
 
         deployment = ApiObject(
             self, "deployment", api_version="apps/v1", kind="Deployment", metadata={"name": name, "namespace": namespace, "labels": object_labels}
@@ -82,17 +95,7 @@ class AutoscaledDeployment(Construct):
                     "selector": {"matchLabels": selector},
                     # Never below the HPA's count during a rollout; one extra pod at a time.
                     "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                    "template": {
-                        "metadata": {"labels": object_labels},
-                        "spec": {
-                            "priorityClassName": priority_class,
-                            **placement(pool),
-                            "topologySpreadConstraints": zone_spread(
-                                selector, zones=zones, hard=hard_zone_spread, match_label_keys=("pod-template-hash",)
-                            ),
-                            "containers": [container],
-                        },
-                    },
+                    "template": {"metadata": {"labels": object_labels}, "spec": pod_spec},
                 },
             )
         )

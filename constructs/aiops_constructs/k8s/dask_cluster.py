@@ -97,4 +97,6 @@ class DaskCluster(Construct):
         )
         autoscaler.add_json_patch(JsonPatch.add("/spec", {"cluster": name, "minimum": workers.min_replicas, "maximum": workers.max_replicas}))
         if workers.max_replicas > 1:
-            add_disruption_budget(self, "workers-pdb", name=f"{name}-workers", namespace=namespace, selector=worker_selector, object_labels=object_labels)
+            # As for Ray workers: an integer minAvailable, one below the autoscaler's minimum.
+            add_disruption_budget(self, "workers-pdb", name=f"{name}-workers", namespace=namespace, selector=worker_selector,
+                                  object_labels=object_labels, min_available=max(workers.min_replicas - 1, 0))

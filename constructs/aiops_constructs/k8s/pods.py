@@ -35,14 +35,37 @@ def placement(pool: NodePool) -> dict[str, Any]:
     return spec
 
 
-def container_resources(resources: ComputeResources) -> dict[str, dict[str, str]]:
-    """Requests and limits; `nvidia.com/gpu` is the same in both (GPUs cannot be overcommitted)."""
+def container_resources(resources: ComputeResources, *, requests_equal_limits: bool = False) -> dict[str, dict[str, str]]:
+    """Requests and limits; `nvidia.com/gpu` is the same in both (GPUs cannot be overcommitted).
+
+    `requests_equal_limits` raises the requests to the limits: for Ray containers, whose
+    `num-cpus` and memory KubeRay derives from the limits, so that Ray never schedules more
+    onto a node than the scheduler reserved for the pod.
+    """
     cpu_limit, memory_limit = resources.limits
-    requests = {"cpu": resources.cpu, "memory": resources.memory}
+    requests = {"cpu": cpu_limit, "memory": memory_limit} if requests_equal_limits else {"cpu": resources.cpu, "memory": resources.memory}
     limits = {"cpu": cpu_limit, "memory": memory_limit}
     if resources.gpus:
         requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpus)
     return {"requests": requests, "limits": limits}
+
+
+SHM_VOLUME = "dshm"
+
+
+def shared_memory(container: dict[str, Any], pod_spec: dict[str, Any], memory_limit: str, *, share: int) -> None:
+    """Mount an in-memory `/dev/shm` of `share` percent of the memory limit into `container`.
+
+    A container's own /dev/shm is 64 MiB: too small for Ray's object store (which falls back to
+    disk and warns) and for PyTorch data-loader workers, which pass batches through shared
+    memory. A memory-backed emptyDir counts against the container's memory limit, so its
+    size is a share of that limit, not extra memory.
+    """
+    from aiops.model.quantity import parse_quantity
+
+    size_mib = int(parse_quantity(memory_limit) * share / 100 / (1 << 20))
+    pod_spec.setdefault("volumes", []).append({"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": f"{size_mib}Mi"}})
+    container.setdefault("volumeMounts", []).append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
 
 
 def zone_spread(selector: dict[str, str], *, zones: int, hard: bool, match_label_keys: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -64,11 +87,21 @@ def zone_spread(selector: dict[str, str], *, zones: int, hard: bool, match_label
     return [constraint]
 
 
-def add_disruption_budget(scope: Any, id: str, *, name: str, namespace: str, selector: dict[str, str], object_labels: dict[str, str]) -> None:
+def add_disruption_budget(scope: Any, id: str, *, name: str, namespace: str, selector: dict[str, str], object_labels: dict[str, str],
+                          min_available: int | None = None) -> None:
     """A PodDisruptionBudget that lets voluntary evictions (node drains, autoscaler scale-down)
-    take one pod of the group at a time; it never blocks a drain outright, even at one replica."""
+    take one pod of the group at a time; it never blocks a drain outright, even at one replica.
+
+    Pods of a Deployment get `maxUnavailable: 1`. Pods whose owner has no scale subresource (a
+    RayCluster's workers, a DaskCluster's) must get an integer `min_available` instead: for
+    them the disruption controller cannot compute what maxUnavailable or a percentage means
+    and allows no disruption at all ("rayclusters.ray.io does not implement the scale
+    subresource"; Kubernetes docs, "Specifying a Disruption Budget", arbitrary controllers).
+    """
     from cdk8s import ApiObject, JsonPatch
 
+    if min_available is not None and min_available < 0:
+        raise ValueError(f"PodDisruptionBudget '{name}': min_available must not be negative, got {min_available}")
     budget = ApiObject(
         scope,
         id,
@@ -76,4 +109,5 @@ def add_disruption_budget(scope: Any, id: str, *, name: str, namespace: str, sel
         kind="PodDisruptionBudget",
         metadata={"name": name, "namespace": namespace, "labels": dict(object_labels)},
     )
-    budget.add_json_patch(JsonPatch.add("/spec", {"maxUnavailable": 1, "selector": {"matchLabels": dict(selector)}}))
+    rule = {"maxUnavailable": 1} if min_available is None else {"minAvailable": min_available}
+    budget.add_json_patch(JsonPatch.add("/spec", {**rule, "selector": {"matchLabels": dict(selector)}}))

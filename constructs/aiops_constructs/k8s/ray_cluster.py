@@ -11,12 +11,13 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import RayClusterWorkload
-from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, zone_spread
+from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread
 
 RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # The autoscaler sidecar KubeRay adds to the head; these are KubeRay's own defaults, written
 # out so that every container in the cluster has visible requests and limits.
+RAY_OBJECT_STORE_SHARE = 30  # percent of the container's memory limit, Ray's default object store size
 AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 
 
@@ -29,6 +30,10 @@ class RayCluster(Construct):
     `limits: {nvidia.com/gpu: 1}` on the head would hold a whole GPU node for as long as the
     cluster lives and stop the GPU pool from ever scaling to zero. The head runs on a CPU pool;
     GPU work goes to the worker group.
+
+    **Requests equal limits** in every Ray container: KubeRay sets Ray's `num-cpus` and memory
+    from the limits, so a request below them would let Ray run more on a node than the
+    scheduler reserved. Head and workers mount an in-memory /dev/shm for the object store.
 
     The worker group has `minReplicas`/`maxReplicas` but no `replicas`: the Ray autoscaler owns
     that field (KubeRay starts at minReplicas), and a value in git would make Flux undo every
@@ -76,9 +81,19 @@ class RayCluster(Construct):
                 {"name": "dashboard", "containerPort": 8265, "protocol": "TCP"},
                 {"name": "client", "containerPort": 10001, "protocol": "TCP"},
             ],
-            "resources": container_resources(workload.head.resources),
+            "resources": container_resources(workload.head.resources, requests_equal_limits=True),
         }
-        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources)}
+        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources, requests_equal_limits=True)}
+        head_pod: dict[str, Any] = {"priorityClassName": priority_class, **placement(head_pool), "containers": [head_container]}
+        worker_pod: dict[str, Any] = {
+            "priorityClassName": priority_class,
+            **placement(worker_pool),
+            "topologySpreadConstraints": zone_spread(worker_selector, zones=zones, hard=False),
+            "containers": [worker_container],
+        }
+        # Ray's object store lives in /dev/shm (30 % of memory is Ray's default store size).
+        shared_memory(head_container, head_pod, workload.head.resources.limits[1], share=RAY_OBJECT_STORE_SHARE)
+        shared_memory(worker_container, worker_pod, workers.resources.limits[1], share=RAY_OBJECT_STORE_SHARE)
         spec: dict[str, Any] = {
             "rayVersion": workload.ray_version,
             "enableInTreeAutoscaling": True,
@@ -87,7 +102,7 @@ class RayCluster(Construct):
                 "rayStartParams": {"dashboard-host": "0.0.0.0", "num-cpus": "0"},
                 "template": {
                     "metadata": {"labels": {"app.kubernetes.io/component": "ray-head", "app.kubernetes.io/part-of": PART_OF}},
-                    "spec": {"priorityClassName": priority_class, **placement(head_pool), "containers": [head_container]},
+                    "spec": head_pod,
                 },
             },
             "workerGroupSpecs": [
@@ -98,12 +113,7 @@ class RayCluster(Construct):
                     "rayStartParams": worker_start,
                     "template": {
                         "metadata": {"labels": {"app.kubernetes.io/component": "ray-worker", "app.kubernetes.io/part-of": PART_OF}},
-                        "spec": {
-                            "priorityClassName": priority_class,
-                            **placement(worker_pool),
-                            "topologySpreadConstraints": zone_spread(worker_selector, zones=zones, hard=False),
-                            "containers": [worker_container],
-                        },
+                        "spec": worker_pod,
                     },
                 }
             ],
@@ -112,4 +122,7 @@ class RayCluster(Construct):
         cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels})
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         if workers.max_replicas > 1:
-            add_disruption_budget(self, "workers-pdb", name=f"{name}-{group_name}", namespace=namespace, selector=worker_selector, object_labels=object_labels)
+            # One worker below the group's minimum may be evicted at a time (an integer minAvailable:
+            # a RayCluster has no scale subresource).
+            add_disruption_budget(self, "workers-pdb", name=f"{name}-{group_name}", namespace=namespace, selector=worker_selector,
+                                  object_labels=object_labels, min_available=max(workers.min_replicas - 1, 0))

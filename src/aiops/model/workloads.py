@@ -179,6 +179,16 @@ class RayClusterWorkload(StrictModel):
                     at=(part, "image"),
                     hint=f"use an image tagged {self.ray_version} or {self.ray_version}-<variant>; head, workers and rayVersion must agree",
                 )
+        for part, resources in (("head", self.head.resources), ("workers", self.workers.resources)):
+            for field, request, limit in (("cpuLimit", resources.cpu, resources.cpu_limit), ("memoryLimit", resources.memory, resources.memory_limit)):
+                if limit is not None and parse_quantity(limit) != parse_quantity(request):
+                    raise error(
+                        "ray_resources",
+                        f"{field} ({limit}) differs from the request ({request}); KubeRay sets Ray's resources from the limits, "
+                        "so Ray would run more on the node than the scheduler reserved",
+                        at=(part, "resources", field),
+                        hint=f"give Ray containers requests equal to limits: set the request to {limit}, or remove {field}",
+                    )
         return self
 
 

@@ -36,6 +36,7 @@ class Budget:
     desired_healthy: int
     expected_pods: int
     message: str  # the disruption controller's condition message, when it has one
+    selected_pods: int  # the pods its selector matches (what a drain of their nodes must evict)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,25 @@ def _pending_reason(pod: dict) -> str:
     return "not yet seen by the scheduler"
 
 
+def selects(selector: dict, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) matches these labels."""
+    if not selector:
+        return False  # a PodDisruptionBudget with an empty selector matches no pods (policy/v1)
+    if any(labels.get(key) != value for key, value in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
 def observe(api: Api) -> Observation:
     nodes = {n["metadata"]["name"]: n for n in api.items("/api/v1/nodes")}
     replica_sets = {}
@@ -135,9 +155,8 @@ def observe(api: Api) -> Observation:
                 replica_sets[(rs["metadata"]["namespace"], rs["metadata"]["name"])] = f"{ref['kind']}/{ref['name']}"
     seen = Observation()
     requested: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for pod in sorted(api.items("/api/v1/pods"), key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            continue  # finished (hook Jobs): they hold nothing
+    pods = [p for p in api.items("/api/v1/pods") if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]  # finished pods hold nothing
+    for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
         node = (pod.get("spec") or {}).get("nodeName")
         pool = ((nodes.get(node) or {}).get("metadata", {}).get("labels") or {}).get(POOL_LABEL) if node else None
         seen.pods.append(PodPlacement(pod["metadata"]["namespace"], pod["metadata"]["name"], _owner(pod, replica_sets), node, pool,
@@ -148,8 +167,10 @@ def observe(api: Api) -> Observation:
     for budget in sorted(api.items("/apis/policy/v1/poddisruptionbudgets"), key=lambda b: (b["metadata"]["namespace"], b["metadata"]["name"])):
         status = budget.get("status") or {}
         message = next((c.get("message", "") for c in status.get("conditions") or [] if c.get("type") == "DisruptionAllowed"), "")
+        selector = (budget.get("spec") or {}).get("selector") or {}
+        selected = sum(1 for pod in pods if pod["metadata"]["namespace"] == budget["metadata"]["namespace"] and selects(selector, pod["metadata"].get("labels") or {}))
         seen.budgets.append(Budget(budget["metadata"]["namespace"], budget["metadata"]["name"], int(status.get("disruptionsAllowed", 0)),
-                                   int(status.get("currentHealthy", 0)), int(status.get("desiredHealthy", 0)), int(status.get("expectedPods", 0)), message))
+                                   int(status.get("currentHealthy", 0)), int(status.get("desiredHealthy", 0)), int(status.get("expectedPods", 0)), message, selected))
     for workload in sorted(api.items(KUEUE_WORKLOADS), key=lambda w: (w["metadata"]["namespace"], w["metadata"]["name"])):
         status = workload.get("status") or {}
         conditions = {c.get("type"): c for c in status.get("conditions") or []}

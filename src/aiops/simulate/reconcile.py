@@ -24,6 +24,7 @@ from aiops.simulate.binaries import MissingBinary
 from aiops.simulate.control_plane import ControlPlane
 from aiops.simulate.helm import HelmError, install_order, release_of, render
 from aiops.simulate.host_operators import HostOperators
+from aiops.simulate.scale import stuck_detector
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -112,7 +113,7 @@ class Reconciler:
         self.steps: list[Step] = []
 
     def run(self, cluster) -> list[Step]:
-        """Reconcile `cluster` (an aiops.flux.check.Cluster); returns the steps, stopping at the first failure."""
+        """Reconcile `cluster` (an aiops.flux.check.Cluster) once, in Flux's order; returns the steps."""
         # What `flux bootstrap` installs before the first sync: the flux-system namespace and
         # Flux's CRDs (its controllers do not run here; this module does their work).
         step = Step("Flux bootstrap", "flux-system namespace and CRDs")
@@ -123,9 +124,22 @@ class Reconciler:
         if not step.ok:
             return self.steps
         self.discovery = Discovery(self.plane.api)
+        # As Flux: a Kustomization that failed leaves its objects as far as they got; the ones it
+        # would apply never exist, and the ones that dependOn it wait ("dependency ... is not ready").
+        not_ready: set[tuple[str, str]] = set()
+        by_name = {s.kustomization.describe(): s.kustomization.key for s in cluster.kustomizations.values()}
         for state in _order(cluster):
+            k = state.kustomization
+            if state.applied_by and by_name.get(state.applied_by) in not_ready:
+                not_ready.add(k.key)  # never created
+                continue
+            blocked = [f"{ns}/{name}" for ns, name in k.depends_on if (ns, name) in not_ready]
+            if blocked:
+                self.steps.append(Step("Kustomization", k.describe(), ok=False, error=f"dependency '{blocked[0]}' is not ready"))
+                not_ready.add(k.key)
+                continue
             if not self._kustomization(state):
-                break
+                not_ready.add(k.key)
         return self.steps
 
     def _timeout(self, flux_timeout: str) -> str:
@@ -170,7 +184,8 @@ class Reconciler:
                 step.ok, step.error = False, f"{release.describe()} failed"
                 return False
         if k.wait or k.health_checks:
-            result = apply(self.plane.kubeconfig, objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True, timeout=self._timeout(str((k.manifest.body.get("spec") or {}).get("timeout") or "5m")))
+            result = apply(self.plane.kubeconfig, objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True,
+                           timeout=self._timeout(str((k.manifest.body.get("spec") or {}).get("timeout") or "5m")), give_up=stuck_detector(self.plane.api))
             step.seconds += result.seconds
             if not result.ok:
                 step.ok, step.error = False, result.apply_error or f"health check failed: {result.health_error}"
@@ -235,7 +250,8 @@ class Reconciler:
                     step.ok, step.error = False, first.apply_error
                     return False
                 self.hosts.wait_ready()
-            result = apply(self.plane.kubeconfig, batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout))
+            result = apply(self.plane.kubeconfig, batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout),
+                           give_up=stuck_detector(self.plane.api))
             step.seconds += result.seconds
             if not result.ok:
                 step.ok, step.error = False, result.apply_error or f"not ready within {release.timeout}: {result.health_error}"

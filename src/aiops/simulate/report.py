@@ -67,9 +67,9 @@ def render_text(results: list[EnvironmentResult]) -> str:
             for pod in o.pending:
                 lines.append(f"    Pending {pod.namespace}/{pod.name} ({pod.owner}): {pod.pending_reason}")
             for budget in o.budgets:
-                flag = "" if budget.allowed_disruptions else "  <- blocks every drain"
+                flag = "" if budget.allowed_disruptions or not budget.selected_pods else "  <- blocks every drain"
                 lines.append(f"    budget {budget.namespace}/{budget.name}: {budget.allowed_disruptions} disruption(s) allowed "
-                             f"({budget.current_healthy} healthy, {budget.desired_healthy} desired, {budget.expected_pods} expected){flag}")
+                             f"({budget.selected_pods} pod(s) selected, {budget.current_healthy} healthy, {budget.desired_healthy} desired){flag}")
             for workload in o.workloads:
                 state = "admitted" if workload.admitted else "PENDING"
                 lines.append(f"    queue {workload.queue}: {workload.namespace}/{workload.name} ({workload.owner}) {state}: {workload.message}")

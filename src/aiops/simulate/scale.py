@@ -74,18 +74,39 @@ def scale_workloads(api: Api, end: str) -> list[Scaled]:
     return done
 
 
-def _signature(api: Api) -> tuple:
-    pods = api.items("/api/v1/pods")
+@dataclass(frozen=True)
+class ClusterState:
+    """What changes while a cluster settles; equal states a second apart mean nothing moves."""
+
+    pods: int
+    bound: int
+    running: int
+    undecided: int  # unbound pods the scheduler has not judged yet
+    unplaceable: int  # unbound pods the scheduler judged (unschedulable) or Kueue gates
+    workloads: int
+    decided_workloads: int
+    unobserved_budgets: int
+    pending_rollouts: int
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing is left for a controller to do: every pod placed or judged, every budget observed."""
+        return self.undecided == 0 and self.unobserved_budgets == 0 and self.pending_rollouts == 0
+
+
+def cluster_state(api: Api) -> ClusterState:
+    pods = [p for p in api.items("/api/v1/pods") if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
     bound = sum(1 for p in pods if (p.get("spec") or {}).get("nodeName"))
-    running = sum(1 for p in pods if (p.get("status") or {}).get("phase") in ("Running", "Succeeded"))
-    undecided = sum(1 for p in pods if not (p.get("spec") or {}).get("nodeName") and not _scheduler_said(p))
+    running = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Running")
+    unbound = [p for p in pods if not (p.get("spec") or {}).get("nodeName")]
+    judged = sum(1 for p in unbound if _scheduler_said(p))
     workloads = api.items("/apis/kueue.x-k8s.io/v1beta2/workloads")
     decided = sum(1 for w in workloads if (w.get("status") or {}).get("conditions"))
     budgets = api.items("/apis/policy/v1/poddisruptionbudgets")
     observed = sum(1 for b in budgets if (b.get("status") or {}).get("observedGeneration") == b["metadata"].get("generation"))
     deployments = api.items("/apis/apps/v1/deployments")
     pending_rollouts = sum(1 for d in deployments if (d.get("status") or {}).get("replicas", 0) != (d.get("spec") or {}).get("replicas", 1))
-    return (len(pods), bound, running, undecided, len(workloads), decided, len(budgets) - observed, pending_rollouts)
+    return ClusterState(len(pods), bound, running, len(unbound) - judged, judged, len(workloads), decided, len(budgets) - observed, pending_rollouts)
 
 
 def _scheduler_said(pod: dict) -> bool:
@@ -104,10 +125,29 @@ def settle(api: Api, *, timeout: float = 120.0, quiet: float = 3.0) -> float:
     start = time.monotonic()
     last, since = None, time.monotonic()
     while time.monotonic() - start < timeout:
-        signature = _signature(api)
-        if signature != last:
-            last, since = signature, time.monotonic()
-        elif signature[3] == 0 and signature[6] == 0 and signature[7] == 0 and time.monotonic() - since >= quiet:
+        state = cluster_state(api)
+        if state != last:
+            last, since = state, time.monotonic()
+        elif state.quiet and time.monotonic() - since >= quiet:
             break
         time.sleep(0.5)
     return time.monotonic() - start
+
+
+def stuck_detector(api: Api, *, quiet: float = 8.0):
+    """A `give_up` for apply(): a reason once the cluster has been still for `quiet` seconds with
+    pods the scheduler cannot place (no cluster-autoscaler adds nodes here, so a health check
+    waiting for them would only time out)."""
+    seen: dict[str, object] = {"state": None, "since": time.monotonic()}
+
+    def give_up() -> str | None:
+        state = cluster_state(api)
+        if state != seen["state"]:
+            seen["state"], seen["since"] = state, time.monotonic()
+            return None
+        if state.undecided == 0 and state.unplaceable and time.monotonic() - float(seen["since"]) >= quiet:
+            return (f"not healthy: {state.unplaceable} pod(s) stay Pending, unschedulable or waiting for Kueue admission (their reasons are in "
+                    "the passes below); Flux's health check would time out")
+        return None
+
+    return give_up

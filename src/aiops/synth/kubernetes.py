@@ -133,10 +133,11 @@ def _configs(files: _Files, environment: Environment, folder: PurePosixPath) -> 
 def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
     """The workloads, one file each."""
     workloads, cloud, zones = environment.workloads, environment.cloud, len(environment.zones)
-    for key, filename, priority, hard in (
-        ("training", "training-workers.yaml", priority_classes.TRAINING, False),
+    for key, filename, priority, hard, shm in (
+        # Training pods get a /dev/shm of a quarter of their memory limit for data-loader workers.
+        ("training", "training-workers.yaml", priority_classes.TRAINING, False, 25),
         # Serving must survive a zone: its replicas are spread as a rule, not a preference.
-        ("inference", "inference-service.yaml", priority_classes.INFERENCE, True),
+        ("inference", "inference-service.yaml", priority_classes.INFERENCE, True, None),
     ):
         deployment = getattr(workloads, key)
         if deployment is not None:
@@ -151,6 +152,7 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
                 priority_class=priority,
                 zones=zones,
                 hard_zone_spread=hard,
+                shared_memory_share=shm,
             )
     if workloads.ray is not None:
         worker_pool = environment.pool(workloads.ray.workers.pool)

@@ -1,0 +1,300 @@
+"""`aiops simulate` on the real control plane: what the reference platform does on a cluster.
+
+Two simulations run per session (session fixtures): the three reference environments as a
+user runs them (`aiops simulate --format json` in the repository), and a copy of gcp-burst with
+faults injected, each of which must be caught in the scheduler's or a controller's own words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import BIN, REPO, aiops, run
+
+FAULTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: no-such-pool, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: no-such-pool}}
+  template:
+    metadata: {labels: {app: no-such-pool}}
+    spec:
+      nodeSelector: {workload-type: no-such-pool}
+      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: gpu-on-cpu-pool, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: gpu-on-cpu-pool}}
+  template:
+    metadata: {labels: {app: gpu-on-cpu-pool}}
+    spec:
+      nodeSelector: {cloud.google.com/gke-nodepool: cpu-system}
+      containers: [{name: c, image: "busybox:1.37", resources: {limits: {nvidia.com/gpu: 1}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bigger-than-any-node, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: bigger-than-any-node}}
+  template:
+    metadata: {labels: {app: bigger-than-any-node}}
+    spec:
+      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "64", memory: 1Gi}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: guarded, namespace: ml-training}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: guarded}}
+  template:
+    metadata: {labels: {app: guarded}}
+    spec:
+      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: blocks-every-drain, namespace: ml-training}
+spec:
+  maxUnavailable: 0
+  selector: {matchLabels: {app: guarded}}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: ClusterQueue
+metadata: {name: no-quota}
+spec:
+  namespaceSelector: {}
+  resourceGroups:
+    - coveredResources: [cpu, memory]
+      flavors:
+        - name: cpu-system
+          resources:
+            - {name: cpu, nominalQuota: "0"}
+            - {name: memory, nominalQuota: "0"}
+---
+apiVersion: kueue.x-k8s.io/v1beta2
+kind: LocalQueue
+metadata: {name: no-quota, namespace: ml-training}
+spec: {clusterQueue: no-quota}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: waits-for-quota
+  namespace: ml-training
+  labels: {kueue.x-k8s.io/queue-name: no-quota}
+spec:
+  suspend: true
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "1", memory: 1Gi}}}]
+"""
+
+
+def _git_repository(folder: Path) -> None:
+    run(["git", "init", "-q", "-b", "main"], folder, check=True)
+    run(["git", "add", "-A"], folder, check=True)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "tree"], folder, check=True)
+
+
+@pytest.fixture(scope="session")
+def reference_simulation():
+    """`aiops simulate --format json` over every reference environment, as a user runs it."""
+    result = aiops("simulate", "--format", "json", cwd=REPO)
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)
+    return {env["environment"]: env for env in report["environments"]}, report, result.returncode
+
+
+@pytest.fixture(scope="session")
+def fault_simulation(tmp_path_factory):
+    """gcp-burst with one fault of each kind added to its apps layer, in a repository of its own."""
+    root = tmp_path_factory.mktemp("faults")
+    shutil.copytree(REPO / "dist" / "gcp-burst", root / "dist" / "gcp-burst")
+    apps = root / "dist" / "gcp-burst" / "apps"
+    (apps / "faults.yaml").write_text(FAULTS)
+    kustomization = apps / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().rstrip("\n") + "\n  - faults.yaml\n")
+    _git_repository(root)
+    result = aiops("simulate", "--format", "json", "--env", "gcp-burst", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    return json.loads(result.stdout)["environments"][0]
+
+
+def _pass(env: dict, name: str) -> dict:
+    return next(p for p in env["passes"] if p["pass"] == name)
+
+
+def _pods_of(env_pass: dict, namespace: str, owner: str) -> list[dict]:
+    return [p for p in env_pass["pods"] if p["namespace"] == namespace and p["owner"] == owner]
+
+
+# -- the reference platform ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_every_reference_environment_reconciles_as_flux_would(reference_simulation, environment):
+    env = reference_simulation[0][environment]
+    assert env["kubernetesVersion"] == "1.36.3"
+    failed = [f"{s['kind']} {s['name']}: {s['error']}" for s in env["reconcile"] if not s["ok"]]
+    assert failed == []
+    kinds = [s["kind"] for s in env["reconcile"]]
+    assert kinds[0] == "Flux bootstrap" and "Kustomization" in kinds and "HelmRelease" in kinds
+    assert [p["pass"] for p in env["passes"]] == ["desired", "max"]
+
+
+WORKLOAD_POOLS = [
+    # environment, namespace, owner, pool
+    ("aws-primary", "ml-training", "Deployment/ml-training-workers", "gpu-training"),
+    ("aws-primary", "ml-serving", "Deployment/model-server", "gpu-inference"),
+    ("azure-dr", "ml-serving", "Deployment/model-server", "gpu"),
+]
+
+
+@pytest.mark.parametrize(("environment", "namespace", "owner", "pool"), WORKLOAD_POOLS)
+def test_each_workloads_pods_land_on_its_own_pool_at_desired(reference_simulation, environment, namespace, owner, pool):
+    pods = _pods_of(_pass(reference_simulation[0][environment], "desired"), namespace, owner)
+    assert pods, f"no pod of {owner}"
+    assert {p["pool"] for p in pods} == {pool}
+
+
+def test_the_ray_head_and_workers_land_on_their_pools(reference_simulation):
+    pods = _pods_of(_pass(reference_simulation[0]["aws-primary"], "desired"), "ml-training", "RayCluster/aiops-ray-cluster")
+    heads = [p for p in pods if "-head" in p["name"]]
+    workers = [p for p in pods if "-worker-" in p["name"]]
+    assert [p["pool"] for p in heads] == ["cpu-compute"]
+    assert workers and {p["pool"] for p in workers} == {"gpu-training"}
+
+
+def test_the_inference_service_spreads_one_replica_per_zone_at_desired(reference_simulation):
+    desired = _pass(reference_simulation[0]["aws-primary"], "desired")
+    nodes = sorted(p["node"] for p in _pods_of(desired, "ml-serving", "Deployment/model-server"))
+    assert nodes == ["gpu-inference-0", "gpu-inference-1", "gpu-inference-2"]  # nodes n mod 3 are the three zones
+
+
+def test_pool_shares_count_what_the_pods_request(reference_simulation):
+    desired = _pass(reference_simulation[0]["aws-primary"], "desired")
+    inference = next(p for p in desired["pools"] if p["pool"] == "gpu-inference")
+    assert inference["nodes"] == 3
+    assert inference["gpu_allocatable"] == 3
+    assert inference["gpu_requested"] == 3
+
+
+def test_the_report_says_what_does_not_run(reference_simulation):
+    env = reference_simulation[0]["aws-primary"]
+    notes = [n for s in env["reconcile"] for n in s["notes"]]
+    assert any(n.startswith("the KubeRay operator runs on the host at v1.6.1") for n in notes)
+    assert any(n.startswith("Kueue's controller manager runs on the host") for n in notes)
+    assert any(n.startswith("NVIDIA's GPU operator does not run") for n in notes)
+    assert "APIService/v1beta1.metrics.k8s.io (served by a pod that does not run here)" in env["leftOut"]
+
+
+# -- faults, each in the words of the component that catches it ------------------------------
+
+
+def _pending(env: dict, deployment: str) -> str:
+    pods = [p for p in _pass(env, "desired")["pending"] if p["owner"] == f"Deployment/{deployment}"]
+    assert len(pods) == 1, pods
+    return pods[0]["pending_reason"]
+
+
+def test_a_node_selector_no_pool_has(fault_simulation):
+    assert "didn't match Pod's node affinity/selector" in _pending(fault_simulation, "no-such-pool")
+
+
+def test_a_gpu_request_on_a_pool_without_gpus(fault_simulation):
+    assert "Insufficient nvidia.com/gpu" in _pending(fault_simulation, "gpu-on-cpu-pool")
+
+
+def test_a_workload_bigger_than_any_node(fault_simulation):
+    reason = _pending(fault_simulation, "bigger-than-any-node")
+    assert "Insufficient cpu" in reason
+
+
+def test_a_budget_that_blocks_every_drain(fault_simulation):
+    budget = next(b for b in _pass(fault_simulation, "desired")["budgets"] if b["name"] == "blocks-every-drain")
+    assert budget["allowed_disruptions"] == 0 and budget["current_healthy"] == 2
+    problems = [p for p in fault_simulation["problems"] if p["kind"] == "budget"]
+    assert any(p["subject"] == "PodDisruptionBudget/ml-training/blocks-every-drain" for p in problems)
+
+
+def test_a_queue_with_no_quota_holds_its_workload(fault_simulation):
+    workloads = [w for w in _pass(fault_simulation, "desired")["workloads"] if w["queue"] == "no-quota"]
+    assert len(workloads) == 1
+    assert workloads[0]["admitted"] is False
+    assert "insufficient quota" in workloads[0]["message"]
+    assert any(p["kind"] == "queue" and "waits-for-quota" in p["subject"] for p in fault_simulation["problems"])
+
+
+def test_pending_pods_fail_the_health_check_of_their_kustomization(fault_simulation):
+    apps = next(s for s in fault_simulation["reconcile"] if s["name"] == "flux-system/apps")
+    assert not apps["ok"]
+    assert "stay Pending" in apps["error"]
+
+
+# -- the command ---------------------------------------------------------------------------
+
+
+def test_an_unknown_environment_lists_the_known_ones():
+    result = aiops("simulate", "--env", "nosuch", cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "aiops simulate: no environment nosuch in dist/ (there are: aws-primary, azure-dr, gcp-burst)"
+
+
+def test_an_unsupported_kubernetes_version_is_bad_input(tmp_path: Path):
+    shutil.copytree(REPO / "dist" / "gcp-burst", tmp_path / "dist" / "gcp-burst")
+    stack = tmp_path / "dist" / "gcp-burst" / "terraform" / "gke" / "cdk.tf.json"
+    stack.write_text(stack.read_text().replace('"min_master_version": "1.36"', '"min_master_version": "1.33"'))
+    _git_repository(tmp_path)
+    result = aiops("simulate", "--env", "gcp-burst", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "aiops simulate: Kubernetes 1.33 cannot be simulated: the Go module proxy serves k8s.io/kubernetes 1.34, 1.35, 1.36, 1.37 only" in result.stderr
+
+
+def _our_processes(marker: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if marker in command:
+                found.append(command)
+    return found
+
+
+def test_ctrl_c_stops_every_process_and_removes_the_folder(tmp_path: Path):
+    keep = tmp_path / "planes"
+    process = subprocess.Popen([str(BIN / "aiops"), "simulate", "--env", "gcp-burst", "--keep", str(keep)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _our_processes(str(keep / "gcp-burst" / "kubeconfig")):
+        time.sleep(0.5)
+    assert _our_processes(str(keep / "gcp-burst")), "the control plane never started"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "aiops simulate: interrupted; the control plane was stopped" in stderr
+    assert _our_processes(str(keep / "gcp-burst")) == []
+
+
+def test_exit_status_follows_the_problems(reference_simulation):
+    environments, report, code = reference_simulation
+    assert report["format"] == 1
+    assert code == (0 if report["ok"] else 1)
+    assert report["ok"] == all(env["ok"] for env in environments.values())
