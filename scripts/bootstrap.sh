@@ -84,13 +84,20 @@ done
 # it is not the last path element) and optionally `ldflags`. The binary lands in .venv/bin.
 # Each module has its own stamp, so changing one pin rebuilds only that tool.
 command -v go >/dev/null || { echo "Go >= 1.26 is needed to build the tools in tools/go and tools/kubernetes (see README)" >&2; exit 2; }
+binary_name() {  # the name `go install` gives a package's binary: its last path element, or the one
+  # before a major-version suffix (sigs.k8s.io/kustomize/kustomize/v5 -> kustomize)
+  local name
+  name=$(basename "$1")
+  case "$name" in v[0-9]*) name=$(basename "$(dirname "$1")") ;; esac
+  echo "$name"
+}
 go_build() {  # go_build MODULE_DIR BIN_DIR: build every package the module's `package` file lists
   local module=$1 bindir=$2 ldflags pkg name
   ldflags=$(cat "$module/ldflags" 2>/dev/null || true)
   mkdir -p "$bindir"
   while read -r pkg name; do
     [ -n "$pkg" ] || continue
-    name=${name:-$(basename "$pkg")}
+    name=${name:-$(binary_name "$pkg")}
     (cd "$module" && GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local \
       go build ${ldflags:+-ldflags "$ldflags"} -o "$bindir/$name" "$pkg")
   done < "$module/package"
@@ -99,7 +106,7 @@ go_built() {  # go_built MODULE_DIR BIN_DIR: every binary of the module is there
   local pkg name
   while read -r pkg name; do
     [ -n "$pkg" ] || continue
-    [ -x "$2/${name:-$(basename "$pkg")}" ] || return 1
+    [ -x "$2/${name:-$(binary_name "$pkg")}" ] || return 1
   done < "$1/package"
 }
 for module in tools/go/*/; do

@@ -252,8 +252,8 @@ def test_cluster_autoscaler_snapshot(snapshot):
 
 
 def test_cluster_autoscaler_refuses_a_kubernetes_version_without_a_pinned_release():
-    assert _error(lambda c: ClusterAutoscaler(c, "ca", cluster_name="unit", region="us-east-1", kubernetes_version="1.36")) == (
-        "ClusterAutoscaler: no cluster-autoscaler release is pinned for Kubernetes 1.36 (pinned: 1.33, 1.34, 1.35); "
+    assert _error(lambda c: ClusterAutoscaler(c, "ca", cluster_name="unit", region="us-east-1", kubernetes_version="1.37")) == (
+        "ClusterAutoscaler: no cluster-autoscaler release is pinned for Kubernetes 1.37 (pinned: 1.33, 1.34, 1.35, 1.36); "
         "its minor must match the cluster's, add one to CLUSTER_AUTOSCALER_IMAGE_TAGS"
     )
 

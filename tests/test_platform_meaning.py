@@ -114,7 +114,7 @@ def test_every_image_is_pinned(reference_documents):
     assert images and all(_pinned(image) for _, _, image in images), [i for i in images if not _pinned(i[2])]
     # Images set through chart values too (the charts pin the rest with their version).
     autoscaler = _one(reference_documents, "aws-primary", "HelmRelease", "cluster-autoscaler")
-    assert autoscaler["spec"]["values"]["image"]["tag"] == "v1.33.5"  # the 1.33 cluster's autoscaler
+    assert autoscaler["spec"]["values"]["image"]["tag"] == "v1.36.1"  # the 1.36 cluster's autoscaler
 
 
 @pytest.mark.parametrize("image", ["ghcr.io/dask/dask:latest", "ghcr.io/dask/dask", "localhost:5000/dask"])
@@ -208,13 +208,20 @@ def test_ray_cluster_is_the_designs_on_ray_io_v1(reference_documents):
     assert ray["apiVersion"] == "ray.io/v1"
     spec = ray["spec"]
     head = spec["headGroupSpec"]["template"]["spec"]["containers"][0]["resources"]
-    assert head == {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "4", "memory": "16Gi"}}  # no GPU: see RayCluster's docstring
+    # No GPU (see RayCluster's docstring); requests equal limits, which KubeRay reads Ray's resources from.
+    assert head == {"requests": {"cpu": "2", "memory": "8Gi"}, "limits": {"cpu": "2", "memory": "8Gi"}}
     (group,) = spec["workerGroupSpecs"]
     assert (group["minReplicas"], group["maxReplicas"]) == (1, 10)
     assert group["template"]["spec"]["containers"][0]["resources"] == {
-        "requests": {"cpu": "4", "memory": "16Gi", GPU: "1"},
-        "limits": {"cpu": "8", "memory": "32Gi", GPU: "1"},
+        "requests": {"cpu": "6", "memory": "32Gi", GPU: "1"},
+        "limits": {"cpu": "6", "memory": "32Gi", GPU: "1"},
     }
+    # The object store's /dev/shm: memory-backed, 30 % of the memory limit (Ray's default store size).
+    for pod in (spec["headGroupSpec"]["template"]["spec"], group["template"]["spec"]):
+        (volume,) = pod["volumes"]
+        assert volume["emptyDir"]["medium"] == "Memory"
+        assert pod["containers"][0]["volumeMounts"] == [{"name": volume["name"], "mountPath": "/dev/shm"}]
+    assert group["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "9830Mi"  # 30 % of 32 GiB
     for params in [spec["headGroupSpec"]["rayStartParams"], group["rayStartParams"]]:
         assert all(isinstance(value, str) for value in params.values())
     assert spec["headGroupSpec"]["rayStartParams"]["num-cpus"] == "0"  # no tasks on the head
@@ -299,24 +306,29 @@ def test_inference_outranks_training_which_outranks_batch(reference_documents):
 
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
 def test_every_multi_replica_group_has_a_disruption_budget_and_a_zone_spread(reference_documents, environment):
+    """Deployments' budgets take one pod at a time (maxUnavailable 1: the disruption controller
+    reads their scale); Ray and Dask workers' owners have no scale subresource, so theirs are an
+    integer minAvailable one below the group's minimum (the simulation shows they allow a drain)."""
     budgets = [b["spec"] for b in _objects(reference_documents, environment, "PodDisruptionBudget")]
     groups = []
     for hpa in _objects(reference_documents, environment, "HorizontalPodAutoscaler"):
         if hpa["spec"]["maxReplicas"] > 1:
             pod = _one(reference_documents, environment, "Deployment", hpa["metadata"]["name"])["spec"]["template"]
-            groups.append(pod)
+            groups.append((pod, {"maxUnavailable": 1}))
     for ray in _objects(reference_documents, environment, "RayCluster"):
         for group in ray["spec"]["workerGroupSpecs"]:
             if group["maxReplicas"] > 1:
-                groups.append({"metadata": {"labels": {"ray.io/cluster": ray["metadata"]["name"], "ray.io/group": group["groupName"]}}, "spec": group["template"]["spec"]})
+                pod = {"metadata": {"labels": {"ray.io/cluster": ray["metadata"]["name"], "ray.io/group": group["groupName"]}}, "spec": group["template"]["spec"]}
+                groups.append((pod, {"minAvailable": max(group["minReplicas"] - 1, 0)}))
     for dask in _objects(reference_documents, environment, "DaskCluster"):
         labels = {"dask.org/cluster-name": dask["metadata"]["name"], "dask.org/component": "worker"}
-        groups.append({"metadata": {"labels": labels}, "spec": dask["spec"]["worker"]["spec"]})
+        minimum = _one(reference_documents, environment, "DaskAutoscaler", dask["metadata"]["name"])["spec"]["minimum"]
+        groups.append(({"metadata": {"labels": labels}, "spec": dask["spec"]["worker"]["spec"]}, {"minAvailable": max(minimum - 1, 0)}))
     assert groups
-    for pod in groups:
+    for pod, rule in groups:
         pod_labels = pod["metadata"]["labels"]
         matching = [b for b in budgets if b["selector"]["matchLabels"].items() <= pod_labels.items()]
-        assert [b["maxUnavailable"] for b in matching] == [1], pod_labels
+        assert [{k: v for k, v in b.items() if k != "selector"} for b in matching] == [rule], pod_labels
         (spread,) = pod["spec"]["topologySpreadConstraints"]
         assert spread["topologyKey"] == "topology.kubernetes.io/zone"
         assert spread["labelSelector"]["matchLabels"].items() <= pod_labels.items()

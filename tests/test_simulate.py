@@ -298,3 +298,19 @@ def test_exit_status_follows_the_problems(reference_simulation):
     assert report["format"] == 1
     assert code == (0 if report["ok"] else 1)
     assert report["ok"] == all(env["ok"] for env in environments.values())
+
+
+# -- what the platform's own fixes do on the cluster (issue 13) -------------------------------
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_every_budget_over_running_pods_allows_a_disruption_at_steady_state(reference_simulation, environment):
+    budgets = [b for b in _pass(reference_simulation[0][environment], "desired")["budgets"] if b["selected_pods"]]
+    assert budgets, "no budget selects a pod"
+    assert [b["name"] for b in budgets if b["allowed_disruptions"] < 1] == []
+
+
+def test_the_ray_workers_budget_is_computed_by_the_disruption_controller(reference_simulation):
+    budget = next(b for b in _pass(reference_simulation[0]["aws-primary"], "desired")["budgets"] if b["name"] == "aiops-ray-cluster-gpu-workers")
+    assert budget["selected_pods"] == 1 and budget["expected_pods"] == 1 and budget["allowed_disruptions"] == 1
+    assert "does not implement the scale subresource" not in budget["message"]

@@ -16,7 +16,7 @@ import yaml
 
 from aiops.simulate.binaries import tool
 
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 KUSTOMIZE_CONTROLLER = "kustomize-controller"
 HELM_CONTROLLER = "helm-controller"
 
@@ -45,7 +45,7 @@ def apply(kubeconfig: Path, objects: list[dict[str, Any]], *, field_manager: str
     request = {
         "kubeconfig": str(kubeconfig), "fieldManager": field_manager,
         "ownerGroup": owner[0] if owner else "", "ownerName": owner[1] if owner else "", "ownerNamespace": owner[2] if owner else "",
-        "objects": yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False), "wait": wait, "timeout": timeout,
+        "objects": yaml.dump_all(objects, Dumper=DUMPER, sort_keys=False), "wait": wait, "timeout": timeout,
     }
     started = time.monotonic()
     process = subprocess.Popen([str(tool("flux-apply")), "apply"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from aiops.simulate.api import Api, ApiError
-from aiops.simulate.apply import HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, apply
+from aiops.simulate.apply import DUMPER, HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, apply
 from aiops.simulate.binaries import MissingBinary
 from aiops.simulate.control_plane import ControlPlane
 from aiops.simulate.helm import HelmError, install_order, release_of, render
@@ -118,7 +118,7 @@ class Reconciler:
         # Flux's CRDs (its controllers do not run here; this module does their work).
         step = Step("Flux bootstrap", "flux-system namespace and CRDs")
         crds = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "flux-system"}}, *flux_crds()]
-        result = apply(self.plane.kubeconfig, crds, field_manager="flux-bootstrap", wait=True, timeout="1m")
+        result = self._apply(crds, field_manager="flux-bootstrap", wait=True, timeout="1m")
         step.objects, step.ok, step.error, step.seconds = len(crds), result.ok, result.apply_error or result.health_error, result.seconds
         self.steps.append(step)
         if not step.ok:
@@ -142,6 +142,15 @@ class Reconciler:
                 not_ready.add(k.key)
         return self.steps
 
+    def _apply(self, objects: list[dict[str, Any]], **options):
+        """apply(), and a copy of what was applied in the control plane's folder (applied/NNN.yaml,
+        in order), which `--keep` leaves for a look and scripts/bench_simulate.py replays."""
+        record = self.plane.folder / "applied"
+        record.mkdir(exist_ok=True)
+        number = len(list(record.iterdir()))
+        (record / f"{number:03d}-{options['field_manager']}.yaml").write_text(yaml.dump_all(objects, Dumper=DUMPER, sort_keys=False))
+        return apply(self.plane.kubeconfig, objects, **options)
+
     def _timeout(self, flux_timeout: str) -> str:
         return f"{min(_seconds(flux_timeout), self.wait_cap):.0f}s"
 
@@ -156,7 +165,7 @@ class Reconciler:
         objects = [dict(o.body) for o in state.objects]
         step.objects = len(objects)
         owner = (KUSTOMIZE_GROUP, k.name, k.namespace)
-        result = apply(self.plane.kubeconfig, objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner)
+        result = self._apply(objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner)
         step.seconds += result.seconds
         if result.apply_error:
             step.ok, step.error = False, result.apply_error
@@ -184,7 +193,7 @@ class Reconciler:
                 step.ok, step.error = False, f"{release.describe()} failed"
                 return False
         if k.wait or k.health_checks:
-            result = apply(self.plane.kubeconfig, objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True,
+            result = self._apply(objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True,
                            timeout=self._timeout(str((k.manifest.body.get("spec") or {}).get("timeout") or "5m")), give_up=stuck_detector(self.plane.api))
             step.seconds += result.seconds
             if not result.ok:
@@ -225,7 +234,7 @@ class Reconciler:
         if crds:
             prepared_crds = self.hosts.prepare_crds(crds)
             step.notes += prepared_crds.notes
-            result = apply(self.plane.kubeconfig, prepared_crds.objects, field_manager=HELM_CONTROLLER, wait=True, timeout=self._timeout(release.timeout))
+            result = self._apply(prepared_crds.objects, field_manager=HELM_CONTROLLER, wait=True, timeout=self._timeout(release.timeout))
             step.seconds += result.seconds
             if not result.ok:
                 step.ok, step.error = False, f"CRDs: {result.apply_error or result.health_error}"
@@ -245,12 +254,12 @@ class Reconciler:
             if not batch:
                 continue
             if number == 0:  # the webhooks exist now (a host-run operator needs them to be ready)
-                first = apply(self.plane.kubeconfig, batch, field_manager=HELM_CONTROLLER)
+                first = self._apply(batch, field_manager=HELM_CONTROLLER)
                 if first.apply_error:
                     step.ok, step.error = False, first.apply_error
                     return False
                 self.hosts.wait_ready()
-            result = apply(self.plane.kubeconfig, batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout),
+            result = self._apply(batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout),
                            give_up=stuck_detector(self.plane.api))
             step.seconds += result.seconds
             if not result.ok:

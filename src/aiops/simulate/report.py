@@ -64,8 +64,12 @@ def render_text(results: list[EnvironmentResult]) -> str:
             for owner, pools in sorted(placed.items()):
                 where = "; ".join(f"{pool}: {_where(nodes)}" for pool, nodes in sorted(pools.items()))
                 lines.append(f"      {owner}: {where}")
+            pending: dict[tuple[str, str, str], list[str]] = defaultdict(list)
             for pod in o.pending:
-                lines.append(f"    Pending {pod.namespace}/{pod.name} ({pod.owner}): {pod.pending_reason}")
+                pending[(pod.namespace, pod.owner, pod.pending_reason or "")].append(pod.name)
+            for (namespace, owner, reason), names in sorted(pending.items()):
+                who = f"{namespace}/{names[0]}" if len(names) == 1 else f"{len(names)} pods of {namespace}/{owner}"
+                lines.append(f"    Pending {who} ({owner}): {reason}")
             for budget in o.budgets:
                 flag = "" if budget.allowed_disruptions or not budget.selected_pods else "  <- blocks every drain"
                 lines.append(f"    budget {budget.namespace}/{budget.name}: {budget.allowed_disruptions} disruption(s) allowed "
