@@ -16,3 +16,33 @@ def test_kustomize_is_the_pinned_version():
 def test_node_is_one_jsii_and_cdktn_support():
     major, minor, _ = run([str(BIN / "node"), "-p", "process.versions.node"], REPO, check=True).stdout.strip().split(".")
     assert (int(major), int(minor)) >= (22, 19)
+
+
+def test_the_simulations_control_plane_is_the_pinned_release():
+    folder = REPO / ".venv" / "libexec" / "aiops" / "kubernetes-1.36"
+    for program in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        assert run([str(folder / program), "--version"], REPO, check=True).stdout.strip() == "Kubernetes v1.36.3", program
+    assert run([str(BIN / "etcd"), "--version"], REPO, check=True).stdout.splitlines()[0] == "etcd Version: 3.6.16"
+    assert run([str(BIN / "kwok"), "--version"], REPO, check=True).stdout.startswith("kwok version v0.8.0 ")
+
+
+def test_the_charts_the_simulation_renders_are_the_ones_the_platform_pins():
+    from aiops_constructs.k8s import charts
+
+    pinned = {(source.chart, source.version) for source in vars(charts).values() if isinstance(source, charts.ChartSource)}
+    locked = set()
+    for line in (REPO / "tools" / "charts.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            file, _sha, _repository, chart, version = line.split()
+            assert file == f"{chart}-{version}.tgz"
+            locked.add((chart, version))
+    assert locked == pinned
+
+
+def test_the_host_run_operators_are_the_pinned_modules():
+    from aiops.simulate.host_operators import KUBERAY_HOST_VERSION
+
+    assert f"require github.com/ray-project/kuberay/ray-operator {KUBERAY_HOST_VERSION}" in (REPO / "tools/go/ray-operator/go.mod").read_text()
+    from aiops_constructs.k8s import charts
+
+    assert f"require sigs.k8s.io/kueue v{charts.KUEUE.version}" in (REPO / "tools/go/kueue/go.mod").read_text()
