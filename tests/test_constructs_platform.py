@@ -267,3 +267,29 @@ def test_node_pool_flavors_refuse_more_labels_than_a_flavor_takes():
     assert _error(lambda c: NodePoolFlavors(c, "f", environment=environment(nodePools=pools))) == (
         "unit: node pool 'gpu' has 9 labels and 1 taints; a ResourceFlavor takes at most 8 of each"
     )
+
+
+def test_kueue_refuses_a_single_replica():
+    from aiops_constructs.k8s.kueue import Kueue
+
+    assert _error(lambda c: Kueue(c, "kueue", replicas=1)) == (
+        "Kueue: replicas must be at least 2 (its webhooks fail closed; one replica is a cluster-wide point of failure), got 1"
+    )
+
+
+def test_kueue_manages_only_the_team_namespaces_and_its_webhooks_follow():
+    """The chart templates its webhooks' namespaceSelector from managedJobsNamespaceSelector;
+    rendered with Helm, the simulation runs Kueue with this configuration (tests/test_simulate.py)."""
+    import yaml
+
+    from aiops_constructs.k8s.kueue import Kueue
+    from aiops_constructs.k8s.team_namespaces import TEAM_LABEL
+
+    chart = cdk8s.Chart(cdk8s.App(), "c")
+    Kueue(chart, "kueue")
+    release = next(o for o in chart.to_json() if o["kind"] == "HelmRelease")
+    values = release["spec"]["values"]
+    assert values["controllerManager"] == {"replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}
+    configuration = yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
+    assert configuration["managedJobsNamespaceSelector"] == {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}
+    assert configuration["leaderElection"]["leaderElect"] is True

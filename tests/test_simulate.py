@@ -314,3 +314,20 @@ def test_the_ray_workers_budget_is_computed_by_the_disruption_controller(referen
     budget = next(b for b in _pass(reference_simulation[0]["aws-primary"], "desired")["budgets"] if b["name"] == "aiops-ray-cluster-gpu-workers")
     assert budget["selected_pods"] == 1 and budget["expected_pods"] == 1 and budget["allowed_disruptions"] == 1
     assert "does not implement the scale subresource" not in budget["message"]
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_kueue_runs_two_replicas_that_a_drain_can_take_one_at_a_time(reference_simulation, environment):
+    desired = _pass(reference_simulation[0][environment], "desired")
+    pods = _pods_of(desired, "kueue-system", "Deployment/kueue-controller-manager")
+    assert len(pods) == 2 and all(p["node"] for p in pods)
+    (budget,) = [b for b in desired["budgets"] if b["namespace"] == "kueue-system"]
+    assert budget["selected_pods"] == 2 and budget["allowed_disruptions"] == 1
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr"])
+def test_the_gpu_metric_adapter_survives_a_drain(reference_simulation, environment):
+    desired = _pass(reference_simulation[0][environment], "desired")
+    assert len(_pods_of(desired, "monitoring", "Deployment/prometheus-adapter")) == 2
+    (budget,) = [b for b in desired["budgets"] if b["name"] == "prometheus-adapter"]
+    assert budget["allowed_disruptions"] == 1

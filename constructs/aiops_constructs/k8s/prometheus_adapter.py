@@ -64,6 +64,10 @@ class GpuMetricsAdapter(Construct):
             values={
                 "prometheus": {"url": prometheus_url, "port": prometheus_port},
                 "rules": {"default": False, "custom": [pod_metric_rule(metric) for metric in metrics]},
+                # The GPU HPAs read their metric through this adapter: one replica would stop
+                # them during every drain or restart of its node.
+                "replicas": 2,
+                "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
             },
             depends_on=(prometheus_release,),
             create_namespace=namespace != prometheus_release[0],

@@ -27,6 +27,7 @@ from aiops_constructs.k8s.dask_cluster import DaskCluster
 from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFolder
 from aiops_constructs.k8s.gpu_operator import GpuOperator
 from aiops_constructs.k8s.helm_release import HelmChartRelease
+from aiops_constructs.k8s.kueue import Kueue
 from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
 from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
@@ -88,7 +89,7 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             kubernetes_version=environment.kubernetes_version,
         )
     # Kueue always: every environment has the ResourceFlavors of its pools.
-    HelmChartRelease(files.chart(folder / "kueue.yaml"), "kueue", release="kueue", namespace="kueue-system", source=charts.KUEUE)
+    Kueue(files.chart(folder / "kueue.yaml"), "kueue")
     if workloads.ray is not None:
         HelmChartRelease(
             files.chart(folder / "kuberay-operator.yaml"),
