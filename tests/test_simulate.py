@@ -165,19 +165,25 @@ WORKLOAD_POOLS = [
 ]
 
 
+@pytest.mark.parametrize("end", ["desired", "max"])
 @pytest.mark.parametrize(("environment", "namespace", "owner", "pool"), WORKLOAD_POOLS)
-def test_each_workloads_pods_land_on_its_own_pool_at_desired(reference_simulation, environment, namespace, owner, pool):
-    pods = _pods_of(_pass(reference_simulation[0][environment], "desired"), namespace, owner)
-    assert pods, f"no pod of {owner}"
+def test_each_workloads_pods_land_on_its_own_pool(reference_simulation, environment, namespace, owner, pool, end):
+    pods = [p for p in _pods_of(_pass(reference_simulation[0][environment], end), namespace, owner) if p["node"]]
+    assert pods, f"no pod of {owner} placed"
     assert {p["pool"] for p in pods} == {pool}
 
 
-def test_the_ray_head_and_workers_land_on_their_pools(reference_simulation):
-    pods = _pods_of(_pass(reference_simulation[0]["aws-primary"], "desired"), "ml-training", "RayCluster/aiops-ray-cluster")
+@pytest.mark.parametrize("end", ["desired", "max"])
+@pytest.mark.parametrize(("environment", "cluster", "head_pool", "worker_pool"), [
+    ("aws-primary", "aiops-ray-cluster", "cpu-compute", "gpu-training"),
+    ("gcp-burst", "aiops-ray-burst", "cpu-system", "gpu-t4"),
+])
+def test_the_ray_head_and_workers_land_on_their_pools(reference_simulation, environment, cluster, head_pool, worker_pool, end):
+    pods = [p for p in _pods_of(_pass(reference_simulation[0][environment], end), "ml-training", f"RayCluster/{cluster}") if p["node"]]
     heads = [p for p in pods if "-head" in p["name"]]
     workers = [p for p in pods if "-worker-" in p["name"]]
-    assert [p["pool"] for p in heads] == ["cpu-compute"]
-    assert workers and {p["pool"] for p in workers} == {"gpu-training"}
+    assert [p["pool"] for p in heads] == [head_pool]
+    assert {p["pool"] for p in workers} == ({worker_pool} if end == "max" or environment == "aws-primary" else set())
 
 
 def test_the_inference_service_spreads_one_replica_per_zone_at_desired(reference_simulation):
@@ -331,3 +337,12 @@ def test_the_gpu_metric_adapter_survives_a_drain(reference_simulation, environme
     assert len(_pods_of(desired, "monitoring", "Deployment/prometheus-adapter")) == 2
     (budget,) = [b for b in desired["budgets"] if b["name"] == "prometheus-adapter"]
     assert budget["allowed_disruptions"] == 1
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "gcp-burst"])
+def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, environment):
+    pods = [p for p in _pass(reference_simulation[0][environment], "max")["pods"] if p["owner"].startswith("RayCluster/")]
+    assert pods
+    for pod in pods:
+        containers = {k: v for k, v in pod["requests"].items() if k in ("cpu", "memory")}
+        assert containers == {k: v for k, v in pod["limits"].items() if k in ("cpu", "memory")}, pod["name"]

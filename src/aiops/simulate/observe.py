@@ -25,6 +25,8 @@ class PodPlacement:
     pool: str | None
     phase: str
     pending_reason: str | None  # the scheduler's message (or Kueue's gate) for a pod not placed
+    requests: dict[str, str] = field(default_factory=dict)  # what the scheduler counts (containers, init containers, overhead)
+    limits: dict[str, str] = field(default_factory=dict)  # the containers' limits, summed
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,19 @@ def pod_requests(pod: dict) -> dict[str, Decimal]:
     return total
 
 
+def _limits(pod: dict) -> dict[str, Decimal]:
+    total: dict[str, Decimal] = defaultdict(Decimal)
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for name, value in ((container.get("resources") or {}).get("limits") or {}).items():
+            total[name] += parse_quantity(str(value))
+    return total
+
+
+def _quantity(value: Decimal) -> str:
+    """A number as the report writes it: cores for CPU, bytes for memory, plain counts."""
+    return format(value.normalize(), "f")
+
+
 def _owner(pod: dict, replica_sets: dict[tuple[str, str], str]) -> str:
     for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
         if ref.get("controller"):
@@ -159,10 +174,12 @@ def observe(api: Api) -> Observation:
     for pod in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])):
         node = (pod.get("spec") or {}).get("nodeName")
         pool = ((nodes.get(node) or {}).get("metadata", {}).get("labels") or {}).get(POOL_LABEL) if node else None
+        asked = pod_requests(pod)
         seen.pods.append(PodPlacement(pod["metadata"]["namespace"], pod["metadata"]["name"], _owner(pod, replica_sets), node, pool,
-                                      (pod.get("status") or {}).get("phase", ""), None if node else _pending_reason(pod)))
+                                      (pod.get("status") or {}).get("phase", ""), None if node else _pending_reason(pod),
+                                      {k: _quantity(v) for k, v in sorted(asked.items())}, {k: _quantity(v) for k, v in sorted(_limits(pod).items())}))
         if pool:
-            for name, value in pod_requests(pod).items():
+            for name, value in asked.items():
                 requested[pool][name] += value
     for budget in sorted(api.items("/apis/policy/v1/poddisruptionbudgets"), key=lambda b: (b["metadata"]["namespace"], b["metadata"]["name"])):
         status = budget.get("status") or {}
