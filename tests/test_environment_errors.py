@@ -58,7 +58,7 @@ def test_the_valid_example_is_valid(tmp_path):
             [
                 "demo.yaml:13:5: nodePools[0].instanceType: required field 'instanceType' is missing\n    fix: add 'instanceType' here",
                 "demo.yaml:14:5: nodePools[0].instanceTyp: unknown field 'instanceTyp'\n    fix: did you mean 'instanceType'? "
-                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system",
+                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system, gpuTaint",
             ],
             id="unknown-key",
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from aiops.simulate.allocatable import MIB, node_resources
+from aiops.model.allocatable import MIB, node_resources
 from aiops.simulate.binaries import MissingBinary, control_plane_dir
 from aiops.simulate.nodes import GPU, POOL_LABEL, ClusterError, node_objects, read_cluster
 

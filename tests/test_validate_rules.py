@@ -149,12 +149,23 @@ def test_a_pod_larger_than_any_node_it_can_use(tree):
     [finding] = of_rule(run_validate("dist"), "pod-exceeds-node")
     assert finding.message == (
         "The head pods need 4 GPUs, 36 CPU, 134.1 GiB each, more than one node of any pool they can run on offers: "
-        "gpu-inference (g4dn.xlarge: 1 GPU, 3.92 CPU, 13.3 GiB allocatable); gpu-training (p3.2xlarge: 1 GPU, 7.91 CPU, 55.6 GiB allocatable); "
+        "gpu-inference (g4dn.xlarge: 1 GPU, 3.92 CPU, 15.3 GiB allocatable); gpu-training (p3.2xlarge: 1 GPU, 7.91 CPU, 60.0 GiB allocatable); "
         "they stay Pending"
     )
 
 
+def _untaint_gpu_inference(tree):
+    """aws-primary's gpu-inference pool as with `gpuTaint: false` (its node group untainted)."""
+    import json
+
+    stack = tree / "aws-primary/terraform/eks/cdk.tf.json"
+    data = json.loads(stack.read_text())
+    data["resource"]["aws_eks_node_group"]["node_group_gpu_inference"].pop("taint")
+    stack.write_text(json.dumps(data, indent=2))
+
+
 def test_the_fix_names_a_pool_that_would_fit(tree):
+    _untaint_gpu_inference(tree)  # a pool the pod may use, too small, beside one it would fit but does not tolerate
     cluster = gpu_workers(ray_sample())
     resources = cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["resources"]
     resources["requests"].update(cpu="4", memory="16Gi")
@@ -512,3 +523,40 @@ def test_environment_files_against_the_committed_schema(tmp_path, monkeypatch):
     ]
     assert findings[0].hint == "add the field 'region'"
     assert findings[1].hint.startswith("did you mean 'region'? remove it or correct its spelling; allowed fields here: cloud, costCentre, ")
+
+
+# --- gpu-pool-untainted ---------------------------------------------------------------------------
+
+def test_a_gpu_pool_left_open_is_a_warning(tree):
+    _untaint_gpu_inference(tree)
+    [finding] = of_rule(run_validate("dist"), "gpu-pool-untainted")
+    assert finding.level == "warning"
+    assert finding.file == "dist/aws-primary/terraform/eks/cdk.tf.json"
+    assert finding.message == (
+        "GPU pool gpu-inference has no nvidia.com/gpu NoSchedule taint: any pod (operators, Prometheus, Flux) can land on its "
+        "g4dn.xlarge nodes and keep them from scaling down"
+    )
+    assert finding.rule.fix == "remove `gpuTaint: false` from the pool (or taint it nvidia.com/gpu:NoSchedule) so that only pods that ask for GPUs land there"
+
+
+def test_the_reference_gpu_pools_are_tainted_by_default(reference_environments):
+    """aws-primary's gpu-inference says no taint; the model gives it nvidia.com/gpu=true:NoSchedule,
+    and GKE's pool the value GKE itself uses (present)."""
+    inference = next(p for p in reference_environments["aws-primary"].node_pools if p.name == "gpu-inference")
+    assert [(t.key, t.value, t.effect) for t in inference.taints] == [("nvidia.com/gpu", "true", "NoSchedule")]
+    t4 = next(p for p in reference_environments["gcp-burst"].node_pools if p.name == "gpu-t4")
+    assert [(t.key, t.value, t.effect) for t in t4.taints] == [("nvidia.com/gpu", "present", "NoSchedule")]
+    cpu = next(p for p in reference_environments["aws-primary"].node_pools if p.name == "cpu-compute")
+    assert cpu.taints == []
+
+
+def test_gpu_taint_false_opts_out(reference_environments):
+    from aiops.model import Environment
+
+    data = reference_environments["aws-primary"].model_dump(by_alias=True)
+    for pool in data["nodePools"]:
+        if pool["name"] == "gpu-inference":
+            pool["taints"], pool["gpuTaint"] = [], False
+    data["workloads"]["inference"] = None
+    opened = Environment.model_validate(data)
+    assert next(p for p in opened.node_pools if p.name == "gpu-inference").taints == []

@@ -51,6 +51,9 @@ def _raise(violation: cloud_rules.Violation | None, *, at: tuple[str | int, ...]
         raise _error(violation.kind, violation.message, at=violation.at if at is None else at, hint=violation.hint)
 
 
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+
 class Taint(_Model):
     """A node taint, in Kubernetes spelling (`NoSchedule`); each cloud construct respells it."""
 
@@ -86,6 +89,13 @@ class NodePool(_Model):
     system: bool = Field(
         default=False,
         description="AKS only: a system-mode pool that runs cluster add-ons. Every AKS cluster needs one.",
+    )
+    gpu_taint: bool = Field(
+        default=True,
+        description=(
+            "GPU pools only: taint the nodes nvidia.com/gpu:NoSchedule (the default) so that only pods that ask for GPUs land on them; "
+            "false leaves them open to every pod (aiops validate warns: operators and monitoring then keep GPU nodes from scaling down)."
+        ),
     )
 
     @field_validator("labels")
@@ -227,6 +237,33 @@ class Environment(_Model):
         default=Workloads(),
         description="What runs on the cluster: teams and their queues, training and inference Deployments, a RayCluster, a Dask cluster.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gpu_pools_are_tainted(cls, data: Any) -> Any:
+        """Add `nvidia.com/gpu=<value>:NoSchedule` to every GPU pool that has no nvidia.com/gpu
+        taint and does not say `gpuTaint: false`. Untainted, a GPU pool takes any pod (operators,
+        Prometheus, Flux), and those keep its expensive nodes from ever scaling down. The value
+        is GKE's own (`present`) on Google Cloud, where GKE adds that taint itself, and `true`
+        elsewhere (AKS and EKS add none)."""
+        if not isinstance(data, dict) or not isinstance(data.get("nodePools", data.get("node_pools")), list):
+            return data
+        cloud = data.get("cloud")
+        catalog = load_catalog()
+        key = "nodePools" if "nodePools" in data else "node_pools"
+        pools = []
+        for pool in data[key]:
+            if isinstance(pool, dict) and cloud in CLOUDS and pool.get("gpuTaint", pool.get("gpu_taint", True)) is True:
+                if cloud == "gcp":
+                    gpus = (pool.get("gpu") or {}).get("count", 0) if isinstance(pool.get("gpu"), dict) else 0
+                else:
+                    machine = catalog.instance_type(cloud, str(pool.get("instanceType", pool.get("instance_type", ""))))
+                    gpus = machine.gpu.count if machine and machine.gpu else 0
+                taints = pool.get("taints", [])
+                if gpus and isinstance(taints, list) and not any(isinstance(t, dict) and t.get("key") == GPU_TAINT_KEY for t in taints):
+                    pool = {**pool, "taints": [*taints, {"key": GPU_TAINT_KEY, "value": "present" if cloud == "gcp" else "true", "effect": "NoSchedule"}]}
+            pools.append(pool)
+        return {**data, key: pools}
 
     @field_validator("zones")
     @classmethod

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiops.model.catalog import load_catalog
-from aiops.simulate.allocatable import NodeResources, node_resources
+from aiops.model.allocatable import NodeResources, node_resources
 from aiops.tree.pools import PoolFacts, node_labels, node_taints, pools_and_problems
 from aiops.tree.terraform import TerraformTree, scan_terraform
 

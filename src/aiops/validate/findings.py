@@ -126,6 +126,10 @@ AUTOSCALER_TAGS = rule(
 )
 INSTANCE_RETIRED = rule("instance-retired", "error", "a node pool on an instance type its cloud has retired", "move the pool to the replacement named")
 INSTANCE_RETIRING = rule("instance-retiring", "warning", "a node pool on an instance type whose retirement its cloud has announced", "plan the move to the replacement named")
+GPU_POOL_UNTAINTED = rule(
+    "gpu-pool-untainted", "warning", "a GPU node pool without the nvidia.com/gpu NoSchedule taint",
+    "remove `gpuTaint: false` from the pool (or taint it nvidia.com/gpu:NoSchedule) so that only pods that ask for GPUs land there",
+)
 INSTANCE_UNKNOWN = rule("instance-unknown", "warning", "a node pool whose instance type the catalog does not know, so capacity rules skip it", "add the instance type to src/aiops/data/instance_types.yaml with a sourced price")
 SECRET_PLAINTEXT = rule(
     "secret-plaintext", "error",

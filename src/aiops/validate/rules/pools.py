@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import date
 
 from aiops.model.catalog import load_catalog
-from aiops.tree.pools import PoolFacts
+from aiops.tree.pools import PoolFacts, node_taints
 from aiops.tree.shapes import mapping
 from aiops.validate.context import Context
-from aiops.validate.findings import AUTOSCALER_TAGS, INSTANCE_RETIRED, INSTANCE_RETIRING, INSTANCE_UNKNOWN, Finding
+from aiops.validate.findings import AUTOSCALER_TAGS, GPU_POOL_UNTAINTED, INSTANCE_RETIRED, INSTANCE_RETIRING, INSTANCE_UNKNOWN, Finding
 
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 _INSTANCE_ATTRIBUTE = {
@@ -109,4 +109,21 @@ def autoscaler_tags(ctx: Context) -> Iterator[Finding]:
             )
 
 
-CHECKS = (instance_types, autoscaler_tags)
+def gpu_pool_taints(ctx: Context) -> Iterator[Finding]:
+    """GPU pools whose nodes carry no nvidia.com/gpu NoSchedule taint (GKE's own one counts)."""
+    for pool in ctx.pools:
+        if not pool.gpus_per_node:
+            continue
+        cluster = [p for p in ctx.pools if p.file == pool.file]
+        if any(t.key == "nvidia.com/gpu" and t.effect in ("NoSchedule", "NoExecute") for t in node_taints(pool, cluster)):
+            continue
+        file, line = _where(ctx, pool)
+        yield Finding(
+            GPU_POOL_UNTAINTED, file, line,
+            f"GPU pool {pool.name} has no nvidia.com/gpu NoSchedule taint: any pod (operators, Prometheus, Flux) can land on its "
+            f"{pool.instance_type} nodes and keep them from scaling down",
+            object=_object(pool),
+        )
+
+
+CHECKS = (instance_types, autoscaler_tags, gpu_pool_taints)

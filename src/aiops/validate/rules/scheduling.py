@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from aiops.model.allocatable import node_resources
 from aiops.tree.manifests import Manifest
 from aiops.tree.pools import NODE_LABEL_PREFIXES_UNKNOWN, PoolFacts, PoolTaint, node_labels, node_taints
 from aiops.tree.shapes import mapping, mappings, sequence
@@ -89,15 +90,6 @@ def selects(spec: dict, pool: PoolFacts) -> bool:
 
 # --- What a node can hold -----------------------------------------------------------------------
 
-def _tiered(total: float, tiers: list[tuple[float, float]]) -> float:
-    reserved, start = 0.0, 0.0
-    for end, share in tiers:
-        if total > start:
-            reserved += (min(total, end) - start) * share
-        start = end
-    return reserved
-
-
 @dataclass(frozen=True)
 class NodeSize:
     gpus: int
@@ -117,18 +109,13 @@ class NodeSize:
 
 
 def allocatable(pool: PoolFacts) -> NodeSize | None:
-    """What one node of the pool offers to pods, or None when the catalog does not know the type.
-
-    Capacity minus what the kubelet keeps back, estimated with GKE's published formula for
-    every cloud (EKS and AKS reserve amounts of the same order): CPU 6% of the first core, 1%
-    of the second, 0.5% of the next two, 0.25% above four; memory 25% of the first 4 GiB, 20%
-    of the next 4, 10% of the next 8, 6% of the next 112, 2% above 128, plus the 100 MiB
-    eviction threshold."""
+    """What one node of the pool offers to pods, or None when the catalog does not know the type:
+    capacity minus the cloud's kube-reserved and eviction threshold, by the formula that cloud
+    documents (aiops.model.allocatable, which `aiops simulate` gives its nodes too)."""
     if pool.vcpu is None or pool.memory_gib is None or pool.gpus_per_node is None:
         return None
-    cpu = pool.vcpu - _tiered(pool.vcpu, [(1, 0.06), (2, 0.01), (4, 0.005), (math.inf, 0.0025)])
-    memory_gib = pool.memory_gib - _tiered(pool.memory_gib, [(4, 0.25), (8, 0.2), (16, 0.1), (128, 0.06), (math.inf, 0.02)]) - 100 / 1024
-    return NodeSize(pool.gpus_per_node, cpu, memory_gib * GIB)
+    node = node_resources(pool.cloud, pool.instance_type, pool.vcpu, pool.memory_gib, pool.gpus_per_node)
+    return NodeSize(pool.gpus_per_node, node.allocatable_cpu_millis / 1000, float(node.allocatable_memory_bytes))
 
 
 def _taints_text(pool: PoolFacts, cluster: list[PoolFacts]) -> str:

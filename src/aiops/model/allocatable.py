@@ -1,4 +1,5 @@
-"""What a node of each cloud offers to pods: capacity minus the kubelet's reservations and its
+"""What a node of each cloud offers to pods (used by `aiops simulate`'s nodes and by the
+validator's capacity rules): capacity minus the kubelet's reservations and its
 eviction threshold, by the formula each cloud documents.
 
 Capacity is the instance catalog's vCPU and memory (a real node's kernel reports slightly
