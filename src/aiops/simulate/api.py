@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -35,16 +36,23 @@ class Api:
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(request, context=self._context, timeout=timeout) as response:
-                text = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
+        for attempt in range(20):
             try:
-                detail = json.loads(detail).get("message", detail)
-            except (ValueError, AttributeError):
-                pass
-            raise ApiError(exc.code, path, detail) from None
+                with urllib.request.urlopen(request, context=self._context, timeout=timeout) as response:
+                    text = response.read()
+                break
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode(errors="replace")
+                try:
+                    detail = json.loads(detail).get("message", detail)
+                except (ValueError, AttributeError):
+                    pass
+                # 429 "storage is (re)initializing" right after a CRD is established, 503 while a
+                # component starts: the server says to come back, so come back (for 4 s at most).
+                if exc.code in (429, 503) and attempt < 19:
+                    time.sleep(0.2)
+                    continue
+                raise ApiError(exc.code, path, detail) from None
         if not text:
             return None
         if path.endswith(("/readyz", "/healthz", "/livez")):

@@ -21,7 +21,7 @@ import yaml
 from aiops.simulate.api import Api, ApiError
 from aiops.simulate.apply import DUMPER, HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, apply
 from aiops.simulate.binaries import MissingBinary
-from aiops.simulate.control_plane import ControlPlane
+from aiops.simulate.control_plane import ControlPlane, ControlPlaneError
 from aiops.simulate.helm import HelmError, install_order, release_of, render
 from aiops.simulate.host_operators import HostOperators
 from aiops.simulate.scale import stuck_detector
@@ -192,6 +192,14 @@ class Reconciler:
             if not installed:
                 step.ok, step.error = False, f"{release.describe()} failed"
                 return False
+        # The host-run operators start while the other releases install; what the next
+        # Kustomizations apply needs them (Kueue's webhooks validate its queues, KubeRay makes
+        # the RayClusters' pods), so this one is not done before they are ready.
+        try:
+            self.hosts.wait_ready()
+        except ControlPlaneError as exc:
+            step.ok, step.error = False, str(exc)
+            return False
         if k.wait or k.health_checks:
             result = self._apply(objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True,
                            timeout=self._timeout(str((k.manifest.body.get("spec") or {}).get("timeout") or "5m")), give_up=stuck_detector(self.plane.api))
@@ -250,15 +258,9 @@ class Reconciler:
         hooks_prepared = self.hosts.prepare(release.chart, hooks)
         step.left_out, step.notes = prepared.left_out + hooks_prepared.left_out, step.notes + prepared.notes
         step.objects = len(crds) + len(prepared.objects) + len(hooks_prepared.objects)
-        for number, batch in enumerate((prepared.objects, hooks_prepared.objects)):
+        for batch in (prepared.objects, hooks_prepared.objects):
             if not batch:
                 continue
-            if number == 0:  # the webhooks exist now (a host-run operator needs them to be ready)
-                first = self._apply(batch, field_manager=HELM_CONTROLLER)
-                if first.apply_error:
-                    step.ok, step.error = False, first.apply_error
-                    return False
-                self.hosts.wait_ready()
             result = self._apply(batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout),
                            give_up=stuck_detector(self.plane.api))
             step.seconds += result.seconds
