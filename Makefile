@@ -20,7 +20,7 @@ test: setup
 # Re-pin Python dependencies after editing pyproject.toml.
 lock: setup
 	.venv/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
-	  --no-header --custom-compile-command "make lock" -o requirements.lock
+	  --override tools/lock-overrides.txt --no-header --custom-compile-command "make lock" -o requirements.lock
 
 clean:
 	rm -rf .venv node_modules cdk8s.out cdktf.out .pytest_cache
