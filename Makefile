@@ -1,7 +1,8 @@
 # The two commands of the README. Both set up what they need first (scripts/bootstrap.sh).
 #   make synth   synthesize the reference environments into dist/ and validate them
 #   make test    check dist/ and the schema are current, that Flux can reconcile the working
-#                tree (aiops flux check), then run the test suite
+#                tree (aiops flux check) and that Checkov passes dist/'s Terraform, then run the
+#                test suite
 .PHONY: setup synth test lock clean
 
 setup:
@@ -15,6 +16,7 @@ test: setup
 	.venv/bin/aiops synth --check
 	.venv/bin/aiops validate dist environments
 	.venv/bin/aiops flux check --worktree
+	.venv/bin/checkov --config-file .checkov.yaml
 	.venv/bin/pytest
 
 # Re-pin Python dependencies after editing pyproject.toml.

@@ -240,14 +240,14 @@ class Environment(_Model):
     gcp_project: str | None = Field(default=None, description="Google Cloud project id (gcp only).")
     git: GitSource
     terraform_state: TerraformState
-    control_plane: ControlPlane = Field(
-        default=ControlPlane(),
-        description="The API endpoint (private, or public to authorizedCidrs) and the cluster's admins. Default: a private endpoint.",
-    )
     node_pools: list[NodePool] = Field(min_length=1)
     workloads: Workloads = Field(
         default=Workloads(),
         description="What runs on the cluster: teams and their queues, training and inference Deployments, a RayCluster, a Dask cluster.",
+    )
+    control_plane: ControlPlane = Field(
+        default=ControlPlane(),
+        description="The API endpoint (private, or public to authorizedCidrs) and the cluster's admins. Default: a private endpoint.",
     )
 
     @field_validator("zones")
