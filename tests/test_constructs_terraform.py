@@ -259,6 +259,14 @@ SHARED_RULES = [
         "unit/network: zones[1]",
         id="zone",
     ),
+    pytest.param(
+        {"controlPlane": {"admins": ["platform-admin"]}},
+        ("controlPlane", "admins", 0),
+        "'platform-admin' is not an admin principal aws takes",
+        eks_control_plane(ControlPlane(admins=["platform-admin"])),
+        "unit/eks: access.admins[0]",
+        id="admin-principal",
+    ),
 ]
 
 
