@@ -81,9 +81,10 @@ class AksControlPlane(Construct):
                 azure_rbac_enabled=True, admin_group_object_ids=list(access.admins) or None
             ),
             # The API server is private (reached from the virtual network) unless the environment
-            # asks for a public one, which then accepts only its authorizedCidrs.
+            # asks for a public one, which then accepts only its authorizedCidrs (openToInternet:
+            # no authorized ranges at all, which is how AKS spells "every address").
             private_cluster_enabled=not access.public,
-            api_server_access_profile=KubernetesClusterApiServerAccessProfile(authorized_ip_ranges=access.public_cidrs) if access.public else None,
+            api_server_access_profile=KubernetesClusterApiServerAccessProfile(authorized_ip_ranges=list(access.authorized_cidrs)) if access.authorized_cidrs else None,
             # Pods get addresses from an overlay range, not from the node subnet; Azure CNI powered
             # by Cilium enforces NetworkPolicy (eBPF), the engine AKS supports with overlay.
             network_profile=KubernetesClusterNetworkProfile(network_plugin="azure", network_plugin_mode="overlay", network_data_plane="cilium", network_policy="cilium"),

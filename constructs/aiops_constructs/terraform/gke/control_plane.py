@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktn import TerraformResourceLifecycle
 from cdktn_provider_google.container_cluster import (
     ContainerCluster,
     ContainerClusterBinaryAuthorization,
@@ -115,6 +116,9 @@ class GkeControlPlane(Construct):
             ),
             remove_default_node_pool=True,
             initial_node_count=1,
+            # The default pool's node_config matters only while it exists (at creation); after it
+            # is removed, a change to it must not replace the cluster.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["node_config"]),
             deletion_protection=True,
             resource_labels=props.labels,
         )
