@@ -348,3 +348,35 @@ def test_the_environment_constructs_refuse_another_cloud():
     assert refusal(lambda stack: EksCluster(stack, "eks", environment=gcp)) == (
         "unit/eks: environment.cloud: environment 'unit' is on gcp, not aws\n    fix: build an EKS cluster from an aws environment"
     )
+
+
+def test_aks_control_plane_private_by_default_and_the_free_tier_when_it_does_not_serve():
+    cluster = json.loads(synth(aks_control_plane(NodePool(**SYSTEM))))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], "api_server_access_profile" in cluster, cluster["sku_tier"]) == (True, False, "Free")
+    assert cluster["local_account_disabled"] is True
+    assert cluster["azure_active_directory_role_based_access_control"] == {"azure_rbac_enabled": True}
+    serving = aks_control_plane(NodePool(**SYSTEM), serves=True, access=ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"]))
+    cluster = json.loads(synth(serving))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], cluster["api_server_access_profile"], cluster["sku_tier"]) == (False, {"authorized_ip_ranges": ["203.0.113.0/24"]}, "Standard")
+    anyone = aks_control_plane(NodePool(**SYSTEM), access=ControlPlane(endpoint="public", open_to_internet=True))
+    cluster = json.loads(synth(anyone))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], "api_server_access_profile" in cluster) == (False, False)  # AKS's spelling of every address
+
+
+def test_gke_control_plane_private_by_default():
+    def build(access):
+        return lambda stack: GkeControlPlane(
+            stack,
+            "gke",
+            props=GkeControlPlaneProps(
+                cluster_name="unit", project="p", region="us-central1", zones=("us-central1-a",), kubernetes_version="1.33",
+                network="n", subnetwork="s", pod_range_name="pods", service_range_name="services", labels={}, node_service_account="nodes@x", access=access,
+            ),
+        )
+
+    private = json.loads(synth(build(ControlPlane())))["resource"]["google_container_cluster"]["cluster"]
+    assert private["private_cluster_config"] == {"enable_private_nodes": True, "enable_private_endpoint": True}
+    assert private["master_authorized_networks_config"] == {"gcp_public_cidrs_access_enabled": False}
+    public = json.loads(synth(build(ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"], admins=["group:ops@example.org"]))))["resource"]
+    assert public["google_container_cluster"]["cluster"]["master_authorized_networks_config"]["cidr_blocks"] == [{"cidr_block": "203.0.113.0/24", "display_name": "authorized-0"}]
+    assert public["google_project_iam_member"]["admin_0"] == {**public["google_project_iam_member"]["admin_0"], "role": "roles/container.admin", "member": "group:ops@example.org"}
