@@ -9,7 +9,7 @@ import pytest
 from validate_helpers import dist_copy, dump, of_rule, run_validate, write
 
 ALL_RULES = frozenset()  # run_validate leaves out rules dist/ does not meet yet; these tests run every rule
-POD_RULES = ("pod-privileged", "pod-runs-as-root", "pod-host-path")
+POD_RULES = ("pod-privileged", "pod-runs-as-root", "pod-host-path", "pod-security-restricted")
 
 
 @pytest.fixture
@@ -123,3 +123,34 @@ def test_namespaces_without_a_pod_security_level(tree):
     # Kubernetes' own namespaces are not ours to label.
     write(path, dump({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}))
     assert [f for f in of_rule(run_validate("dist", skip=ALL_RULES), "namespace-pod-security") if f.file == "dist/aws-primary/apps/tenant.yaml"] == []
+
+
+RESTRICTED = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-b", "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}}
+
+
+def test_what_the_restricted_level_would_refuse(tree):
+    path = tree / "aws-primary/apps/tenant.yaml"
+    write(path, dump(RESTRICTED, agent("tenant-b", volumes=[{"name": "nfs", "nfs": {"server": "10.0.0.2", "path": "/data"}}])))
+    assert findings_of(run_validate("dist", skip=ALL_RULES)) == [
+        ("pod-security-restricted", 23, "Container 'agent' breaks Pod Security's restricted level of namespace tenant-b (runAsNonRoot is not true; "
+         "allowPrivilegeEscalation is not false; capabilities.drop does not list ALL; no seccompProfile of type RuntimeDefault or Localhost): "
+         "admission rejects the pods, so its controller creates none"),
+        ("pod-security-restricted", 36, "Its pods use a nfs volume ('nfs'), which Pod Security's restricted level of namespace tenant-b forbids: "
+         "admission rejects the pods, so their controller creates none"),
+    ]
+    # What the restricted level asks for, partly at pod level (inherited), partly per container.
+    hardened = agent(
+        "tenant-b",
+        pod={"securityContext": {"runAsNonRoot": True, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}}},
+        container={"securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}},
+        volumes=[{"name": "scratch", "emptyDir": {}}],
+    )
+    write(path, dump(RESTRICTED, hardened))
+    assert findings_of(run_validate("dist", skip=ALL_RULES)) == []
+    # A container that overrides the pod's non-root setting is refused on its own.
+    hardened["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0
+    write(path, dump(RESTRICTED, hardened))
+    assert sorted((rule, message.split(" (", 1)[1].split(")", 1)[0]) for rule, _, message in findings_of(run_validate("dist", skip=ALL_RULES))) == [
+        ("pod-runs-as-root", "runAsUser: 0"),
+        ("pod-security-restricted", "runAsUser is 0"),
+    ]

@@ -154,3 +154,8 @@ NAMESPACE_POD_SECURITY = rule(
     "a Namespace without a pod-security.kubernetes.io/enforce label, so Pod Security admission enforces nothing there",
     "label it pod-security.kubernetes.io/enforce: restricted (baseline where the workloads need it, privileged only for node agents)",
 )
+POD_RESTRICTED = rule(
+    "pod-security-restricted", "error",
+    "a pod template in a namespace whose Pod Security level is restricted that the level rejects (root allowed, privilege escalation, capabilities not dropped, no seccomp profile, a volume type it forbids): the pods are never created",
+    "set securityContext runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities.drop: [ALL] and seccompProfile.type: RuntimeDefault, or lower the namespace's level with a reason",
+)

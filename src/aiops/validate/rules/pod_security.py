@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from aiops.tree.shapes import mapping, sequence
 from aiops.validate.context import Context, finding, upper_first
-from aiops.validate.findings import NAMESPACE_POD_SECURITY, POD_HOST_PATH, POD_PRIVILEGED, POD_ROOT, Finding
+from aiops.validate.findings import NAMESPACE_POD_SECURITY, POD_HOST_PATH, POD_PRIVILEGED, POD_RESTRICTED, POD_ROOT, Finding
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 SYSTEM_NAMESPACES = frozenset({"kube-system"})  # the clouds' own agents (CNI, CSI, device plugins)
@@ -104,6 +104,61 @@ def pod_privileges(ctx: Context) -> Iterator[Finding]:
                     )
 
 
+# What the restricted level allows (Kubernetes "Pod Security Standards", restricted profile).
+RESTRICTED_VOLUMES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"})
+RESTRICTED_ADD = frozenset({"NET_BIND_SERVICE"})
+RESTRICTED_SECCOMP = frozenset({"RuntimeDefault", "Localhost"})
+
+
+def _restricted_problems(pod: dict, container: dict) -> list[str]:
+    """What the restricted level refuses in one container (with its pod's defaults), in PSA's words."""
+    context, pod_context = mapping(container.get("securityContext")), mapping(pod.get("securityContext"))
+    problems = []
+    if context.get("runAsNonRoot", pod_context.get("runAsNonRoot")) is not True:
+        problems.append("runAsNonRoot is not true")
+    if context.get("runAsUser", pod_context.get("runAsUser")) == 0:
+        problems.append("runAsUser is 0")
+    if context.get("allowPrivilegeEscalation") is not False:
+        problems.append("allowPrivilegeEscalation is not false")
+    capabilities = mapping(context.get("capabilities"))
+    if "ALL" not in [str(c) for c in sequence(capabilities.get("drop"))]:
+        problems.append("capabilities.drop does not list ALL")
+    added = sorted({str(c) for c in sequence(capabilities.get("add"))} - RESTRICTED_ADD)
+    if added:
+        problems.append(f"capabilities.add has {', '.join(added)}")
+    seccomp = mapping(context.get("seccompProfile")) or mapping(pod_context.get("seccompProfile"))
+    if seccomp.get("type") not in RESTRICTED_SECCOMP:
+        problems.append("no seccompProfile of type RuntimeDefault or Localhost")
+    return problems
+
+
+def restricted_pods(ctx: Context) -> Iterator[Finding]:
+    """Pods the restricted level would refuse: for a Deployment, a RayCluster or a DaskCluster the
+    object itself is accepted, and its controller then fails to create any pod."""
+    levels = _levels(ctx)
+    for template in ctx.templates:
+        namespace = template.manifest.namespace or "default"
+        if levels.get((template.manifest.environment, namespace)) != "restricted":
+            continue
+        for path, container in template.containers():
+            problems = _restricted_problems(template.spec, container)
+            if problems:
+                yield finding(
+                    POD_RESTRICTED, template.manifest, (*path, "securityContext") if "securityContext" in container else path,
+                    f"{upper_first(template.container_name(container))} breaks Pod Security's restricted level of namespace {namespace} "
+                    f"({'; '.join(problems)}): admission rejects the pods, so its controller creates none",
+                )
+        for index, volume in enumerate(sequence(template.spec.get("volumes"))):
+            kinds = sorted(set(mapping(volume)) - {"name", "hostPath"} - RESTRICTED_VOLUMES)  # hostPath: pod-host-path
+            if kinds:
+                yield finding(
+                    POD_RESTRICTED, template.manifest, (*template.path, "volumes", index),
+                    f"{upper_first(template.pods())} use a {kinds[0]} volume ('{mapping(volume).get('name', '?')}'), which Pod Security's "
+                    f"restricted level of namespace {namespace} forbids: admission rejects the pods, so their controller creates none",
+                    "use a configMap, secret, projected, emptyDir, ephemeral or persistentVolumeClaim volume instead",
+                )
+
+
 def namespace_levels(ctx: Context) -> Iterator[Finding]:
     for namespace in ctx.of_kind("", "Namespace"):
         if namespace.name in UNLABELLED_SYSTEM:
@@ -119,4 +174,4 @@ def namespace_levels(ctx: Context) -> Iterator[Finding]:
             )
 
 
-CHECKS = (pod_privileges, namespace_levels)
+CHECKS = (pod_privileges, restricted_pods, namespace_levels)
