@@ -22,6 +22,8 @@ from constructs_fixtures import BASE, environment
 from aiops_constructs.terraform.aks.control_plane import AksControlPlane, AksControlPlaneProps
 from aiops_constructs.terraform.aks.node_pool import AksNodePool, AksNodePoolProps
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
+from aiops.model.control_plane import ControlPlane
+from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksControlPlaneProps
 from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
 from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
 from aiops_constructs.terraform.eks.node_group import EksNodeGroup, EksNodeGroupProps
@@ -62,13 +64,13 @@ def aks_node_pool(node_pool: NodePool, zones=("1", "2")):
     )
 
 
-def aks_control_plane(system_pool: NodePool):
+def aks_control_plane(system_pool: NodePool, **fields):
     return lambda stack: AksControlPlane(
         stack,
         "aks",
         props=AksControlPlaneProps(
             cluster_name="unit", location="eastus", resource_group_name="rg", kubernetes_version="1.33", zones=("1",),
-            system_pool=system_pool, subnet_id="subnet", tags={}, system_pool_tags={},
+            system_pool=system_pool, subnet_id="subnet", tags={}, system_pool_tags={}, log_workspace_id="workspace", **fields,
         ),
     )
 
@@ -77,6 +79,22 @@ def gke_node_pool(node_pool: NodePool, zones=("us-central1-a", "us-central1-b"))
     return lambda stack: GkeNodePool(
         stack, "gpu", props=GkeNodePoolProps(cluster_id="cluster", region="us-central1", zones=zones, pool=node_pool, service_account_email="nodes@x", labels={})
     )
+
+
+def eks_control_plane(access: ControlPlane):
+    def build(stack):
+        from cdktn_provider_aws.data_aws_partition import DataAwsPartition
+
+        return EksControlPlane(
+            stack,
+            "eks",
+            props=EksControlPlaneProps(
+                cluster_name="unit", kubernetes_version="1.33", subnet_ids=["subnet-a", "subnet-b"], role_arn="arn:role", tags={},
+                key_arn="arn:key", partition=DataAwsPartition(stack, "partition"), access=access,
+            ),
+        )
+
+    return build
 
 
 T4 = {"type": "nvidia-tesla-t4", "count": 1}
@@ -167,11 +185,23 @@ REFUSALS = [
             "gke",
             props=GkeControlPlaneProps(
                 cluster_name="unit", project="p", region="us-central1", zones=("us-central1-a", "us-central1-a"), kubernetes_version="1.33",
-                network="n", subnetwork="s", pod_range_name="pods", service_range_name="services", labels={},
+                network="n", subnetwork="s", pod_range_name="pods", service_range_name="services", labels={}, node_service_account="nodes@x",
             ),
         ),
         "unit/gke: zones[1]: zone 'us-central1-a' is listed twice\n    fix: list each zone once",
         id="gke-zone-listed-twice",
+    ),
+    pytest.param(
+        eks_control_plane(ControlPlane(admins=["platform-admin"])),
+        "unit/eks: access.admins[0]: 'platform-admin' is not an admin principal aws takes\n"
+        "    fix: write an IAM role or user ARN such as arn:aws:iam::111122223333:role/platform-admin",
+        id="eks-admin-not-an-arn",
+    ),
+    pytest.param(
+        aks_control_plane(NodePool(**SYSTEM), access=ControlPlane(admins=["platform-admins"])),
+        "unit/aks: access.admins[0]: 'platform-admins' is not an admin principal azure takes\n"
+        "    fix: write the object id of an Entra ID group, such as 00000000-0000-0000-0000-000000000000",
+        id="aks-admin-not-a-group-id",
     ),
     pytest.param(
         lambda stack: GkeNodeServiceAccount(stack, "nodes", props=GkeNodeServiceAccountProps(project="p", account_id="a-much-too-long-environment-name-nodes")),
@@ -189,7 +219,7 @@ REFUSALS = [
     ),
     pytest.param(
         lambda stack: ClusterAutoscalerRole(
-            stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", cluster="unit", namespace="Kube_System")
+            stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", cluster="unit", partition="aws", namespace="Kube_System")
         ),
         "unit/autoscaler: namespace: 'Kube_System' is not a Kubernetes object name\n    fix: use lowercase letters, digits and '-'",
         id="autoscaler-role-bad-namespace",
@@ -229,6 +259,14 @@ SHARED_RULES = [
         "unit/network: zones[1]",
         id="zone",
     ),
+    pytest.param(
+        {"controlPlane": {"admins": ["platform-admin"]}},
+        ("controlPlane", "admins", 0),
+        "'platform-admin' is not an admin principal aws takes",
+        eks_control_plane(ControlPlane(admins=["platform-admin"])),
+        "unit/eks: access.admins[0]",
+        id="admin-principal",
+    ),
 ]
 
 
@@ -252,21 +290,34 @@ def test_eks_node_group_from_a_pool_built_in_code():
     assert group["taint"] == [{"key": "nvidia.com/gpu", "effect": "NO_SCHEDULE"}]  # no value: none is sent
     assert group["lifecycle"] == {"ignore_changes": ["scaling_config[0].desired_size"]}
     assert group["ami_type"] == "AL2023_x86_64_NVIDIA"
+    assert group["disk_size"] == 200  # a GPU pool's default; EKS's own 20 GiB does not hold the NVIDIA AMI and a CUDA image
+    cpu = json.loads(synth(eks_node_group(pool(instance_type="c5.4xlarge", disk_size_gib=80))))["resource"]["aws_eks_node_group"]["node_group_gpu"]
+    assert cpu["disk_size"] == 80
+
+
+def test_eks_control_plane_private_by_default_public_only_to_the_cidrs_listed():
+    private = json.loads(synth(eks_control_plane(ControlPlane())))["resource"]["aws_eks_cluster"]["cluster"]
+    assert private["vpc_config"] | {"subnet_ids": None} == {"subnet_ids": None, "endpoint_private_access": True, "endpoint_public_access": False}
+    public = json.loads(synth(eks_control_plane(ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"]))))["resource"]
+    assert public["aws_eks_cluster"]["cluster"]["vpc_config"]["public_access_cidrs"] == ["203.0.113.0/24"]
+    assert public["aws_eks_cluster"]["cluster"]["access_config"] == {"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False}
+    assert public["aws_eks_cluster"]["cluster"]["encryption_config"] == {"provider": {"key_arn": "arn:key"}, "resources": ["secrets"]}
+    assert public["aws_eks_cluster"]["cluster"]["enabled_cluster_log_types"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    assert "aws_eks_access_entry" not in public  # nobody is admin unless listed
+    anyone = json.loads(synth(eks_control_plane(ControlPlane(endpoint="public", open_to_internet=True))))["resource"]["aws_eks_cluster"]["cluster"]
+    assert anyone["vpc_config"]["public_access_cidrs"] == ["0.0.0.0/0"]  # written explicitly, as the file asked
 
 
 def test_scale_from_zero_tags_spell_taints_the_kubernetes_way():
-    tags = scale_from_zero_tags(
-        "unit", {"a": "1"}, [Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule"), Taint(key="spot", effect="PreferNoSchedule")], 2
-    )
+    tags = scale_from_zero_tags({"a": "1"}, [Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule"), Taint(key="spot", effect="PreferNoSchedule")], 2)
+    # Only node-template tags: the discovery tags are EKS's own (see autoscaling_group_tags.py).
     assert tags == {
-        "k8s.io/cluster-autoscaler/enabled": "true",
-        "k8s.io/cluster-autoscaler/unit": "owned",
         "k8s.io/cluster-autoscaler/node-template/label/a": "1",
         "k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu": "true:NoSchedule",
         "k8s.io/cluster-autoscaler/node-template/taint/spot": ":PreferNoSchedule",
         "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "2",
     }
-    assert "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" not in scale_from_zero_tags("unit", {}, [], 0)
+    assert "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" not in scale_from_zero_tags({}, [], 0)
 
 
 def test_autoscaling_group_tags_with_cdktn_testing_helpers():
@@ -297,3 +348,35 @@ def test_the_environment_constructs_refuse_another_cloud():
     assert refusal(lambda stack: EksCluster(stack, "eks", environment=gcp)) == (
         "unit/eks: environment.cloud: environment 'unit' is on gcp, not aws\n    fix: build an EKS cluster from an aws environment"
     )
+
+
+def test_aks_control_plane_private_by_default_and_the_free_tier_when_it_does_not_serve():
+    cluster = json.loads(synth(aks_control_plane(NodePool(**SYSTEM))))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], "api_server_access_profile" in cluster, cluster["sku_tier"]) == (True, False, "Free")
+    assert cluster["local_account_disabled"] is True
+    assert cluster["azure_active_directory_role_based_access_control"] == {"azure_rbac_enabled": True}
+    serving = aks_control_plane(NodePool(**SYSTEM), serves=True, access=ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"]))
+    cluster = json.loads(synth(serving))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], cluster["api_server_access_profile"], cluster["sku_tier"]) == (False, {"authorized_ip_ranges": ["203.0.113.0/24"]}, "Standard")
+    anyone = aks_control_plane(NodePool(**SYSTEM), access=ControlPlane(endpoint="public", open_to_internet=True))
+    cluster = json.loads(synth(anyone))["resource"]["azurerm_kubernetes_cluster"]["cluster"]
+    assert (cluster["private_cluster_enabled"], "api_server_access_profile" in cluster) == (False, False)  # AKS's spelling of every address
+
+
+def test_gke_control_plane_private_by_default():
+    def build(access):
+        return lambda stack: GkeControlPlane(
+            stack,
+            "gke",
+            props=GkeControlPlaneProps(
+                cluster_name="unit", project="p", region="us-central1", zones=("us-central1-a",), kubernetes_version="1.33",
+                network="n", subnetwork="s", pod_range_name="pods", service_range_name="services", labels={}, node_service_account="nodes@x", access=access,
+            ),
+        )
+
+    private = json.loads(synth(build(ControlPlane())))["resource"]["google_container_cluster"]["cluster"]
+    assert private["private_cluster_config"] == {"enable_private_nodes": True, "enable_private_endpoint": True}
+    assert private["master_authorized_networks_config"] == {"gcp_public_cidrs_access_enabled": False}
+    public = json.loads(synth(build(ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"], admins=["group:ops@example.org"]))))["resource"]
+    assert public["google_container_cluster"]["cluster"]["master_authorized_networks_config"]["cidr_blocks"] == [{"cidr_block": "203.0.113.0/24", "display_name": "authorized-0"}]
+    assert public["google_project_iam_member"]["admin_0"] == {**public["google_project_iam_member"]["admin_0"], "role": "roles/container.admin", "member": "group:ops@example.org"}

@@ -58,7 +58,7 @@ def test_the_valid_example_is_valid(tmp_path):
             [
                 "demo.yaml:13:5: nodePools[0].instanceType: required field 'instanceType' is missing\n    fix: add 'instanceType' here",
                 "demo.yaml:14:5: nodePools[0].instanceTyp: unknown field 'instanceTyp'\n    fix: did you mean 'instanceType'? "
-                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system, gpuTaint",
+                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system, gpuTaint, diskSizeGib",
             ],
             id="unknown-key",
         ),
@@ -183,6 +183,88 @@ def test_aks_system_pool_rules(tmp_path, old, new, expected):
     assert errors_of(tmp_path, text.replace(old, new, 1)) == [expected]
 
 
+# --- controlPlane: who may reach the API server ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        pytest.param(
+            "controlPlane:\n  endpoint: public\n",
+            [
+                "demo.yaml:25:13: controlPlane.endpoint: a public endpoint needs the networks allowed to reach it, and none are "
+                "listed: it would be open to every address\n"
+                "    fix: add authorizedCidrs: [<your VPN or CI egress>/32, ...], or use endpoint: private; to open it to everyone "
+                "on purpose, add openToInternet: true"
+            ],
+            id="public-without-cidrs",
+        ),
+        pytest.param(
+            "controlPlane:\n  endpoint: public\n  authorizedCidrs: [10.0.0.0/8, 203.0.113.5/24]\n",
+            ["demo.yaml:26:33: controlPlane.authorizedCidrs[1]: '203.0.113.5/24' is not the network address of its range\n    fix: write 203.0.113.0/24"],
+            id="cidr-with-host-bits",
+        ),
+        pytest.param(
+            "controlPlane:\n  endpoint: public\n  authorizedCidrs: [office]\n",
+            ["demo.yaml:26:21: controlPlane.authorizedCidrs[0]: 'office' is not a CIDR block\n    fix: write an address range such as 203.0.113.0/24"],
+            id="not-a-cidr",
+        ),
+        pytest.param(
+            "controlPlane:\n  endpoint: public\n  authorizedCidrs: [0.0.0.0/0]\n",
+            [
+                "demo.yaml:26:21: controlPlane.authorizedCidrs[0]: '0.0.0.0/0' is every address, so the list restricts nothing\n"
+                "    fix: list the networks that need the API (VPN, CI), or, to open the endpoint to everyone on purpose, remove "
+                "authorizedCidrs and set openToInternet: true"
+            ],
+            id="every-address-as-a-cidr",
+        ),
+        pytest.param(
+            "controlPlane:\n  authorizedCidrs: [10.0.0.0/8]\n",
+            [
+                "demo.yaml:25:3: controlPlane.authorizedCidrs: authorizedCidrs is set but the endpoint is private, so nothing "
+                "outside the cluster's network can use it\n    fix: set endpoint: public to let these networks in, or remove authorizedCidrs"
+            ],
+            id="cidrs-on-a-private-endpoint",
+        ),
+        pytest.param(
+            "controlPlane:\n  endpoint: public\n  openToInternet: true\n  authorizedCidrs: [10.0.0.0/8]\n",
+            [
+                "demo.yaml:26:19: controlPlane.openToInternet: openToInternet and authorizedCidrs contradict each other\n"
+                "    fix: keep authorizedCidrs (the endpoint then accepts only them) and remove openToInternet"
+            ],
+            id="open-and-restricted",
+        ),
+        pytest.param(
+            "controlPlane:\n  admins: [platform-admin]\n",
+            [
+                "demo.yaml:25:12: controlPlane.admins[0]: 'platform-admin' is not an admin principal aws takes\n"
+                "    fix: write an IAM role or user ARN such as arn:aws:iam::111122223333:role/platform-admin"
+            ],
+            id="admin-not-an-arn",
+        ),
+    ],
+)
+def test_control_plane_mistakes(tmp_path, section, expected):
+    assert errors_of(tmp_path, VALID + section) == expected
+
+
+def test_control_plane_defaults_to_private_and_a_public_endpoint_is_a_written_decision(tmp_path):
+    (tmp_path / "demo.yaml").write_text(VALID)
+    default = load_environment(tmp_path / "demo.yaml").control_plane
+    assert (default.public, default.public_cidrs, default.admins) == (False, [], [])
+    (tmp_path / "demo.yaml").write_text(VALID + "controlPlane:\n  endpoint: public\n  openToInternet: true\n")
+    assert load_environment(tmp_path / "demo.yaml").control_plane.public_cidrs == ["0.0.0.0/0"]
+    (tmp_path / "demo.yaml").write_text(VALID + "controlPlane:\n  endpoint: public\n  authorizedCidrs: [203.0.113.0/24]\n")
+    assert load_environment(tmp_path / "demo.yaml").control_plane.public_cidrs == ["203.0.113.0/24"]
+
+
+def test_disk_size_defaults_by_gpu_and_has_bounds(tmp_path):
+    (tmp_path / "demo.yaml").write_text(VALID)
+    assert load_environment(tmp_path / "demo.yaml").pool("gpu-training").disk_size("aws") == 200  # p3.2xlarge: a GPU pool
+    assert errors_of(tmp_path, VALID.replace("    min: 0\n", "    diskSizeGib: 10\n    min: 0\n")) == [
+        "demo.yaml:15:18: nodePools[0].diskSizeGib: input should be greater than or equal to 20, got 10\n    fix: change the number"
+    ]
+
+
 def test_duplicate_keys(tmp_path):
     assert errors_of(tmp_path, VALID.replace("cloud: aws\n", "cloud: aws\ncloud: gcp\n")) == [
         "demo.yaml:3:1: duplicate key 'cloud' (first defined on line 2)\n    fix: keep one of the two; YAML mappings cannot repeat a key"
@@ -237,7 +319,7 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path):
         "    fix: node pool sizes need min <= desired <= max",
         "environments/gcp-burst.yaml:7:1: regoin: unknown field 'regoin'",
         "    fix: did you mean 'region'? allowed fields here: name, description, cloud, region, zones, kubernetesVersion, "
-        "costCentre, gcpProject, git, terraformState, nodePools, workloads",
+        "costCentre, gcpProject, git, terraformState, nodePools, workloads, controlPlane",
     ]
     after = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()}
     assert after == before

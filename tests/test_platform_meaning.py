@@ -458,4 +458,5 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
         "infrastructure/controllers/metrics-server.yaml",
         "infrastructure/controllers/prometheus-adapter.yaml",
         "terraform/eks/cdk.tf.json",
+        "terraform/eks/versions.tf",
     ]

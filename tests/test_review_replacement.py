@@ -30,6 +30,10 @@ WRITTEN = [
     ("azurerm_kubernetes_cluster_node_pool", "zones", RECREATES_NODES),
     ("google_container_cluster", "name", REPLACE),
     ("google_container_cluster", "location", REPLACE),
+    ("google_container_cluster", "datapath_provider", REPLACE),  # Dataplane V2 is chosen when a cluster is created
+    ("aws_eks_cluster", "access_config.bootstrap_cluster_creator_admin_permissions", REPLACE),  # create-only in the EKS API
+    ("google_container_node_pool", "node_config.shielded_instance_config", REPLACE),
+    ("aws_eks_node_group", "disk_size", REPLACE),
     ("google_container_node_pool", "name", REPLACE),
     ("google_container_node_pool", "cluster", REPLACE),
     ("google_container_node_pool", "location", REPLACE),

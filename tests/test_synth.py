@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import os
 import signal
 import subprocess
@@ -29,7 +31,12 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
         "azure-dr: 12 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
         "gcp-burst: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]
-    assert result.stderr == ""  # quiet: no Node end-of-life banner, no upgrade notice
+    # Quiet: no Node end-of-life banner, no upgrade notice; only the validator's warnings of the
+    # rules dist/ does not meet yet (validate_helpers.PENDING_ON_DIST), which go with that entry.
+    from validate_helpers import PENDING_ON_DIST
+
+    other = [line for line in result.stderr.splitlines() if not (line.startswith("    fix: ") or any(f"[{rule}]" in line for rule in PENDING_ON_DIST))]
+    assert other == [] or (len(other) == 1 and re.fullmatch(r"aiops validate: \d+ warnings in \d+ files \(.*\)", other[0])), other
 
 
 def test_no_absolute_paths_in_output(reference_synthesis):

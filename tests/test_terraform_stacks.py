@@ -91,9 +91,12 @@ def test_cluster_autoscaler_role_is_bound_to_its_service_account_only(reference_
     }
     assert resources(template, "aws_eks_addon")["pod_identity_agent"]["addon_name"] == "eks-pod-identity-agent"
     assert association["depends_on"] == ["aws_eks_addon.pod_identity_agent"]
-    read, scale = template["data"]["aws_iam_policy_document"]["cluster_autoscaler_permissions"]["statement"]
-    assert "eks:DescribeNodegroup" in read["actions"] and "autoscaling:SetDesiredCapacity" not in read["actions"]
+    read, nodegroups, scale = template["data"]["aws_iam_policy_document"]["cluster_autoscaler_permissions"]["statement"]
+    assert read["resources"] == ["*"] and "autoscaling:SetDesiredCapacity" not in read["actions"]
+    # What IAM can scope is scoped: this cluster's node groups, autoscaling groups only.
+    assert nodegroups == {**nodegroups, "actions": ["eks:DescribeNodegroup"], "resources": ["arn:${data.aws_partition.current.partition}:eks:*:*:nodegroup/aws-primary/*/*"]}
     assert scale["actions"] == ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
+    assert scale["resources"] == ["arn:${data.aws_partition.current.partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"]
     assert scale["condition"] == [{"test": "StringEquals", "variable": "aws:ResourceTag/k8s.io/cluster-autoscaler/aws-primary", "values": ["owned"]}]
 
 
@@ -104,12 +107,15 @@ def asg_tags(template: dict, group: str) -> dict[str, tuple[str, bool]]:
 
 
 def test_gpu_training_can_scale_from_zero(reference_terraform):
-    """An empty gpu-training group still tells cluster-autoscaler what a node would bring."""
+    """An empty gpu-training group still tells cluster-autoscaler what a node would bring.
+
+    Only node-template tags: the discovery tags (`.../enabled`, `.../aws-primary`) are EKS's own on
+    every managed node group's autoscaling group; owning them in Terraform would delete them the
+    day `min` rises above 0 and these resources go.
+    """
     template = reference_terraform["aws-primary"]
     assert resources(template, "aws_eks_node_group")["node_group_gpu_training"]["scaling_config"]["min_size"] == 0
     assert asg_tags(template, "node_group_gpu_training") == {
-        "k8s.io/cluster-autoscaler/enabled": ("true", False),
-        "k8s.io/cluster-autoscaler/aws-primary": ("owned", False),
         "k8s.io/cluster-autoscaler/node-template/label/workload-type": ("ml-training", False),
         "k8s.io/cluster-autoscaler/node-template/label/gpu-type": ("v100", False),
         "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": ("nvidia-tesla-v100", False),
@@ -159,7 +165,7 @@ def test_aks_pools_autoscale_in_the_cluster_subnet(reference_terraform):
     assert system["zones"] == gpu["zones"] == ["1", "2", "3"]
     assert cluster["auto_scaler_profile"] == {"expander": "least-waste"}
     assert (cluster["oidc_issuer_enabled"], cluster["workload_identity_enabled"]) == (True, True)
-    assert cluster["network_profile"] == {"network_plugin": "azure", "network_plugin_mode": "overlay"}
+    assert cluster["network_profile"] == {"network_plugin": "azure", "network_plugin_mode": "overlay", "network_data_plane": "cilium", "network_policy": "cilium"}
 
 
 def test_gke_cluster_has_no_default_pool_and_pools_carry_their_gpus(reference_terraform):

@@ -36,9 +36,8 @@ def test_pools_read_from_terraform_match_the_model(reference_environments, monke
 def test_autoscaler_tags_are_read_from_the_autoscaling_group_and_cost_tags_are_not(monkeypatch):
     monkeypatch.chdir(REPO)
     pools = {p.name: p for p in pools_of(scan_terraform([Path("dist/aws-primary")]))}
+    # Node-template tags only: the discovery tags are EKS's own, not in the stack.
     assert pools["gpu-training"].autoscaler_tags == {
-        "k8s.io/cluster-autoscaler/enabled": "true",
-        "k8s.io/cluster-autoscaler/aws-primary": "owned",
         "k8s.io/cluster-autoscaler/node-template/label/workload-type": "ml-training",
         "k8s.io/cluster-autoscaler/node-template/label/gpu-type": "v100",
         "k8s.io/cluster-autoscaler/node-template/label/k8s.amazonaws.com/accelerator": "nvidia-tesla-v100",

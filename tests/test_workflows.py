@@ -57,6 +57,10 @@ def test_the_workflow_does_what_the_issue_asks_in_order():
     assert steps[0]["uses"].startswith("actions/checkout@") and steps[0]["with"]["fetch-depth"] == 0
     assert first("make setup") < first("aiops synth --check") < first("aiops validate --format sarif") < first("pytest")
     assert uses.index("github/codeql-action/upload-sarif") > first("aiops validate --format sarif")
+    uploads = [step["with"]["sarif_file"] for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif")]
+    assert uploads == ["aiops-validate.sarif", "checkov.sarif"]
+    assert first("make setup") < first("checkov --config-file .checkov.yaml") < first("pytest")
+    assert "checkov.sarif" in runs[first("checkov --config-file")] and "exit 1" in runs[first("checkov exited")]
     assert first("aiops diff") > first("pytest") and uses.index("actions/github-script") > first("aiops diff")
     assert "aiops-diff.md" in steps[uses.index("actions/github-script")]["with"]["script"]
 

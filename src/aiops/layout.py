@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 DIST = "dist"  # the committed folder Flux reconciles from git
 KUSTOMIZATION_FILE = "kustomization.yaml"
 TERRAFORM_FILE = "cdk.tf.json"
+TERRAFORM_VERSIONS_FILE = "versions.tf"  # beside each stack's JSON: its required Terraform version
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,19 @@ from aiops_constructs.terraform.remote_backend import add_remote_backend
 
 # The folder name of each cloud's stack under dist/<environment>/terraform/.
 STACK_NAMES = {"aws": "eks", "azure": "aks", "gcp": "gke"}
+# The backends' S3-native locking (`use_lockfile`) needs Terraform (or OpenTofu) 1.10; an older
+# binary would otherwise stop at `terraform init` with a message about an unknown argument.
+REQUIRED_TERRAFORM = ">= 1.10"
+
+
+def versions_tf() -> str:
+    """`versions.tf` beside each stack's cdk.tf.json: the Terraform version it needs.
+
+    Not in the JSON: Checkov 3.3.30's terraform_json parser fails on any attribute of the
+    `terraform` block that is not a block (`required_version`), and then checks nothing in the
+    file. Terraform merges the `terraform` blocks of every file of the folder.
+    """
+    return f"# Written by aiops synth beside cdk.tf.json: S3-native state locking (use_lockfile) needs 1.10.\nterraform {{\n  required_version = \"{REQUIRED_TERRAFORM}\"\n}}\n"
 
 
 class ClusterStack(TerraformStack):

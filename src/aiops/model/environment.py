@@ -33,6 +33,7 @@ from aiops.model.base import DnsLabel
 from aiops.model.base import StrictModel as _Model
 from aiops.model.base import error as _error
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
+from aiops.model.control_plane import ControlPlane, admin_violation
 from aiops.model.workloads import Workloads, check_workloads
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
@@ -43,6 +44,11 @@ _LABEL_KEY_RE = re.compile(rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-
 _LABEL_VALUE_RE = re.compile(rf"^({_LABEL_NAME})?$")
 
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+# Node disk defaults (GiB). EKS would give 20 GiB, which the GPU AMI and one CUDA image already
+# fill; a bigger disk later replaces the node group, so GPU pools start with room.
+GPU_DISK_GIB = 200
+CPU_DISK_GIB = 50
 
 
 def _raise(violation: cloud_rules.Violation | None, *, at: tuple[str | int, ...] | None = None) -> None:
@@ -96,6 +102,12 @@ class NodePool(_Model):
             "GPU pools only: taint the nodes nvidia.com/gpu:NoSchedule (the default) so that only pods that ask for GPUs land on them; "
             "false leaves them open to every pod (aiops validate warns: operators and monitoring then keep GPU nodes from scaling down)."
         ),
+    )
+    disk_size_gib: int | None = Field(
+        default=None,
+        ge=20,
+        le=4096,
+        description=f"OS disk of each node, GiB. Default: {GPU_DISK_GIB} on GPU pools (driver, CUDA images of 10-20 GiB each), {CPU_DISK_GIB} on others.",
     )
 
     @field_validator("labels")
@@ -188,6 +200,12 @@ class NodePool(_Model):
         machine = load_catalog().instance_type(cloud, self.instance_type)
         return machine.gpu.count if machine and machine.gpu else 0
 
+    def disk_size(self, cloud: Cloud) -> int:
+        """GiB of each node's OS disk: the pool's `diskSizeGib`, else the GPU or CPU default."""
+        if self.disk_size_gib is not None:
+            return self.disk_size_gib
+        return GPU_DISK_GIB if self.gpu_count(cloud) else CPU_DISK_GIB
+
     def gpu_model(self, cloud: Cloud) -> str | None:
         catalog = load_catalog()
         if cloud == "gcp":
@@ -236,6 +254,10 @@ class Environment(_Model):
     workloads: Workloads = Field(
         default=Workloads(),
         description="What runs on the cluster: teams and their queues, training and inference Deployments, a RayCluster, a Dask cluster.",
+    )
+    control_plane: ControlPlane = Field(
+        default=ControlPlane(),
+        description="The API endpoint (private, or public to authorizedCidrs) and the cluster's admins. Default: a private endpoint.",
     )
 
     @model_validator(mode="before")
@@ -314,6 +336,10 @@ class Environment(_Model):
                 at=("nodePools",),
                 hint="mark one CPU pool with 'system: true'",
             )
+        admin = admin_violation(self.cloud, self.control_plane.admins)
+        if admin is not None:
+            index, message, hint = admin
+            raise _error("admin", message, at=("controlPlane", "admins", index), hint=hint)
         if self.cloud == "gcp" and not self.gcp_project:
             raise _error("gcp_project", "'gcpProject' is required on Google Cloud", hint="add 'gcpProject: <project id>'")
         state, needs = self.terraform_state, {
@@ -337,6 +363,11 @@ class Environment(_Model):
         if problem is not None:
             raise problem
         return self
+
+    @property
+    def serves(self) -> bool:
+        """Whether the cluster serves requests (an inference workload), which calls for an SLA-backed control plane."""
+        return self.workloads.inference is not None
 
     def pool(self, name: str) -> NodePool:
         for pool in self.node_pools:

@@ -62,6 +62,10 @@ GOOGLE_CLUSTER = Source(
     "hashicorp/terraform-provider-google google/services/container/resource_container_cluster.go, schema (ForceNew"
     " name, location; deletion_protection defaults to true and makes any delete fail), commit 0297605c6001"
 )
+GOOGLE_CLUSTER_NETWORK = Source(
+    "hashicorp/terraform-provider-google google/services/container/resource_container_cluster.go, schema (ForceNew"
+    " datapath_provider), read 2026-12-01 (the commit of the google 8.7.0 pin not re-read)"
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ RULES: tuple[Rule, ...] = (
     *_rules("google_container_node_pool", RECREATES_NODES, GOOGLE_NODE_POOL_UPDATE,
             "node_config.machine_type node_config.disk_size_gb node_config.disk_type node_config.image_type version"),
     *_rules("google_container_cluster", REPLACE, GOOGLE_CLUSTER, "name location project networking_mode"),
+    *_rules("google_container_cluster", REPLACE, GOOGLE_CLUSTER_NETWORK, "datapath_provider"),
 )
 
 # Resources whose provider refuses to delete them while an attribute is set: (attribute, default).

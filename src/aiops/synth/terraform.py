@@ -7,9 +7,9 @@ from pathlib import Path, PurePosixPath
 
 from cdktn import App
 
-from aiops.layout import TERRAFORM_FILE, EnvironmentLayout
+from aiops.layout import TERRAFORM_FILE, TERRAFORM_VERSIONS_FILE, EnvironmentLayout
 from aiops.model import Environment
-from aiops_constructs.terraform.cluster_stack import ClusterStack
+from aiops_constructs.terraform.cluster_stack import ClusterStack, versions_tf
 
 
 # The Terraform-compatible runtimes the stacks are written for. S3-native state locking
@@ -29,11 +29,12 @@ def build_terraform_app(environments: list[Environment], outdir: Path) -> tuple[
 
 
 def synthesize_terraform(environments: list[Environment], outdir: Path) -> dict[PurePosixPath, bytes]:
-    """Run the cdktn synthesis into `outdir` (a regular cdktf.out) and return each stack's JSON."""
+    """Run the cdktn synthesis into `outdir` (a regular cdktf.out) and return each stack's JSON and versions.tf."""
     app, folders = build_terraform_app(environments, outdir)
     app.synth()
     manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
     out: dict[PurePosixPath, bytes] = {}
     for stack_id, stack in manifest["stacks"].items():
         out[folders[stack_id] / TERRAFORM_FILE] = (outdir / stack["synthesizedStackPath"]).read_bytes()
+        out[folders[stack_id] / TERRAFORM_VERSIONS_FILE] = versions_tf().encode()
     return out

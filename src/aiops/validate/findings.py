@@ -136,3 +136,30 @@ SECRET_PLAINTEXT = rule(
     "a Secret with plaintext data/stringData in a tree that is committed to git",
     "encrypt it with SOPS (Flux decrypts with spec.decryption) or use a SealedSecret/ExternalSecret, and rotate the exposed values",
 )
+
+# --- Pod security (workloads the platform did not generate) ----------------------------------
+POD_PRIVILEGED = rule(
+    "pod-privileged", "error",
+    "a privileged container, added capabilities beyond Pod Security's baseline, or the node's network, PID or IPC namespace, outside the namespaces labelled pod-security.kubernetes.io/enforce: privileged",
+    "drop the privilege, or run the workload in a namespace labelled pod-security.kubernetes.io/enforce: privileged that exists for node agents",
+)
+POD_ROOT = rule(
+    "pod-runs-as-root", "error",
+    "a container that runs as root (runAsUser: 0) outside the namespaces labelled pod-security.kubernetes.io/enforce: baseline or privileged",
+    "run as a non-root user (runAsNonRoot: true and a non-zero runAsUser), or move the workload to a namespace labelled for root",
+)
+POD_HOST_PATH = rule(
+    "pod-host-path", "error",
+    "a hostPath volume (the node's own files) outside the namespaces labelled pod-security.kubernetes.io/enforce: privileged",
+    "use an emptyDir, a PersistentVolumeClaim, a ConfigMap or a Secret instead",
+)
+NAMESPACE_POD_SECURITY = rule(
+    "namespace-pod-security", "warning",
+    "a Namespace without a pod-security.kubernetes.io/enforce label, so Pod Security admission enforces nothing there",
+    "label it pod-security.kubernetes.io/enforce: restricted (baseline where the workloads need it, privileged only for node agents)",
+)
+POD_RESTRICTED = rule(
+    "pod-security-restricted", "error",
+    "a pod template in a namespace whose Pod Security level is restricted that the level rejects (root allowed, privilege escalation, capabilities not dropped, no seccomp profile, a volume type it forbids): the pods are never created",
+    "set securityContext runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities.drop: [ALL] and seccompProfile.type: RuntimeDefault, or lower the namespace's level with a reason",
+)

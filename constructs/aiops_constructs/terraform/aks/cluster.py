@@ -9,6 +9,7 @@ from constructs import Construct
 
 from aiops.model import Environment
 from aiops_constructs.terraform.aks.control_plane import AksControlPlane, AksControlPlaneProps
+from aiops_constructs.terraform.aks.monitoring import AksLogWorkspace, AksLogWorkspaceProps, control_plane_logs
 from aiops_constructs.terraform.aks.network import AksNetwork, AksNetworkProps
 from aiops_constructs.terraform.aks.node_pool import AksNodePool, AksNodePoolProps
 from aiops_constructs.terraform.props import InvalidProps
@@ -36,6 +37,7 @@ class AksCluster(Construct):
         group = ResourceGroup(self, "resource-group", name=f"{name}-rg", location=environment.region, tags=tags)
         group.override_logical_id("resource_group")
         network = AksNetwork(self, "network", props=AksNetworkProps(name=name, location=group.location, resource_group_name=group.name, tags=tags))
+        logs = AksLogWorkspace(self, "log-workspace", props=AksLogWorkspaceProps(name=name, location=group.location, resource_group_name=group.name, tags=tags))
         control_plane = AksControlPlane(
             self,
             "control-plane",
@@ -49,9 +51,13 @@ class AksCluster(Construct):
                 subnet_id=network.node_subnet.id,
                 tags=tags,
                 system_pool_tags=pool_tags(environment, systems[0]),
+                log_workspace_id=logs.workspace.id,
+                access=environment.control_plane,
+                serves=environment.serves,
             ),
         )
         cluster = control_plane.cluster
+        control_plane_logs(self, cluster_id=cluster.id, workspace_id=logs.workspace.id)
         for pool in environment.node_pools:
             if not pool.system:
                 AksNodePool(
@@ -67,6 +73,7 @@ class AksCluster(Construct):
                     ),
                 )
         output(self, "cluster_name", cluster.name, "AKS cluster name")
-        output(self, "cluster_endpoint", f"https://{cluster.fqdn}:443", "Kubernetes API server URL")
+        fqdn = cluster.fqdn if environment.control_plane.public else cluster.private_fqdn
+        output(self, "cluster_endpoint", f"https://{fqdn}:443", "Kubernetes API server URL")
         output(self, "oidc_issuer", cluster.oidc_issuer_url, "OIDC issuer of service-account tokens (workload identity)")
         output(self, "node_role", cluster.kubelet_identity.object_id, "object id of the kubelet managed identity the nodes use")

@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from cdktn import TerraformResourceLifecycle
 from cdktn_provider_azurerm.kubernetes_cluster import (
     KubernetesCluster,
+    KubernetesClusterApiServerAccessProfile,
     KubernetesClusterAutoScalerProfile,
+    KubernetesClusterAzureActiveDirectoryRoleBasedAccessControl,
     KubernetesClusterDefaultNodePool,
     KubernetesClusterIdentity,
     KubernetesClusterNetworkProfile,
     KubernetesClusterNodeProvisioningProfile,
+    KubernetesClusterOmsAgent,
 )
 from constructs import Construct
 
 from aiops.model import NodePool
+from aiops.model.control_plane import ControlPlane, admin_violation
 from aiops_constructs.terraform.aks.node_pool import pool_settings
 from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zones
 
@@ -31,6 +35,9 @@ class AksControlPlaneProps:
     subnet_id: str
     tags: dict[str, str]
     system_pool_tags: dict[str, str]
+    log_workspace_id: str  # Container insights' Log Analytics workspace (monitoring.py)
+    access: ControlPlane = ControlPlane()  # endpoint and admins, from the environment
+    serves: bool = False  # the cluster serves requests: its control plane gets the SLA-backed tier
 
 
 class AksControlPlane(Construct):
@@ -47,6 +54,10 @@ class AksControlPlane(Construct):
         if not pool.system:
             raise InvalidProps(self, "system_pool.system", f"node pool '{pool.name}' is not a system pool", "mark the pool that becomes the cluster's default pool with 'system: true'")
         check_pool(self, "azure", pool, field="system_pool")
+        admin = admin_violation("azure", props.access.admins)
+        if admin is not None:
+            raise InvalidProps(self, f"access.admins[{admin[0]}]", admin[1], admin[2])
+        access = props.access
         self.cluster = KubernetesCluster(
             self,
             "cluster",
@@ -55,9 +66,34 @@ class AksControlPlane(Construct):
             resource_group_name=props.resource_group_name,
             dns_prefix=props.cluster_name,
             kubernetes_version=props.kubernetes_version,
+            # A cluster that serves gets the Standard tier's financially backed API server SLA
+            # (99.95% across zones); the Free tier has none.
+            sku_tier="Standard" if props.serves else "Free",
+            # Patch releases of the pinned minor and node-image updates arrive by themselves;
+            # minors move only when the environment's kubernetesVersion does.
+            automatic_upgrade_channel="patch",
+            node_os_upgrade_channel="NodeImage",
             identity=KubernetesClusterIdentity(type="SystemAssigned"),
-            # Pods get addresses from an overlay range, not from the node subnet.
-            network_profile=KubernetesClusterNetworkProfile(network_plugin="azure", network_plugin_mode="overlay"),
+            # No local admin certificate: every user signs in with Entra ID and Azure RBAC decides
+            # what they may do; controlPlane.admins are the groups with cluster-admin.
+            local_account_disabled=True,
+            azure_active_directory_role_based_access_control=KubernetesClusterAzureActiveDirectoryRoleBasedAccessControl(
+                azure_rbac_enabled=True, admin_group_object_ids=list(access.admins) or None
+            ),
+            # The API server is private (reached from the virtual network) unless the environment
+            # asks for a public one, which then accepts only its authorizedCidrs (openToInternet:
+            # no authorized ranges at all, which is how AKS spells "every address").
+            private_cluster_enabled=not access.public,
+            api_server_access_profile=KubernetesClusterApiServerAccessProfile(authorized_ip_ranges=list(access.authorized_cidrs)) if access.authorized_cidrs else None,
+            # Pods get addresses from an overlay range, not from the node subnet; Azure CNI powered
+            # by Cilium enforces NetworkPolicy (eBPF), the engine AKS supports with overlay.
+            network_profile=KubernetesClusterNetworkProfile(network_plugin="azure", network_plugin_mode="overlay", network_data_plane="cilium", network_policy="cilium"),
+            # Container insights (metrics and container logs) into the workspace, signed in with the
+            # cluster's managed identity; control-plane logs are a diagnostic setting (monitoring.py).
+            oms_agent=KubernetesClusterOmsAgent(log_analytics_workspace_id=props.log_workspace_id, msi_auth_for_monitoring_enabled=True),
+            # Azure Policy's add-on, so the subscription's policy assignments (e.g. the Kubernetes
+            # pod security baseline) audit and enforce in this cluster too.
+            azure_policy_enabled=True,
             # Service accounts can take Azure identities (the counterpart of IAM roles for
             # service accounts on EKS); the issuer is an output.
             oidc_issuer_enabled=True,

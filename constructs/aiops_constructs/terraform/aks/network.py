@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktn_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktn_provider_azurerm.subnet import Subnet
+from cdktn_provider_azurerm.subnet_network_security_group_association import SubnetNetworkSecurityGroupAssociation
 from cdktn_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
 
@@ -47,3 +49,9 @@ class AksNetwork(Construct):
             address_prefixes=[NODE_SUBNET_CIDR],
         )
         self.node_subnet.override_logical_id("node_subnet")
+        # A security group of our own on the node subnet: Azure's default rules (traffic inside
+        # the virtual network and from its load balancers; nothing else inbound), so rules can be
+        # added in one reviewed place, and no subnet is left without one.
+        nsg = NetworkSecurityGroup(self, "node-nsg", name=f"{props.name}-nodes", location=props.location, resource_group_name=props.resource_group_name, tags=props.tags)
+        nsg.override_logical_id("node_nsg")
+        SubnetNetworkSecurityGroupAssociation(self, "node-nsg-association", subnet_id=self.node_subnet.id, network_security_group_id=nsg.id).override_logical_id("node_nsg")

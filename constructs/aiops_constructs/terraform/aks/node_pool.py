@@ -13,6 +13,9 @@ from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zon
 from aiops_constructs.terraform.spelling import aks_taint
 
 
+MAX_PODS = 110
+
+
 def pool_settings(pool: NodePool, zones: tuple[str, ...], subnet_id: str) -> dict:
     """What the default (system) pool and the user pools share: size, zones, network, labels.
 
@@ -30,6 +33,13 @@ def pool_settings(pool: NodePool, zones: tuple[str, ...], subnet_id: str) -> dic
         "node_count": pool.desired,
         "max_count": pool.max,
         "node_labels": dict(pool.labels),
+        "os_disk_size_gb": pool.disk_size("azure"),  # the model's diskSizeGib; GPU pools get room for CUDA images
+        # Temp disks, caches and the OS disk's data between VM and storage are encrypted on the
+        # host too (needs the subscription's EncryptionAtHost feature).
+        "host_encryption_enabled": True,
+        # Stated, not left to a default that differs by network plugin: 110 pods per node, as
+        # on the other clouds; GPU nodes run far fewer.
+        "max_pods": MAX_PODS,
     }
 
 

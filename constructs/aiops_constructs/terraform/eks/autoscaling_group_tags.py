@@ -25,13 +25,16 @@ AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler/"
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
-def scale_from_zero_tags(cluster_name: str, labels: Mapping[str, str], taints: tuple[Taint, ...] | list[Taint], gpus: int) -> dict[str, str]:
-    """The cluster-autoscaler tags of a pool that can be empty: auto-discovery and node template.
+def scale_from_zero_tags(labels: Mapping[str, str], taints: tuple[Taint, ...] | list[Taint], gpus: int) -> dict[str, str]:
+    """The node-template tags of a pool that can be empty: its labels, taints and GPUs.
 
+    Only node-template tags: the auto-discovery tags (`k8s.io/cluster-autoscaler/enabled` and
+    `.../<cluster>`) are EKS's own, put on every managed node group's autoscaling group. Declaring
+    them here too would make Terraform own them, and destroying these resources (when `min`
+    rises above 0) would delete the tags cluster-autoscaler discovers the group by.
     Taints keep the Kubernetes spelling here (`true:NoSchedule`), not the EKS API's.
     """
-    tags = {f"{AUTOSCALER_PREFIX}enabled": "true", f"{AUTOSCALER_PREFIX}{cluster_name}": "owned"}
-    tags |= {f"{AUTOSCALER_PREFIX}node-template/label/{key}": value for key, value in labels.items()}
+    tags = {f"{AUTOSCALER_PREFIX}node-template/label/{key}": value for key, value in labels.items()}
     tags |= {f"{AUTOSCALER_PREFIX}node-template/taint/{t.key}": f"{t.value}:{t.effect}" for t in taints}
     if gpus:
         tags[f"{AUTOSCALER_PREFIX}node-template/resources/{GPU_RESOURCE}"] = str(gpus)

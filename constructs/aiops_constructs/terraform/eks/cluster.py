@@ -11,6 +11,8 @@ from aiops.model import Environment
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
 from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
 from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksControlPlaneProps
+from aiops_constructs.terraform.eks.encryption import EksEncryptionKey, EksEncryptionKeyProps
+from aiops_constructs.terraform.eks.flow_logs import EksFlowLogs, EksFlowLogsProps
 from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
 from aiops_constructs.terraform.eks.node_group import EksNodeGroup, EksNodeGroupProps
 from aiops_constructs.terraform.eks.roles import CLUSTER_POLICIES, CLUSTER_TRUST_ACTIONS, NODE_POLICIES, ServiceRole, ServiceRoleProps
@@ -46,6 +48,10 @@ class EksCluster(Construct):
         node_role = ServiceRole(
             self, "node-role", props=ServiceRoleProps(role_name=f"{name}-node", service="ec2", managed_policies=NODE_POLICIES, partition=partition, logical_id="node_role")
         )
+        key = EksEncryptionKey(
+            self, "encryption-key", props=EksEncryptionKeyProps(cluster_name=name, cluster_role_name=cluster_role.role.name, partition=partition, tags=environment_tags(environment))
+        )
+        EksFlowLogs(self, "flow-logs", props=EksFlowLogsProps(cluster_name=name, vpc_id=self.network.vpc.id, key_arn=key.key.arn, partition=partition, tags=environment_tags(environment)))
         self.control_plane = EksControlPlane(
             self,
             "control-plane",
@@ -55,7 +61,10 @@ class EksCluster(Construct):
                 subnet_ids=self.network.private_subnet_ids,
                 role_arn=cluster_role.role.arn,
                 tags=environment_tags(environment),
-                depends_on=list(cluster_role.attachments),
+                key_arn=key.key.arn,
+                partition=partition,
+                access=environment.control_plane,
+                depends_on=[*cluster_role.attachments, key.usage],
             ),
         )
         cluster = self.control_plane.cluster
@@ -90,7 +99,7 @@ class EksCluster(Construct):
                     "scale-from-zero-tags",
                     props=AutoscalingGroupTagsProps(
                         autoscaling_group_name=group.autoscaling_group_name,
-                        tags=scale_from_zero_tags(name, group.node_labels, pool.taints, group.gpus_per_node),
+                        tags=scale_from_zero_tags(group.node_labels, pool.taints, group.gpus_per_node),
                         propagate_at_launch=False,
                         logical_id=terraform_id("asg_tag", pool.name, "autoscaler"),
                     ),
@@ -98,7 +107,7 @@ class EksCluster(Construct):
         autoscaler = ClusterAutoscalerRole(
             self,
             "cluster-autoscaler-role",
-            props=ClusterAutoscalerRoleProps(cluster_name=name, cluster=cluster.name),
+            props=ClusterAutoscalerRoleProps(cluster_name=name, cluster=cluster.name, partition=partition.partition),
         )
 
         output(self, "cluster_name", cluster.name, "EKS cluster name")

@@ -43,8 +43,8 @@ READ_ACTIONS = (
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeLaunchTemplateVersions",
     "ec2:GetInstanceTypesFromInstanceRequirements",
-    "eks:DescribeNodegroup",
 )
+NODEGROUP_ACTIONS = ("eks:DescribeNodegroup",)  # the one read action IAM can scope: to this cluster's node groups
 SCALING_ACTIONS = ("autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup")
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 POD_IDENTITY_AGENT = "eks-pod-identity-agent"
@@ -55,6 +55,7 @@ _KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 class ClusterAutoscalerRoleProps:
     cluster_name: str  # a plain name: it becomes part of a tag key in the policy
     cluster: str  # the cluster's name as Terraform knows it (a reference), for the association
+    partition: str  # the ARN partition (a reference to aws_partition), for the scoped statements
     namespace: str = cluster_autoscaler_identity.NAMESPACE
     service_account: str = cluster_autoscaler_identity.SERVICE_ACCOUNT
 
@@ -87,12 +88,19 @@ class ClusterAutoscalerRole(Construct):
             self,
             "permissions",
             statement=[
+                # Describe and Get actions that IAM cannot scope to a resource.
                 DataAwsIamPolicyDocumentStatement(sid="Read", effect="Allow", actions=list(READ_ACTIONS), resources=["*"]),
+                DataAwsIamPolicyDocumentStatement(
+                    sid="ReadThisClustersNodeGroups",
+                    effect="Allow",
+                    actions=list(NODEGROUP_ACTIONS),
+                    resources=[f"arn:{props.partition}:eks:*:*:nodegroup/{props.cluster_name}/*/*"],
+                ),
                 DataAwsIamPolicyDocumentStatement(
                     sid="ScaleThisClustersGroups",
                     effect="Allow",
                     actions=list(SCALING_ACTIONS),
-                    resources=["*"],
+                    resources=[f"arn:{props.partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"],
                     condition=[
                         DataAwsIamPolicyDocumentStatementCondition(
                             test="StringEquals", variable=f"aws:ResourceTag/{AUTOSCALER_PREFIX}{props.cluster_name}", values=["owned"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.internet_gateway import InternetGateway
 from cdktn_provider_aws.nat_gateway import NatGateway
@@ -53,6 +54,9 @@ class EksNetwork(Construct):
 
         self.vpc = Vpc(self, "vpc", cidr_block=str(VPC_CIDR), enable_dns_support=True, enable_dns_hostnames=True, tags={"Name": props.cluster_name})
         self.vpc.override_logical_id("vpc")
+        # The VPC's default security group, with every rule removed: anything launched without a
+        # group of its own gets no traffic, instead of talking freely to everything in the group.
+        DefaultSecurityGroup(self, "default-security-group", vpc_id=self.vpc.id, tags={"Name": f"{props.cluster_name}-default-deny-all"}).override_logical_id("default")
         gateway = InternetGateway(self, "internet-gateway", vpc_id=self.vpc.id, tags={"Name": props.cluster_name})
         gateway.override_logical_id("internet_gateway")
         public_routes = RouteTable(self, "public-route-table", vpc_id=self.vpc.id, tags={"Name": f"{props.cluster_name}-public"})

@@ -78,6 +78,9 @@ class EksNodeGroup(Construct):
             node_role_arn=props.node_role_arn,
             subnet_ids=props.subnet_ids,
             instance_types=[pool.instance_type],
+            # GPU pools default to 200 GiB (the model's diskSizeGib): EKS's 20 GiB does not hold
+            # the NVIDIA AMI and a CUDA image, and a larger disk later replaces the group.
+            disk_size=pool.disk_size("aws"),
             ami_type=AMI_TYPE_GPU if self.gpus_per_node else AMI_TYPE_CPU,
             scaling_config=EksNodeGroupScalingConfig(min_size=pool.min, desired_size=pool.desired, max_size=pool.max),
             labels=self.node_labels,

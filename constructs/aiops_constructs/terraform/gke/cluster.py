@@ -31,7 +31,10 @@ class GkeCluster(Construct):
         if environment.cloud != "gcp" or not environment.gcp_project:
             raise InvalidProps(self, "environment.cloud", f"environment '{environment.name}' is not a gcp environment with a project", "build a GKE cluster from a gcp environment with gcpProject")
         name, project, tags = environment.name, environment.gcp_project, environment_tags(environment)
-        GoogleProvider(self, "google", project=project, region=environment.region, default_labels=tags)
+        provider = GoogleProvider(self, "google", project=project, region=environment.region)
+        # Set as an override: cdktn snake-cases the keys of a provider's map arguments, which
+        # would turn cost-centre into cost_centre and give each resource both labels.
+        provider.add_override("default_labels", tags)
         network = GkeNetwork(self, "network", props=GkeNetworkProps(name=name, region=environment.region))
         nodes = GkeNodeServiceAccount(self, "node-service-account", props=GkeNodeServiceAccountProps(project=project, account_id=f"{name}-nodes"))
         control_plane = GkeControlPlane(
@@ -48,6 +51,8 @@ class GkeCluster(Construct):
                 pod_range_name=network.pod_range_name,
                 service_range_name=network.service_range_name,
                 labels=tags,
+                node_service_account=nodes.account.email,
+                access=environment.control_plane,
             ),
         )
         cluster = control_plane.cluster
@@ -65,6 +70,6 @@ class GkeCluster(Construct):
                 ),
             )
         output(self, "cluster_name", cluster.name, "GKE cluster name")
-        output(self, "cluster_endpoint", f"https://{cluster.endpoint}", "Kubernetes API server URL")
+        output(self, "cluster_endpoint", f"https://{cluster.endpoint}", "Kubernetes API server URL (the private endpoint when the cluster has no public one)")
         output(self, "oidc_issuer", control_plane.oidc_issuer, "OIDC issuer of service-account tokens (workload identity federation)")
         output(self, "node_role", nodes.account.email, "service account the nodes run as")

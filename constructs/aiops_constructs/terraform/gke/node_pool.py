@@ -14,12 +14,14 @@ from cdktn_provider_google.container_node_pool import (
     ContainerNodePoolNodeConfig,
     ContainerNodePoolNodeConfigGuestAccelerator,
     ContainerNodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfig,
+    ContainerNodePoolNodeConfigShieldedInstanceConfig,
     ContainerNodePoolNodeConfigTaint,
     ContainerNodePoolNodeConfigWorkloadMetadataConfig,
 )
 from constructs import Construct
 
 from aiops.model import NodePool
+from aiops_constructs.terraform.gke.control_plane import shielded_nodes
 from aiops_constructs.terraform.props import check_pool, check_zones, terraform_id
 from aiops_constructs.terraform.spelling import gke_effect
 
@@ -76,6 +78,7 @@ class GkeNodePool(Construct):
             management=ContainerNodePoolManagement(auto_repair=True, auto_upgrade=True),
             node_config=ContainerNodePoolNodeConfig(
                 machine_type=pool.instance_type,
+                disk_size_gb=pool.disk_size("gcp"),  # the model's diskSizeGib; GPU pools get room for CUDA images
                 service_account=props.service_account_email,
                 oauth_scopes=[CLOUD_PLATFORM_SCOPE],
                 labels=dict(pool.labels),
@@ -84,6 +87,7 @@ class GkeNodePool(Construct):
                 guest_accelerator=accelerators,
                 # Pods see their workload identity, not the node's service account.
                 workload_metadata_config=ContainerNodePoolNodeConfigWorkloadMetadataConfig(mode="GKE_METADATA"),
+                shielded_instance_config=ContainerNodePoolNodeConfigShieldedInstanceConfig(**shielded_nodes()),
             ),
             lifecycle=TerraformResourceLifecycle(ignore_changes=["initial_node_count"]),
         )

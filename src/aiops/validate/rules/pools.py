@@ -86,8 +86,10 @@ def expected_tags(pool: PoolFacts) -> dict[str, str]:
 def autoscaler_tags(ctx: Context) -> Iterator[Finding]:
     """EKS pools that scale from zero, where cluster-autoscaler manages them: the autoscaling group
     must advertise what a node would have, or a pending pod that needs it never wakes the pool.
-    A pool counts as managed when its group carries the auto-discovery tag or the environment
-    deploys cluster-autoscaler; AKS and GKE autoscale from their own pool definitions."""
+    A pool counts as managed when its group carries the auto-discovery tag in the tree or the
+    environment deploys cluster-autoscaler (EKS puts the discovery tags on managed node groups'
+    autoscaling groups itself, so our stacks do not declare them); AKS and GKE autoscale from
+    their own pool definitions."""
     for pool in ctx.pools:
         if pool.cloud != "aws" or pool.min != 0 or pool.max == 0:
             continue
