@@ -29,7 +29,9 @@ def test_gpu_training_flavor_carries_the_kubernetes_taint(reference_documents):
         # Kueue adds these to the pods it admits on the flavor: a queued job tolerates the pool's taint without typing it.
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
     }
-    assert "nodeTaints" not in _flavors(reference_documents, "aws-primary")["gpu-inference"]["spec"]
+    # gpu-inference names no taint; GPU pools get this one by default (see the README, gpuTaint).
+    assert _flavors(reference_documents, "aws-primary")["gpu-inference"]["spec"]["nodeTaints"] == flavor["spec"]["nodeTaints"]
+    assert "nodeTaints" not in _flavors(reference_documents, "aws-primary")["cpu-compute"]["spec"]
 
 
 def test_eks_node_group_spells_the_taint_no_schedule(reference_terraform):
@@ -40,7 +42,8 @@ def test_eks_node_group_spells_the_taint_no_schedule(reference_terraform):
     assert training["instance_types"] == ["p3.2xlarge"]
     assert training["ami_type"] == "AL2023_x86_64_NVIDIA"
     assert groups["node_group_cpu_compute"]["ami_type"] == "AL2023_x86_64_STANDARD"
-    assert "taint" not in groups["node_group_gpu_inference"]
+    assert groups["node_group_gpu_inference"]["taint"] == training["taint"]  # the default GPU taint
+    assert "taint" not in groups["node_group_cpu_compute"]
 
 
 def test_aks_and_gke_spell_taints_their_way(reference_terraform):

@@ -47,7 +47,7 @@ def test_the_report_names_each_change(scenario):
 
     hpa = by(aws["objects"], "kind", "HorizontalPodAutoscaler")
     assert (hpa["action"], hpa["namespace"], hpa["name"], hpa["file"], hpa["line"]) == (
-        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 82)
+        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 87)
     assert hpa["fields"] == [{"path": "spec.metrics[1].resource.target.averageUtilization", "change": "changed", "old": 70, "new": 80}]
 
     ray = by(aws["objects"], "kind", "RayCluster")
@@ -229,7 +229,7 @@ def test_the_text_report(scenario):
     assert "  cost at max: 54,837.60 -> 96,301.60 (+41,464.00) USD a month" in lines
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
-    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:840" in lines
+    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:847" in lines
 
 
 def test_the_collector_pause_ends_with_the_diff(tmp_path):
