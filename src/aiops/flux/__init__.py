@@ -17,9 +17,10 @@ table without loading the whole check.
 from aiops.lazy import names_from
 
 _WHERE = {
-    "Finding": "aiops.flux.check",
-    "FluxReport": "aiops.flux.check",
-    "InventoryObject": "aiops.flux.check",
+    "Finding": "aiops.flux.report",
+    "FluxReport": "aiops.flux.report",
+    "InventoryObject": "aiops.flux.report",
+    "check_checkout": "aiops.flux.check",
     "check_repository": "aiops.flux.check",
     "flux_findings": "aiops.flux.check",
     "PruneChange": "aiops.flux.prune",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiops.flux.check import Cluster, FluxReport, InventoryObject, KustomizationState
+from aiops.flux.report import Cluster, FluxReport, InventoryObject, KustomizationState
 
 # What deleting one of these takes with it.
 _CASCADES = {

@@ -1,0 +1,239 @@
+"""The per-cluster checks on what the builds produced: the order Flux applies things in.
+
+dependsOn names that do not exist, cycles and dependencies on one's own children; custom
+resources that can reach the API server before their CRD; objects in namespaces that nothing
+creates first; SOPS secrets without decryption; objects applied twice to one cluster.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from aiops.flux import apis
+from aiops.flux.report import Cluster, InventoryObject, Recorder
+from aiops.tree.flux import HELM_GROUP, FluxKustomization, dependency_order, depends_on_transitively
+
+
+def check_order(rec: Recorder, cluster: Cluster) -> None:
+    members = [s.kustomization for s in cluster.kustomizations.values()]
+    _, problems = dependency_order(members)
+    # The order of application: dependsOn, and a Kustomization only exists once the one that
+    # applies it has run. Members of a cycle, and what waits for them, are in no wave.
+    parent_of = {s.kustomization.key: s.applied_by for s in cluster.kustomizations.values()}
+    keys = {k.describe(): k.key for k in members}
+    ordered = [replace(k, depends_on=k.depends_on + ((keys[parent_of[k.key]],) if parent_of[k.key] in keys else ()))
+               for k in members]
+    waves, _ = dependency_order(ordered)
+    cluster.waves = [[k.key for k in wave] for wave in waves]
+    names = ", ".join(sorted(k.describe() for k in members))
+    by_key = {k.key: k for k in members}
+    for k in members:
+        for dependency in k.depends_on:
+            ancestor = parent_of.get(dependency)
+            while ancestor is not None and keys.get(ancestor) != k.key:
+                ancestor = parent_of.get(keys.get(ancestor))
+            if ancestor is not None:
+                child = by_key[dependency]
+                rec.add("error", "flux/depends-on-own-child", cluster.name, k, k.manifest.file, rec.key_line(k.manifest, "dependsOn"),
+                          f"Kustomization {k.describe()} depends on {child.describe()}, which exists only once {k.name} has "
+                          f"applied it ({child.manifest.file}:{child.manifest.line}): {k.name} waits for it forever "
+                          f"(\"dependency '{child.describe()}' not found\") and applies nothing",
+                          f"remove {child.name} from spec.dependsOn of {k.name}; let {child.name} depend on what it needs instead")
+    for problem in problems:
+        k = problem.kustomization
+        line = rec.key_line(k.manifest, "dependsOn")
+        if problem.kind == "unknown":
+            (namespace, name), = problem.names
+            rec.add("error", "flux/dependency-unknown", cluster.name, k, k.manifest.file, line,
+                      f"Kustomization {k.describe()} depends on {namespace}/{name}, which no Kustomization of cluster "
+                      f"{cluster.name} defines: Flux keeps it waiting (\"dependency '{namespace}/{name}' not found\") and never applies it",
+                      f"correct spec.dependsOn (Kustomizations in this cluster: {names}), or add Kustomization {name}")
+        else:
+            chain = " -> ".join(f"{by_key[key].describe()} ({by_key[key].manifest.file}:{rec.key_line(by_key[key].manifest, 'dependsOn')})"
+                                for key in (*problem.names, problem.names[0]))
+            rec.add("error", "flux/dependency-cycle", cluster.name, k, k.manifest.file, line,
+                      f"Kustomizations of cluster {cluster.name} depend on each other in a cycle: {chain}; each waits for "
+                      "the next to be Ready, so Flux applies none of them (nor anything that depends on them)",
+                      "remove one dependsOn entry of the cycle: dependencies point from workloads to configs to "
+                      "controllers, never back")
+
+def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
+    """Custom resources after their CRDs, objects after their namespaces."""
+    built = [s for s in cluster.kustomizations.values() if s.status == "built"]
+    by_key = {s.kustomization.key: s.kustomization for s in cluster.kustomizations.values()}
+    everything = [o.body for s in built for o in s.objects]
+    crd_installers: dict[str, list[_Installer]] = defaultdict(list)
+    namespace_creators: dict[str, list[FluxKustomization]] = defaultdict(list)
+    for state in built:
+        k = state.kustomization
+        for o in state.objects:
+            if o.group == "apiextensions.k8s.io" and o.kind == "CustomResourceDefinition":
+                spec = o.body.get("spec") or {}
+                crd_kind = (spec.get("names") or {}).get("kind")
+                crd_installers[str(spec.get("group", ""))].append(_Installer(k, "manifest", o, crd_kind, ""))
+            elif o.group == HELM_GROUP and o.kind == "HelmRelease":
+                chart = apis.chart_name(o.body, everything)
+                entry = apis.chart_crds().get(chart or "")
+                if entry and entry.installed_by(o.body):
+                    for group in entry.groups:
+                        crd_installers[group].append(_Installer(k, "helm", o, None, entry.chart))
+            elif o.group == "" and o.kind == "Namespace":
+                namespace_creators[o.name].append(k)
+
+    crd_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
+    namespace_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
+    for state in built:
+        k = state.kustomization
+        for o in state.objects:
+            if apis.needs_crd(o.group) and o.kind != "CustomResourceDefinition":
+                installers = [i for i in crd_installers.get(o.group, []) if i.kind is None or i.kind == o.kind]
+                verdict = _crd_verdict(k, installers, by_key)
+                if verdict is not None:
+                    crd_problems[(k.key, o.group, *verdict)].append(o)
+            if o.namespace and o.namespace not in apis.PRESENT_NAMESPACES and not (o.group == "" and o.kind == "Namespace"):
+                creators = namespace_creators.get(o.namespace, [])
+                if k in creators or any(depends_on_transitively(k, c.key, by_key) for c in creators):
+                    continue
+                namespace_problems[(k.key, o.namespace, tuple(sorted(c.key for c in creators)))].append(o)
+
+    for (key, group, reason, installers), objects in sorted(crd_problems.items(), key=lambda item: item[0][:3]):
+        k = by_key[key]
+        first = objects[0]
+        listed = _listing(objects)
+        if reason == "none":
+            rec.add("warning", "flux/crd-not-installed", cluster.name, k, first.file, first.line,
+                      f"Kustomization {k.describe()} applies {listed} ({group}), but no Kustomization of cluster "
+                      f"{cluster.name} installs the {group} CRDs (no CustomResourceDefinition, no HelmRelease of a chart "
+                      "known to install them): on a cluster without them, the dry-run fails with 'no matches for kind' "
+                      "(whether the cluster already has them cannot be seen offline)",
+                      f"install the CRDs in a Kustomization that {k.name} depends on (the chart's HelmRelease, with wait: true); "
+                      "if a chart that is not in src/aiops/data/chart_crds.yaml installs them, add it there")
+            continue
+        named = "; ".join(f"{i.kustomization.describe()} ({i.via}, {i.kustomization.manifest.file}:{i.kustomization.manifest.line})"
+                          for i in installers)
+        best = installers[0]
+        if reason == "same":
+            message = (f"Kustomization {k.describe()} applies {listed} ({group}) together with {best.via}, which installs "
+                       f"the {group} CRDs: kustomize-controller applies both in one go, before helm-controller has "
+                       f"installed the chart, and the dry-run fails with 'no matches for kind \"{first.kind}\"'")
+            fix = (f"move the {group} objects into a Kustomization with dependsOn: [{{name: {k.name}}}], and give "
+                   f"{k.name} wait: true (or a health check on HelmRelease {best.obj.namespace}/{best.obj.name})")
+        elif reason == "unordered":
+            message = (f"Kustomization {k.describe()} applies {listed} ({group}) but depends on no Kustomization that "
+                       f"installs the {group} CRDs: {named}; Flux may apply it first, and the dry-run fails with "
+                       f"'no matches for kind \"{first.kind}\"'")
+            fix = (f"add dependsOn: [{{name: {best.kustomization.name}}}] to Kustomization {k.name} "
+                   f"({k.manifest.file}:{k.manifest.line})"
+                   + ("" if best.ready_means_installed else f", and wait: true to {best.kustomization.name}"))
+        else:  # no-wait
+            message = (f"Kustomization {k.describe()} applies {listed} ({group}) after {named}, which installs the "
+                       f"{group} CRDs; but {best.kustomization.name} has neither wait: true nor a health check on that "
+                       "HelmRelease, so it is Ready as soon as the HelmRelease object exists, before helm-controller "
+                       f"installs the chart, and the dry-run of {first.kind} can fail with 'no matches for kind'")
+            fix = (f"set wait: true on Kustomization {best.kustomization.name} "
+                   f"({best.kustomization.manifest.file}:{best.kustomization.manifest.line}), or add HelmRelease "
+                   f"{best.obj.namespace}/{best.obj.name} to its spec.healthChecks")
+        rec.add("error", "flux/crd-order", cluster.name, k, first.file, first.line, message, fix)
+
+    for (key, namespace, creator_keys), objects in sorted(namespace_problems.items()):
+        k = by_key[key]
+        first = objects[0]
+        listed = _listing(objects)
+        if not creator_keys:
+            rec.add("warning", "flux/namespace-not-created", cluster.name, k, first.file, first.line,
+                      f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which no Kustomization of "
+                      f"cluster {cluster.name} creates: unless the cluster already has it, the apply fails with "
+                      f"'namespaces \"{namespace}\" not found'",
+                      f"add a Namespace {namespace} to {k.name} (Flux applies Namespaces first) or to a Kustomization it depends on")
+            continue
+        creators = [by_key[c] for c in creator_keys]
+        named = "; ".join(f"{c.describe()} ({c.manifest.file}:{c.manifest.line})" for c in creators)
+        rec.add("error", "flux/namespace-order", cluster.name, k, first.file, first.line,
+                  f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which only {named} creates, "
+                  f"but {k.name} does not depend on it: Flux may apply them first and fail with "
+                  f"'namespaces \"{namespace}\" not found'",
+                  f"add dependsOn: [{{name: {creators[0].name}}}] to Kustomization {k.name} ({k.manifest.file}:{k.manifest.line}), "
+                  f"or move Namespace {namespace} into {k.name}")
+
+def check_objects(rec: Recorder, cluster: Cluster) -> None:
+    """SOPS secrets and objects that two Kustomizations apply."""
+    appliers: dict[tuple, list[tuple[FluxKustomization, InventoryObject]]] = defaultdict(list)
+    for state in cluster.kustomizations.values():
+        if state.status != "built":
+            continue
+        k = state.kustomization
+        encrypted = [o for o in state.objects if o.api_version == "v1" and o.kind == "Secret" and "sops" in o.body]
+        if encrypted and not k.decryption:
+            for o in encrypted:
+                rec.add("error", "flux/sops-without-decryption", cluster.name, k, o.file, o.line,
+                          f"{o.describe()} is SOPS encrypted, but Kustomization {k.describe()} has no spec.decryption: "
+                          "kustomize-controller stops with \"configuring decryption is required for this secret to be reconciled\"",
+                          f"add spec.decryption: {{provider: sops, secretRef: {{name: <secret with the key>}}}} to Kustomization {k.name}")
+        elif encrypted:
+            rec.add("unchecked", "flux/decryption-offline", cluster.name, k, encrypted[0].file, encrypted[0].line,
+                      f"Kustomization {k.describe()} decrypts {_listing(encrypted)} with keys that only the cluster has: "
+                      "their content is not checked",
+                      "nothing to do offline; the cluster reports decryption errors on the Kustomization")
+        for o in state.objects:
+            appliers[o.key].append((k, o))
+    for key, entries in sorted(appliers.items()):
+        owners = sorted({k.describe() for k, _ in entries})
+        if len(owners) > 1:
+            k, o = entries[1]
+            rec.add("warning", "flux/applied-twice", cluster.name, k, o.file, o.line,
+                      f"{o.describe()} is applied by {len(owners)} Kustomizations of cluster {cluster.name} ({', '.join(owners)}): "
+                      "they overwrite each other's changes, and when one stops applying it, its prune deletes it for all",
+                      "keep the object in exactly one Kustomization's folder")
+
+
+
+@dataclass(frozen=True)
+class _Installer:
+    """A Kustomization that installs a CRD API group: with CRD manifests, or a HelmRelease of a chart in the table."""
+
+    kustomization: FluxKustomization
+    how: str  # manifest | helm
+    obj: InventoryObject  # the CustomResourceDefinition or the HelmRelease
+    kind: str | None  # the kind a CRD manifest defines (None: the whole group, for charts)
+    chart: str
+
+    @property
+    def via(self) -> str:
+        if self.how == "manifest":
+            return f"CustomResourceDefinition {self.obj.name}"
+        return f"HelmRelease {self.obj.namespace}/{self.obj.name} of chart {self.chart}"
+
+    @property
+    def ready_means_installed(self) -> bool:
+        """Whether the Kustomization is Ready only once its CRDs exist: always for CRD manifests
+        (applied first, awaited until established), for a HelmRelease only with wait or a health check."""
+        return self.how == "manifest" or self.kustomization.checks_health_of(HELM_GROUP, "HelmRelease", self.obj.namespace, self.obj.name)
+
+
+def _crd_verdict(k: FluxKustomization, installers: list[_Installer], by_key) -> tuple[str, tuple[_Installer, ...]] | None:
+    """None when a custom resource of Kustomization k cannot reach the API server before its CRD;
+    else why (none | same | no-wait | unordered) and the installers concerned."""
+    if not installers:
+        return ("none", ())
+    if any(i.kustomization.key == k.key and i.how == "manifest" for i in installers):
+        return None  # kustomize-controller applies CRDs first and waits until they are established
+    ordered = [i for i in installers if i.kustomization.key != k.key and depends_on_transitively(k, i.kustomization.key, by_key)]
+    if any(i.ready_means_installed for i in ordered):
+        return None
+
+    def order(items):
+        return tuple(sorted(items, key=lambda i: (i.kustomization.key, i.obj.key)))
+
+    if ordered:
+        return ("no-wait", order(ordered))
+    same = [i for i in installers if i.kustomization.key == k.key]
+    if same:
+        return ("same", order(same))
+    return ("unordered", order(installers))
+
+
+def _listing(objects: list[InventoryObject], limit: int = 3) -> str:
+    names = [o.describe() for o in objects[:limit]]
+    more = f" and {len(objects) - limit} more" if len(objects) > limit else ""
+    return ", ".join(names) + more
