@@ -24,8 +24,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from aiops.flux import apis
 from aiops.flux.build import BuildJob, BuildResult, build, make_artifact
 from aiops.flux.failures import report_failure
 from aiops.flux.ordering import check_objects, check_order, check_prerequisites
@@ -39,6 +41,7 @@ from aiops.tree.flux import (
     flux_kustomizations,
     owner_of,
 )
+from aiops.tree.kustomize import kustomize_inputs
 from aiops.tree.manifests import Manifest, environment_of, scan_manifests
 
 __all__ = ["Cluster", "Finding", "FluxReport", "InventoryObject", "KustomizationState", "check_checkout", "check_repository", "flux_findings"]
@@ -65,6 +68,9 @@ def flux_findings(repository: Path, revision: str | None = None, *, dist: str = 
 
 
 # ---------------------------------------------------------------------------------------------
+
+# The GitRepository `flux bootstrap` creates for the repository it bootstraps.
+BOOTSTRAP_SOURCE = ("flux-system", "flux-system")
 
 _UNSUPPORTED_OFFLINE = {
     "ExternalArtifact": (
@@ -95,19 +101,23 @@ class _Checker:
                 raise SourceError(f"{self.dist}/ does not exist at {self.source.label}")
             scan = scan_manifests([self.root / self.dist], root=self.root)
             self.rec = Recorder(self.root, self.source.label, scan.manifests)
-            self.static = flux_kustomizations(scan.manifests)
+            # A Kustomization in a patch file is a partial one that kustomize merges into another.
+            self.inputs = kustomize_inputs(scan.kustomize_files)
+            self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
             self._check_clusters()
-            findings = sorted(self.rec.findings, key=lambda f: (SEVERITIES.index(f.severity), f.cluster, f.file or "", f.line or 0, f.rule, f.message))
+            findings = sorted(_merged(self.rec.findings), key=lambda f: (SEVERITIES.index(f.severity), f.cluster, f.file or "", f.line or 0, f.rule, f.message))
             return FluxReport(self.source.label, self.source.commit, self.source.tree, self.clusters, findings)
         finally:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _check_clusters(self) -> None:
-        roots = sorted((k for k in self.static if k.applies(k.manifest.file)), key=lambda k: (k.manifest.file, k.manifest.index))
+        roots = sorted((k for k in self.static if self._is_bootstrap(k)), key=lambda k: (k.manifest.file, k.manifest.index))
+        roots += self._implied_bootstraps(roots)
         names: set[str] = set()
         self._process([
-            (Cluster(self._cluster_name(environment_of(root.manifest.file) or str(root.folder), names), root, bootstrapped=True), [root])
+            (Cluster(self._cluster_name(environment_of(root.manifest.file) or str(root.folder), names), root, bootstrapped=True,
+                     implied=root.manifest.index < 0), [root])
             for root in roots
         ])
         reached = {(s.kustomization.manifest.file, s.kustomization.key) for c in self.clusters for s in c.kustomizations.values()}
@@ -118,15 +128,7 @@ class _Checker:
                 continue
             owner = owner_of(k.manifest.file, members)
             if owner is not None:
-                state = self._state_of(owner)
-                if state is None or state.status != "built":
-                    continue  # what the owner would apply is unknown; its own finding says why
-                kfile = state.result.kustomization_file if state and state.result else None
-                self.rec.add("warning", "flux/not-applied", state.cluster if state else "", k, k.manifest.file, k.manifest.line,
-                          f"Kustomization {k.describe()} is defined here, but nothing applies it: {owner.describe()} builds "
-                          f"{owner.folder}/ and its build does not include this file"
-                          + (f" ({kfile} does not list it)" if kfile else ""),
-                          f"list the file (or its folder) in {kfile or 'the kustomization.yaml of ' + str(owner.folder)}, or delete it")
+                self._not_applied(k, owner)
                 continue
             label = environment_of(k.manifest.file) or str(PurePosixPath(k.manifest.file).parent)
             unattached[label].append(k)
@@ -137,13 +139,77 @@ class _Checker:
             cluster = Cluster(name, entries[0], bootstrapped=False)
             for k in entries:
                 self.rec.add("unchecked", "flux/no-bootstrap", name, k, k.manifest.file, k.manifest.line,
-                          f"no Kustomization in this repository applies Kustomization {k.describe()}, and no bootstrap "
-                          "Kustomization (one whose spec.path contains its own file, as `flux bootstrap` writes) covers it: "
-                          "how it reaches a cluster cannot be seen here; it was checked as if created by hand",
-                          "apply it from a Kustomization of the cluster (list its file in that Kustomization's folder), or "
-                          "bootstrap Flux with --path pointing at its folder")
+                             f"no Kustomization in this repository applies Kustomization {k.describe()}, and no bootstrap "
+                             "Kustomization (one whose source is this repository and whose spec.path contains its own file, "
+                             "as `flux bootstrap` writes) covers it: how it reaches a cluster cannot be seen here; it was "
+                             "checked as if created by hand",
+                             "apply it from a Kustomization of the cluster (list its file in that Kustomization's folder), or "
+                             "bootstrap Flux with --path pointing at its folder")
             loose.append((cluster, entries))
         self._process(loose)
+
+    def _is_bootstrap(self, k: FluxKustomization) -> bool:
+        """A bootstrap Kustomization syncs this repository at a path that contains its own file."""
+        return k.applies(k.manifest.file) and self._is_this_repository(k.source_kind, k.source_namespace, k.source_name)
+
+    def _is_this_repository(self, kind: str, namespace: str, name: str) -> bool:
+        """Whether a source is the repository being checked: the GitRepository flux-system/flux-system
+        that `flux bootstrap` creates for it, or one that fetches the same URL and ref."""
+        if kind != "GitRepository":
+            return False
+        if (namespace, name) == BOOTSTRAP_SOURCE:
+            return True
+        bootstrap = self._static_git_repository(*BOOTSTRAP_SOURCE)
+        other = self._static_git_repository(namespace, name)
+        return bootstrap is not None and other is not None and _same_git_source(bootstrap, other)
+
+    def _static_git_repository(self, namespace: str, name: str) -> dict | None:
+        return next((m.body for m in self.static_sources
+                     if m.kind == "GitRepository" and (m.namespace or "flux-system") == namespace and m.name == name), None)
+
+    def _implied_bootstraps(self, roots: list[FluxKustomization]) -> list[FluxKustomization]:
+        """The bootstrap Kustomization of a `flux bootstrap` layout whose gotk-sync.yaml is still a
+        placeholder (as in Flux's example repositories): `flux bootstrap --path=X` writes, into
+        X/flux-system/gotk-sync.yaml, Kustomization flux-system/flux-system syncing ./X from
+        GitRepository flux-system/flux-system. Only where no Kustomization covers X/flux-system."""
+        implied = []
+        for sync in sorted((self.root / self.dist).rglob("flux-system/gotk-sync.yaml")):
+            if not sync.is_file() or sync.is_symlink():
+                continue
+            file = sync.relative_to(self.root).as_posix()
+            folder = PurePosixPath(file).parent.parent
+            if any(m.kind == "Kustomization" for m in self.rec.manifests_by_file.get(file, [])):
+                continue
+            body = {
+                "apiVersion": f"{KUSTOMIZATION_GROUP}/v1", "kind": "Kustomization",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"interval": "10m0s", "path": f"./{folder}", "prune": True,
+                         "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+            }
+            k = flux_kustomization(Manifest(file, -1, 1, body))
+            if k is not None and not any(r.applies(file) for r in roots):
+                implied.append(k)
+        return implied
+
+    def _not_applied(self, k: FluxKustomization, owner: FluxKustomization) -> None:
+        """A Kustomization under another's path that the cluster does not get."""
+        state = self._state_of(owner)
+        if state is None:
+            return
+        if state.status != "built":
+            self.rec.add("unchecked", "flux/not-reached", state.cluster, k, k.manifest.file, k.manifest.line,
+                         f"Kustomization {k.describe()} lies under the path of {owner.describe()}, which "
+                         + ("fails" if state.status == "failed" else "is not built here")
+                         + f" ({_first_line(state.reason)}): whether the cluster gets it, and what it would apply, is unknown",
+                         f"fix {owner.describe()} first (see its finding)" if state.status == "failed"
+                         else f"see why {owner.describe()} is not built here")
+            return
+        kfile = state.result.kustomization_file if state.result else None
+        self.rec.add("warning", "flux/not-applied", state.cluster, k, k.manifest.file, k.manifest.line,
+                     f"Kustomization {k.describe()} is defined here, but nothing applies it: {owner.describe()} builds "
+                     f"{owner.folder}/ and its build does not include this file"
+                     + (f" ({kfile} does not list it)" if kfile else ""),
+                     f"list the file (or its folder) in {kfile or 'the kustomization.yaml of ' + str(owner.folder)}, or delete it")
 
     @staticmethod
     def _cluster_name(name: str, names: set[str]) -> str:
@@ -218,17 +284,36 @@ class _Checker:
         """Decide how to build a Kustomization: which artifact, how strict. None when it cannot be built."""
         k = state.kustomization
         reference = f"{k.source_namespace}/{k.source_name}"
+        if state.applied_by is None and apis.unserved(str(k.manifest.body.get("apiVersion", "")), "Kustomization"):
+            state.status = "failed"
+            state.reason = f"no matches for kind \"Kustomization\" in version \"{k.manifest.body.get('apiVersion')}\""
+            self._unserved(cluster.name, k, str(k.manifest.body.get("apiVersion")), "Kustomization", f"Kustomization {k.describe()}",
+                           k.manifest.file, k.manifest.line, "the cluster refuses to create it (kubectl apply and "
+                           "kustomize-controller both get 'no matches for kind \"Kustomization\"'), so nothing of it is applied")
+            return None
         if k.source_kind == "GitRepository":
             repository = self._git_repository(cluster, k.source_namespace, k.source_name)
             entry = cluster.entry
-            ours = (k.source_namespace, k.source_name) == (entry.source_namespace, entry.source_name) and entry.source_kind == "GitRepository"
-            if not ours and repository is not None:
+            ours = self._is_this_repository("GitRepository", k.source_namespace, k.source_name)
+            if not ours and repository is not None and entry.source_kind == "GitRepository":
                 entry_repository = self._git_repository(cluster, entry.source_namespace, entry.source_name)
                 ours = entry_repository is not None and _same_git_source(repository, entry_repository)
+            if not ours and repository is None and self._static_git_repository(k.source_namespace, k.source_name) is None and cluster.bootstrapped:
+                state.status, state.reason = "failed", f"GitRepository {reference} not found"
+                self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
+                             f"Kustomization {k.describe()} takes its files from GitRepository {reference}, which nothing in "
+                             f"this repository defines (and `flux bootstrap` creates only {'/'.join(BOOTSTRAP_SOURCE)}): "
+                             f"kustomize-controller reports \"Source 'GitRepository/{reference}' not found\" and applies nothing",
+                             f"correct spec.sourceRef, or add GitRepository {k.source_name} (namespace {k.source_namespace}) "
+                             "to a Kustomization of the cluster")
+                return None
             if not ours:
-                where = f" fetches {(repository.get('spec') or {}).get('url', '?')}" if repository else " is not defined in this repository"
+                spec = (repository or self._static_git_repository(k.source_namespace, k.source_name) or {}).get("spec") or {}
+                ref = spec.get("ref") or {}
+                at = next((f" at {name} {ref[name]}" for name in ("tag", "semver", "name", "commit", "branch") if ref.get(name)), "")
+                where = f" fetches {spec.get('url', '?')}{at}" if spec else " is not defined in this repository"
                 return self._unchecked(state, "flux/source-offline",
-                                       f"its source GitRepository {reference}{where}, not the repository that {entry.describe()} syncs, "
+                                       f"its source GitRepository {reference}{where}, not the repository being checked, "
                                        "so what it builds is not in this revision",
                                        "check that repository with `aiops flux check` there, or point sourceRef at the GitRepository of this repository")
             spec = (repository or {}).get("spec") or {}
@@ -261,11 +346,6 @@ class _Checker:
                       "use GitRepository, OCIRepository, Bucket or ExternalArtifact")
             return None
 
-        if (k.manifest.body.get("spec") or {}).get("kubeConfig"):
-            self.rec.add("unchecked", "flux/remote-cluster", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "kubeConfig"),
-                      f"Kustomization {k.describe()} applies to another cluster (spec.kubeConfig): it is built here, but "
-                      "whether that cluster has its CRDs and namespaces is not known; they are checked as if it were this cluster",
-                      "check the other cluster's own bootstrap tree with `aiops flux check`")
         strict, sources = True, []
         post_build = k.post_build or {}
         missing = []
@@ -296,11 +376,22 @@ class _Checker:
         job = BuildJob(id=f"{cluster.name}|{k.describe()}", kustomization=body, strict=strict, sources=tuple(sources))
         return artifact_key, job
 
+    def _unserved(self, cluster: str, k: FluxKustomization, api_version: str, kind: str, what: str,
+                  file: str | None, line: int | None, consequence: str) -> None:
+        versions, controller = apis.unserved(api_version, kind) or ((), "")
+        group = api_version.rpartition("/")[0]
+        move_to = f"{group}/{versions[-1]}" if versions else None
+        self.rec.add("error", "flux/api-not-served", cluster, k, file, line,
+                     f"{what} has apiVersion {api_version}, which {controller} (Flux v2.9.4) does not serve "
+                     f"(it serves {', '.join(versions) or 'no version'} of {kind}): {consequence}",
+                     (f"change apiVersion to {move_to}, and the fields that version renamed or removed (Flux's upgrade notes list them)"
+                      if move_to else f"remove the {kind}"))
+
     def _unchecked(self, state: KustomizationState, rule: str, why: str, fix: str) -> None:
         k = state.kustomization
         state.status, state.reason = "unchecked", why
         self.rec.add("unchecked", rule, state.cluster, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
-                  f"Kustomization {k.describe()} cannot be checked offline: {why}", fix)
+                     f"Kustomization {k.describe()} is not built here: {why}", fix)
         return None
 
     def _record(self, cluster: Cluster, state: KustomizationState, result: BuildResult) -> list[tuple[FluxKustomization, str]]:
@@ -308,7 +399,17 @@ class _Checker:
         k = state.kustomization
         state.result = result
         state.objects = [self.rec.inventory_object(o.origin, o.body) for o in result.objects]
-        if result.ok:
+        refused = [o for o in state.objects if apis.unserved(o.api_version, o.kind)] if result.ok else []
+        if refused:
+            # The server-side dry-run of the whole set fails: Flux applies none of it.
+            first = refused[0]
+            state.status, state.objects = "failed", []
+            state.reason = f"apiVersion not served: no matches for kind \"{first.kind}\" in version \"{first.api_version}\""
+            for o in refused:
+                self._unserved(cluster.name, k, o.api_version, o.kind, o.describe(), o.file, o.line,
+                               f"kustomize-controller's dry-run of Kustomization {k.describe()} fails with 'no matches for kind "
+                               f"\"{o.kind}\" in version \"{o.api_version}\"', and it applies nothing (nor anything it would create)")
+        elif result.ok:
             state.status = "built"
         elif result.stage == "remote":
             state.status, state.reason = "unchecked", result.error
@@ -338,3 +439,16 @@ def _same_git_source(a: dict, b: dict) -> bool:
     return spec_a.get("url") == spec_b.get("url") and (spec_a.get("ref") or {}) == (spec_b.get("ref") or {})
 
 
+
+
+def _first_line(text: str) -> str:
+    return (text or "see its finding").strip().splitlines()[0]
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """Each finding once: the same problem in a file that several clusters build (a shared base)
+    is one finding naming all of them."""
+    merged: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        merged.setdefault((f.severity, f.rule, f.kustomization, f.file, f.line, f.message, f.fix), []).append(f)
+    return [replace(same[0], cluster=", ".join(dict.fromkeys(f.cluster for f in same))) for same in merged.values()]

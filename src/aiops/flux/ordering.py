@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from aiops.flux import apis
-from aiops.flux.report import Cluster, InventoryObject, Recorder
+from aiops.flux.report import Cluster, InventoryObject, KustomizationState, Recorder
 from aiops.tree.flux import HELM_GROUP, FluxKustomization, dependency_order, depends_on_transitively
 
 
@@ -58,57 +58,106 @@ def check_order(rec: Recorder, cluster: Cluster) -> None:
                       "remove one dependsOn entry of the cycle: dependencies point from workloads to configs to "
                       "controllers, never back")
 
+def kube_config_target(body: dict, namespace: str) -> str:
+    """The cluster an object's spec.kubeConfig points at ("" for the cluster the controller runs in):
+    the Secret (or ConfigMap) holding the kubeconfig, in the object's namespace."""
+    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    config = spec.get("kubeConfig") if isinstance(spec.get("kubeConfig"), dict) else None
+    if not config:
+        return ""
+    for field, what in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+        reference = config.get(field)
+        if isinstance(reference, dict) and reference.get("name"):
+            return f"kubeConfig {what} {namespace}/{reference['name']}"
+    return "kubeConfig"
+
+
+def target_of(state: KustomizationState) -> str:
+    return kube_config_target(state.kustomization.manifest.body, state.kustomization.namespace)
+
+
 def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
-    """Custom resources after their CRDs, objects after their namespaces."""
+    """Custom resources after their CRDs, objects after their namespaces, per target cluster
+    (spec.kubeConfig): what one Kustomization installs on a remote cluster exists only there."""
     built = [s for s in cluster.kustomizations.values() if s.status == "built"]
+    unbuilt = sorted((s for s in cluster.kustomizations.values() if s.status != "built"), key=lambda s: s.kustomization.key)
     by_key = {s.kustomization.key: s.kustomization for s in cluster.kustomizations.values()}
     everything = [o.body for s in built for o in s.objects]
-    crd_installers: dict[str, list[_Installer]] = defaultdict(list)
-    namespace_creators: dict[str, list[FluxKustomization]] = defaultdict(list)
+    crd_installers: dict[tuple[str, str], list[_Installer]] = defaultdict(list)
+    unknown_charts: dict[str, list[tuple[FluxKustomization, InventoryObject, str]]] = defaultdict(list)
+    namespace_creators: dict[tuple[str, str], list[FluxKustomization]] = defaultdict(list)
     for state in built:
-        k = state.kustomization
+        k, target = state.kustomization, target_of(state)
         for o in state.objects:
             if o.group == "apiextensions.k8s.io" and o.kind == "CustomResourceDefinition":
                 spec = o.body.get("spec") or {}
                 crd_kind = (spec.get("names") or {}).get("kind")
-                crd_installers[str(spec.get("group", ""))].append(_Installer(k, "manifest", o, crd_kind, ""))
+                crd_installers[(target, str(spec.get("group", "")))].append(_Installer(k, "manifest", o, crd_kind, ""))
             elif o.group == HELM_GROUP and o.kind == "HelmRelease":
+                release_target = kube_config_target(o.body, o.namespace) or target
                 chart = apis.chart_name(o.body, everything)
                 entry = apis.chart_crds().get(chart or "")
                 if entry and entry.installed_by(o.body):
                     for group in entry.groups:
-                        crd_installers[group].append(_Installer(k, "helm", o, None, entry.chart))
+                        crd_installers[(release_target, group)].append(_Installer(k, "helm", o, None, entry.chart))
+                elif entry is None:
+                    unknown_charts[release_target].append((k, o, chart or "?"))
+                spec = o.body.get("spec") or {}
+                if isinstance(spec.get("install"), dict) and spec["install"].get("createNamespace"):
+                    namespace_creators[(release_target, str(spec.get("targetNamespace") or o.namespace))].append(k)
             elif o.group == "" and o.kind == "Namespace":
-                namespace_creators[o.name].append(k)
+                namespace_creators[(target, o.name)].append(k)
 
     crd_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
     namespace_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
     for state in built:
-        k = state.kustomization
+        k, target = state.kustomization, target_of(state)
         for o in state.objects:
             if apis.needs_crd(o.group) and o.kind != "CustomResourceDefinition":
-                installers = [i for i in crd_installers.get(o.group, []) if i.kind is None or i.kind == o.kind]
+                installers = [i for i in crd_installers.get((target, o.group), []) if i.kind is None or i.kind == o.kind]
                 verdict = _crd_verdict(k, installers, by_key)
                 if verdict is not None:
                     crd_problems[(k.key, o.group, *verdict)].append(o)
             if o.namespace and o.namespace not in apis.PRESENT_NAMESPACES and not (o.group == "" and o.kind == "Namespace"):
-                creators = namespace_creators.get(o.namespace, [])
+                creators = namespace_creators.get((target, o.namespace), [])
                 if k in creators or any(depends_on_transitively(k, c.key, by_key) for c in creators):
                     continue
                 namespace_problems[(k.key, o.namespace, tuple(sorted(c.key for c in creators)))].append(o)
+
+    def unknowns(k: FluxKustomization) -> str:
+        """What k waits for that was not built, or that installs a chart whose CRDs are not known
+        offline: what could install its CRDs (or create its namespaces) before it."""
+        awaited = _awaited_by(k, cluster)
+        target = target_of(cluster.kustomizations[k.key])
+        parts = [f"{s.kustomization.describe()} ({'fails' if s.status == 'failed' else 'not built here'})"
+                 for s in unbuilt if s.kustomization.key in awaited]
+        parts += [f"HelmRelease {o.namespace}/{o.name} of chart {chart} (in {owner.describe()})"
+                  for owner, o, chart in sorted(unknown_charts.get(target, []), key=lambda item: (item[1].namespace, item[1].name))
+                  if owner.key in awaited or owner.key == k.key]
+        return "; ".join(parts)
 
     for (key, group, reason, installers), objects in sorted(crd_problems.items(), key=lambda item: item[0][:3]):
         k = by_key[key]
         first = objects[0]
         listed = _listing(objects)
+        if reason == "none" and unknowns(k):
+            rec.add("unchecked", "flux/crd-source-unknown", cluster.name, k, first.file, first.line,
+                    f"Kustomization {k.describe()} applies {listed} ({group}); nothing built here installs the {group} "
+                    f"CRDs, but what could is not known offline: {unknowns(k)}; whether the CRDs exist before "
+                    f"{k.name} is applied cannot be decided here",
+                    "nothing to do if one of those installs them and Kustomization " + k.name + " depends on it (with wait: "
+                    "true); a chart's CRDs are known offline once src/aiops/data/chart_crds.yaml lists the chart")
+            continue
         if reason == "none":
             rec.add("warning", "flux/crd-not-installed", cluster.name, k, first.file, first.line,
                       f"Kustomization {k.describe()} applies {listed} ({group}), but no Kustomization of cluster "
                       f"{cluster.name} installs the {group} CRDs (no CustomResourceDefinition, no HelmRelease of a chart "
                       "known to install them): on a cluster without them, the dry-run fails with 'no matches for kind' "
                       "(whether the cluster already has them cannot be seen offline)",
-                      f"install the CRDs in a Kustomization that {k.name} depends on (the chart's HelmRelease, with wait: true); "
-                      "if a chart that is not in src/aiops/data/chart_crds.yaml installs them, add it there")
+                      (f"the {group} CRDs come with Flux's extra components: bootstrap with "
+                       f"`flux bootstrap --components-extra={apis.FLUX_EXTRA_GROUPS[group]}`" if group in apis.FLUX_EXTRA_GROUPS else
+                       f"install the CRDs in a Kustomization that {k.name} depends on (the chart's HelmRelease, with wait: true); "
+                       "if a chart that is not in src/aiops/data/chart_crds.yaml installs them, add it there"))
             continue
         named = "; ".join(f"{i.kustomization.describe()} ({i.via}, {i.kustomization.manifest.file}:{i.kustomization.manifest.line})"
                           for i in installers)
@@ -140,6 +189,12 @@ def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
         k = by_key[key]
         first = objects[0]
         listed = _listing(objects)
+        if not creator_keys and unbuilt:
+            rec.add("unchecked", "flux/namespace-source-unknown", cluster.name, k, first.file, first.line,
+                    f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which nothing built here "
+                    f"creates; what could is not known offline: {unknowns(k)}",
+                    f"nothing to do if one of those creates namespace {namespace} and {k.name} depends on it")
+            continue
         if not creator_keys:
             rec.add("warning", "flux/namespace-not-created", cluster.name, k, first.file, first.line,
                       f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which no Kustomization of "
@@ -176,16 +231,38 @@ def check_objects(rec: Recorder, cluster: Cluster) -> None:
                       "their content is not checked",
                       "nothing to do offline; the cluster reports decryption errors on the Kustomization")
         for o in state.objects:
-            appliers[o.key].append((k, o))
-    for key, entries in sorted(appliers.items()):
+            appliers[(target_of(state), o.key)].append((k, o))
+    for (target, _), entries in sorted(appliers.items()):
         owners = sorted({k.describe() for k, _ in entries})
         if len(owners) > 1:
             k, o = entries[1]
+            where = f"the cluster of {target}" if target else f"cluster {cluster.name}"
             rec.add("warning", "flux/applied-twice", cluster.name, k, o.file, o.line,
-                      f"{o.describe()} is applied by {len(owners)} Kustomizations of cluster {cluster.name} ({', '.join(owners)}): "
+                      f"{o.describe()} is applied to {where} by {len(owners)} Kustomizations ({', '.join(owners)}): "
                       "they overwrite each other's changes, and when one stops applying it, its prune deletes it for all",
                       "keep the object in exactly one Kustomization's folder")
 
+
+
+def _awaited_by(k: FluxKustomization, cluster: Cluster) -> set[tuple[str, str]]:
+    """The Kustomizations that are Ready before k is applied: its dependsOn (transitively), and what
+    those apply (a Kustomization with wait: true is Ready only once the Kustomizations it applies are)."""
+    by_key = {s.kustomization.key: s.kustomization for s in cluster.kustomizations.values()}
+    applied: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for state in cluster.kustomizations.values():
+        parent = next((key for key, other in by_key.items() if other.describe() == state.applied_by), None)
+        if parent is not None:
+            applied[parent].append(state.kustomization.key)
+    stack, seen = list(k.depends_on), set()
+    while stack:
+        key = stack.pop()
+        if key in seen or key not in by_key:
+            continue
+        seen.add(key)
+        stack.extend(by_key[key].depends_on)
+        if by_key[key].wait:
+            stack.extend(applied.get(key, []))
+    return seen
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ class Cluster:
     name: str
     entry: FluxKustomization  # the bootstrap Kustomization (or, without one, the first entry point)
     bootstrapped: bool
+    implied: bool = False  # the bootstrap Kustomization is the one `flux bootstrap` would write (placeholder gotk-sync.yaml)
     kustomizations: dict[tuple[str, str], KustomizationState] = field(default_factory=dict)
     waves: list[list[tuple[str, str]]] = field(default_factory=list)  # dependency order
 
@@ -115,8 +116,41 @@ class FluxReport:
         return sum(1 for f in self.findings if f.severity == severity)
 
     @property
+    def states(self) -> list[KustomizationState]:
+        return [s for cluster in self.clusters for s in cluster.kustomizations.values()]
+
+    @property
+    def built(self) -> int:
+        return sum(1 for s in self.states if s.status == "built")
+
+    @property
+    def not_built_here(self) -> list[KustomizationState]:
+        """The Kustomizations whose files are not in this revision (another source, a remote base)."""
+        return [s for s in self.states if s.status == "unchecked"]
+
+    @property
     def ok(self) -> bool:
-        return self.count("error") == 0
+        """No error, and something was built: a check that looked at nothing proves nothing."""
+        return self.count("error") == 0 and (self.built > 0 or not self.states)
+
+    def verdict(self) -> str:
+        errors, warnings, unchecked = self.count("error"), self.count("warning"), self.count("unchecked")
+        total, elsewhere = len(self.states), self.not_built_here
+        counts = f"{errors} error(s), {warnings} warning(s), {unchecked} not checked offline"
+        coverage = f"{self.built} of {total} Kustomization(s) built"
+        if elsewhere:
+            names = sorted({s.kustomization.describe() for s in elsewhere})
+            shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+            coverage += f"; {len(elsewhere)} not built here ({shown})"
+        if not self.states:
+            return f"Nothing to check: no Flux Kustomization found; {counts}"
+        if errors:
+            return f"Flux cannot reconcile this revision: {counts}; {coverage}"
+        if self.built == 0:
+            return f"Nothing was checked: no Kustomization could be built from this revision; {counts}; {coverage}"
+        if elsewhere or unchecked:
+            return f"Flux can reconcile what was checked: {counts}; {coverage}"
+        return f"Flux can reconcile this revision: {counts}; {coverage}"
 
     def inventory(self) -> dict[str, dict[str, list[InventoryObject]]]:
         """What each Kustomization would apply: {cluster: {namespace/name: [objects]}}.

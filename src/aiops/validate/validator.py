@@ -259,6 +259,10 @@ def _chart_groups() -> dict[str, list[str]]:
     return {chart: list(entry.groups) for chart, entry in chart_crds().items()}
 
 
+# Input problems that stay reported for a kustomize input: kustomize cannot read such a file either.
+_UNREADABLE_KINDS = ("unreadable", "binary", "too-large", "unparsable")
+
+
 def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
     """Read the tree and run the platform rules (while kubeconform runs)."""
     from aiops.tree.manifests import scan_manifests
@@ -267,7 +271,15 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
     from aiops.validate.environment_files import check_environment, is_environment
     from aiops.validate.rules import CHECKS
 
+    from aiops.tree.kustomize import kustomize_inputs
+
     tree = scan_manifests(options.paths)
+    # Patches, generator sources and other kustomize inputs are not objects: the build checks them.
+    inputs = kustomize_inputs(tree.kustomize_files)
+    if inputs:
+        tree.manifests[:] = [m for m in tree.manifests if m.file not in inputs]
+        tree.problems[:] = [p for p in tree.problems if p.file not in inputs or p.kind in _UNREADABLE_KINDS]
+        tree.other_documents[:] = [d for d in tree.other_documents if d.file not in inputs]
     terraform = scan_terraform(options.paths)
     repo_root = options.repo_root or git_root(options.paths[0]) or Path.cwd()
     findings: list[Finding] = []
@@ -298,7 +310,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
                 "its findings are missing",
             ))
     findings.extend(_problem(problem) for problem in context.pool_problems)
-    problem_files = {p.file for p in tree.problems}
+    problem_files = {p.file for p in tree.problems} | set(inputs)
     files = len({m.file for m in tree.manifests} | set(terraform.files) | {p.file for p in tree.problems})
     return findings, tree.manifests, problem_files, files
 
