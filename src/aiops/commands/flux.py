@@ -21,6 +21,8 @@ class BaseLabel:
 def check(args: argparse.Namespace) -> int:
     from aiops.flux import check_repository, prune_changes
     from aiops.flux.build import FluxBuildMissing
+    from aiops.flux.prune import removed_bootstrap_paths
+    from aiops.flux.report import finding_order
     from aiops.flux.source import SourceError, parent_of, repository_root, resolve, tree_of
 
     try:
@@ -37,6 +39,7 @@ def check(args: argparse.Namespace) -> int:
             else:
                 base = check_repository(repository, base_revision, dist=args.dist)
                 changes = prune_changes(base, head)
+                head.findings[:] = sorted([*head.findings, *removed_bootstrap_paths(base, head)], key=finding_order)
     except (SourceError, FluxBuildMissing) as exc:
         print(f"aiops flux check: {exc}", file=sys.stderr)
         return EXIT_USAGE

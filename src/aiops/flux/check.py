@@ -30,8 +30,8 @@ from pathlib import Path, PurePosixPath
 from aiops.flux import apis
 from aiops.flux.build import BuildJob, BuildResult, build, make_artifact
 from aiops.flux.failures import report_failure
-from aiops.flux.ordering import check_objects, check_order, check_prerequisites
-from aiops.flux.report import SEVERITIES, Cluster, Finding, FluxReport, InventoryObject, KustomizationState, Recorder
+from aiops.flux.ordering import check_helm_sources, check_objects, check_order, check_prerequisites
+from aiops.flux.report import Cluster, Finding, FluxReport, InventoryObject, KustomizationState, Recorder, finding_order
 from aiops.flux.source import Checkout, checkout
 from aiops.tree.flux import (
     KUSTOMIZATION_GROUP,
@@ -106,8 +106,10 @@ class _Checker:
             self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
             self._check_clusters()
-            findings = sorted(_merged(self.rec.findings), key=lambda f: (SEVERITIES.index(f.severity), f.cluster, f.file or "", f.line or 0, f.rule, f.message))
-            return FluxReport(self.source.label, self.source.commit, self.source.tree, self.clusters, findings)
+            findings = sorted(_merged(self.rec.findings), key=finding_order)
+            folders = frozenset(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
+                                if p.is_dir() and not p.is_symlink() and ".git" not in p.relative_to(self.root).parts)
+            return FluxReport(self.source.label, self.source.commit, self.source.tree, self.clusters, findings, folders)
         finally:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -257,6 +259,7 @@ class _Checker:
         for cluster, _ in clusters:
             check_order(self.rec, cluster)
             check_prerequisites(self.rec, cluster)
+            check_helm_sources(self.rec, cluster)
             check_objects(self.rec, cluster)
 
     def _artifact(self, ignore: str | None) -> Path:

@@ -39,9 +39,14 @@ def report_failure(rec: Recorder, cluster: Cluster, state: KustomizationState, r
                       f"({k.manifest.file}:{post_line}), or give a default as ${{{variables[0]}:=value}}; write $${{...}} for a literal ${{...}}")
         return
     if result.stage == "substitute":
-        rec.add("error", "flux/substitution-failed", cluster.name, k, k.manifest.file, rec.key_line(k.manifest, "postBuild"),
-                  f"the postBuild substitution of Kustomization {k.describe()} fails: {result.error}",
-                  "fix spec.postBuild (variable names must match ^[_[:alpha:]][_[:alpha:][:digit:]]*$) or the manifests it substitutes")
+        post_line = rec.key_line(k.manifest, "postBuild")
+        file, line = _object_named(rec, k, result.error) or (k.manifest.file, post_line)
+        rec.add("error", "flux/substitution-failed", cluster.name, k, file, line,
+                f"the postBuild substitution of Kustomization {k.describe()} ({k.manifest.file}:{post_line}) fails: {result.error}; "
+                "kustomize-controller applies nothing of it",
+                "a ${...} that is not a variable reference must be escaped as $${...}; variable names must match "
+                "^[_[:alpha:]][_[:alpha:][:digit:]]*$ (or disable substitution for the object with the annotation "
+                "kustomize.toolkit.fluxcd.io/substitute: disabled)")
         return
     file = result.kustomization_file if result.kustomization_file and not result.generated else k.manifest.file
     line = None
@@ -73,3 +78,14 @@ def build_hint(error: str) -> str:
     if "no matches for" in error or "failed to find unique target for patch" in error or "no resource matches" in error:
         return "a patch (in the kustomization.yaml or the Kustomization's spec.patches) targets an object the build does not contain"
     return "make the folder build with kustomize"
+
+def _object_named(rec: Recorder, k, error: str) -> tuple[str, int] | None:
+    """The file and line of the object a substitution error names ('Kind.version.group/[namespace/]name'),
+    when exactly one object under the Kustomization's path has that kind and name."""
+    named = re.search(r"failed for '([^.']+)\.[^/']*/(?:[^/']+/)?([^/']+)'", error)
+    if not named:
+        return None
+    kind, name = named.groups()
+    found = [m for file, manifests in rec.manifests_by_file.items() if k.applies(file) for m in manifests
+             if m.kind == kind and m.name == name]
+    return (found[0].file, found[0].line) if len(found) == 1 else None

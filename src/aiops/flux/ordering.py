@@ -211,6 +211,46 @@ def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
                   f"add dependsOn: [{{name: {creators[0].name}}}] to Kustomization {k.name} ({k.manifest.file}:{k.manifest.line}), "
                   f"or move Namespace {namespace} into {k.name}")
 
+def check_helm_sources(rec: Recorder, cluster: Cluster) -> None:
+    """Every HelmRelease's chart source exists in the cluster it is applied to: spec.chart.spec.sourceRef
+    (HelmRepository, GitRepository, Bucket) or spec.chartRef (OCIRepository, HelmChart)."""
+    built = [s for s in cluster.kustomizations.values() if s.status == "built"]
+    unbuilt = sorted(s.kustomization.describe() for s in cluster.kustomizations.values() if s.status != "built")
+    sources: set[tuple[str, str, str, str]] = set()
+    for state in built:
+        for o in state.objects:
+            if o.group.startswith("source.") and o.group.endswith(".fluxcd.io"):
+                sources.add((target_of(state), o.kind, o.namespace, o.name))
+    for state in built:
+        k, target = state.kustomization, target_of(state)
+        for o in state.objects:
+            if o.group != HELM_GROUP or o.kind != "HelmRelease":
+                continue
+            spec = o.body.get("spec") if isinstance(o.body.get("spec"), dict) else {}
+            chart_ref = spec.get("chartRef") if isinstance(spec.get("chartRef"), dict) else None
+            template = ((spec.get("chart") or {}).get("spec") or {}) if isinstance(spec.get("chart"), dict) else {}
+            reference, field = (chart_ref, "spec.chartRef") if chart_ref else (template.get("sourceRef"), "spec.chart.spec.sourceRef")
+            if not isinstance(reference, dict) or not reference.get("name"):
+                continue  # the schema check reports a HelmRelease without a chart
+            kind, name = str(reference.get("kind", "")), str(reference["name"])
+            namespace = str(reference.get("namespace") or o.namespace)
+            if (target, kind, namespace, name) in sources:
+                continue
+            named = f"{kind} {namespace}/{name}"
+            if unbuilt:
+                rec.add("unchecked", "flux/helm-source-unknown", cluster.name, k, o.file, o.line,
+                        f"HelmRelease {o.namespace}/{o.name} takes its chart from {named} ({field}), which nothing built here "
+                        f"defines; it may come from what was not built: {', '.join(unbuilt)}",
+                        f"nothing to do if one of those defines {named}")
+                continue
+            rec.add("error", "flux/helm-source-not-found", cluster.name, k, o.file, o.line,
+                    f"HelmRelease {o.namespace}/{o.name} (applied by Kustomization {k.describe()}) takes its chart from "
+                    f"{named} ({field}), which no Kustomization of cluster {cluster.name} applies: helm-controller cannot "
+                    "fetch the chart, and the release never installs (Ready=False, the source is not found)",
+                    f"correct {field} (kind, name, namespace), or add the {kind} {name} in namespace {namespace} "
+                    f"to Kustomization {k.name} or one it depends on")
+
+
 def check_objects(rec: Recorder, cluster: Cluster) -> None:
     """SOPS secrets and objects that two Kustomizations apply."""
     appliers: dict[tuple, list[tuple[FluxKustomization, InventoryObject]]] = defaultdict(list)

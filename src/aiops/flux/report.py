@@ -19,6 +19,10 @@ from aiops.tree.manifests import Manifest
 SEVERITIES = ("error", "warning", "unchecked")
 
 
+def finding_order(f: Finding) -> tuple:
+    return (SEVERITIES.index(f.severity), f.cluster, f.file or "", f.line or 0, f.rule, f.message)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing that stops (error), endangers (warning) or escapes (unchecked) a reconciliation."""
@@ -111,6 +115,7 @@ class FluxReport:
     tree: str  # the git tree checked: equal trees, equal reports
     clusters: list[Cluster]
     findings: list[Finding]
+    folders: frozenset[str] = frozenset()  # the folders of the revision (relative to the repository root)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -142,10 +147,10 @@ class FluxReport:
             names = sorted({s.kustomization.describe() for s in elsewhere})
             shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
             coverage += f"; {len(elsewhere)} not built here ({shown})"
-        if not self.states:
-            return f"Nothing to check: no Flux Kustomization found; {counts}"
         if errors:
             return f"Flux cannot reconcile this revision: {counts}; {coverage}"
+        if not self.states:
+            return f"Nothing to check: no Flux Kustomization found; {counts}"
         if self.built == 0:
             return f"Nothing was checked: no Kustomization could be built from this revision; {counts}; {coverage}"
         if elsewhere or unchecked:
