@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from aiops.flux.apis import needs_crd
 from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import Manifest
 from aiops.tree.shapes import mapping
@@ -174,35 +175,56 @@ def crd_order(ctx: Context) -> Iterator[Finding]:
         installers = _installers(ctx, kustomizations, manifests)
         by_key = {(k.namespace, k.name): k for k in kustomizations}
         for manifest in manifests:
-            if manifest.group not in installers or manifest.kind == "CustomResourceDefinition":
-                continue
+            if manifest.group not in installers or manifest.kind == "CustomResourceDefinition" or not needs_crd(manifest.group):
+                continue  # Kubernetes' own APIs and Flux's (`flux bootstrap` installs those CRDs first) need no installer
             path = ctx.repository_path(manifest.file)
             owner = owner_of(path, kustomizations) if path else None
             if owner is None:
                 continue
             needs = _needs(owner, by_key)
-            for installer, installer_owner, how in installers[manifest.group]:
-                what = f"{installer.describe()} (applied by Kustomization {installer_owner.name})"
-                if installer_owner is owner:
-                    if how == "crd":
-                        continue  # kustomize-controller applies CRDs before the rest of a Kustomization
-                    yield finding(
-                        FLUX_CRD_ORDER, manifest, ("apiVersion",),
-                        f"applied by Kustomization {owner.name}, the same one that applies {what}, "
-                        f"which installs the {manifest.group} CRDs: the dry-run of {manifest.kind} fails before helm-controller "
-                        "has installed the chart",
-                        f"move {manifest.kind} {manifest.name} to a Kustomization that has dependsOn: [{{name: {owner.name}}}] "
-                        f"and make {owner.name} wait: true",
-                    )
-                elif (installer_owner.namespace, installer_owner.name) not in needs:
-                    yield finding(
-                        FLUX_CRD_ORDER, manifest, ("apiVersion",),
-                        f"applied by Kustomization {owner.name}, which does not depend on "
-                        f"{installer_owner.name}, where {what} installs the {manifest.group} CRDs: it may be applied before "
-                        "the CRD exists and fail",
-                        f"add dependsOn: [{{name: {installer_owner.name}}}] to Kustomization {owner.name} "
-                        f"(and wait: true on {installer_owner.name})",
-                    )
+            candidates = [(i, o, how) for i, o, how in installers[manifest.group]
+                          if how == "helm" or str(mapping(mapping(i.body.get("spec")).get("names")).get("kind") or manifest.kind) == manifest.kind]
+            if not candidates or any(_ordered(owner, needs, installer_owner, how, ctx) for _, installer_owner, how in candidates):
+                continue
+            # One finding per object, about the installer it most plausibly needs.
+            installer, installer_owner, how = candidates[0]
+            what = f"{installer.describe()} (applied by Kustomization {installer_owner.name})"
+            if _same(installer_owner, owner):
+                yield finding(
+                    FLUX_CRD_ORDER, manifest, ("apiVersion",),
+                    f"applied by Kustomization {owner.name}, the same one that applies {what}, "
+                    f"which installs the {manifest.group} CRDs: the dry-run of {manifest.kind} fails before helm-controller "
+                    "has installed the chart",
+                    f"move {manifest.kind} {manifest.name} to a Kustomization that has dependsOn: [{{name: {owner.name}}}] "
+                    f"and make {owner.name} wait: true",
+                )
+            else:
+                yield finding(
+                    FLUX_CRD_ORDER, manifest, ("apiVersion",),
+                    f"applied by Kustomization {owner.name}, which does not depend on "
+                    f"{installer_owner.name}, where {what} installs the {manifest.group} CRDs: it may be applied before "
+                    "the CRD exists and fail",
+                    f"add dependsOn: [{{name: {installer_owner.name}}}] to Kustomization {owner.name} "
+                    f"(and wait: true on {installer_owner.name})",
+                )
+
+
+def _same(a: FluxKustomization, b: FluxKustomization) -> bool:
+    """The same Kustomization: one object, or one name (each cluster of a repository has its own
+    flux-system/flux-system, and a tree read statically cannot always tell the clusters apart)."""
+    return a is b or (a.namespace, a.name) == (b.namespace, b.name)
+
+
+def _ordered(owner: FluxKustomization, needs: set[Key], installer_owner: FluxKustomization, how: str, ctx: Context) -> bool:
+    """Whether the installer's CRDs exist before owner applies its objects."""
+    if _same(installer_owner, owner):
+        return how == "crd"  # kustomize-controller applies CRDs before the rest of a Kustomization
+    if (installer_owner.namespace, installer_owner.name) in needs:
+        return True
+    # A Kustomization defined under the path of the one applying CRD manifests is created in the
+    # same apply, after the CRDs (which the controller applies first and waits for).
+    own = ctx.repository_path(owner.manifest.file)
+    return how == "crd" and own is not None and installer_owner.applies(own)
 
 
 CHECKS = (depends_on, dependency_cycles, paths, crd_order)
