@@ -20,6 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from aiops.validate.errors import ToolError, UsageError
     from aiops.validate.start import start
 
+    if not args.flux and (args.dist or args.rev):
+        print(f"aiops validate: {'--dist' if args.dist else '--rev'} chooses what --flux builds; add --flux", file=sys.stderr)
+        return EXIT_USAGE
     paths = [Path(p) for p in args.paths or ["dist"]]
     crds = [Path(p) for p in args.crd or []]
     try:
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
             repo_root=Path(args.repo_root) if args.repo_root else None,
             today=today,
             flux=args.flux,
+            flux_dist=args.dist,
+            flux_rev=args.rev,
         )
         report = validate(options, started)
     except (UsageError, ToolError) as exc:
@@ -89,5 +94,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--crd", action="append", metavar="FILE", help="also validate against the CRDs in this file or folder (repeatable)")
     validate.add_argument("--repo-root", metavar="DIR", help="the repository root Flux paths are relative to (default: the git work tree, else the current folder)")
     validate.add_argument("--flux", action="store_true", help="also build every Flux Kustomization of the git working tree as kustomize-controller does (aiops flux check; seconds)")
+    validate.add_argument("--dist", metavar="DIR", help="with --flux: the folder of the repository to find Kustomizations in, "
+                          "as `aiops flux check --dist` (default: the one folder validated, else dist)")
+    validate.add_argument("--rev", metavar="REV", help="with --flux: build this git revision instead of the working tree, as `aiops flux check --rev`")
     validate.add_argument("--as-of", metavar="DATE", help="judge instance retirement dates as of this day (default: today)")
     validate.set_defaults(handler=run)

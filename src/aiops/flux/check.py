@@ -91,6 +91,7 @@ class _Checker:
         self.clusters: list[Cluster] = []
         self._artifacts: dict[str | None, Path] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="aiops-flux-artifacts-"))
+        self._refused: dict[tuple, list[tuple[str, FluxKustomization]]] = {}
 
     # -- entry ------------------------------------------------------------------------------
     def run(self) -> FluxReport:
@@ -106,6 +107,14 @@ class _Checker:
             self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
             self._check_clusters()
+            for (file, line, api_version, kind, name), users in self._refused.items():
+                clusters = ", ".join(dict.fromkeys(c for c, _ in users))
+                names = list(dict.fromkeys(k.describe() for _, k in users))
+                who = f"Kustomization {names[0]} fails" if len(names) == 1 else f"Kustomizations {', '.join(names)} fail"
+                self._unserved(clusters, users[0][1], api_version, kind, f"{kind} {name}", file, line,
+                               f"kustomize-controller's dry-run of {who} with 'no matches for kind \"{kind}\" in version "
+                               f"\"{api_version}\"', and {'it applies' if len(names) == 1 else 'they apply'} nothing "
+                               "(nor anything they would create)".replace("they would", "it would" if len(names) == 1 else "they would"))
             findings = sorted(_merged(self.rec.findings), key=finding_order)
             folders = frozenset(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
                                 if p.is_dir() and not p.is_symlink() and ".git" not in p.relative_to(self.root).parts)
@@ -409,9 +418,8 @@ class _Checker:
             state.status, state.objects = "failed", []
             state.reason = f"apiVersion not served: no matches for kind \"{first.kind}\" in version \"{first.api_version}\""
             for o in refused:
-                self._unserved(cluster.name, k, o.api_version, o.kind, o.describe(), o.file, o.line,
-                               f"kustomize-controller's dry-run of Kustomization {k.describe()} fails with 'no matches for kind "
-                               f"\"{o.kind}\" in version \"{o.api_version}\"', and it applies nothing (nor anything it would create)")
+                # One finding per object: a base that several Kustomizations build is one mistake.
+                self._refused.setdefault((o.file, o.line, o.api_version, o.kind, o.name), []).append((cluster.name, k))
         elif result.ok:
             state.status = "built"
         elif result.stage == "remote":

@@ -115,6 +115,9 @@ def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
         for o in state.objects:
             if apis.needs_crd(o.group) and o.kind != "CustomResourceDefinition":
                 installers = [i for i in crd_installers.get((target, o.group), []) if i.kind is None or i.kind == o.kind]
+                # Applied by a Kustomization that applies the CRD manifests: created after them, in the same apply.
+                if any(i.how == "manifest" and i.kustomization.key in _ancestors(k, cluster) for i in installers):
+                    continue
                 verdict = _crd_verdict(k, installers, by_key)
                 if verdict is not None:
                     crd_problems[(k.key, o.group, *verdict)].append(o)
@@ -282,6 +285,17 @@ def check_objects(rec: Recorder, cluster: Cluster) -> None:
                       "they overwrite each other's changes, and when one stops applying it, its prune deletes it for all",
                       "keep the object in exactly one Kustomization's folder")
 
+
+
+def _ancestors(k: FluxKustomization, cluster: Cluster) -> set[tuple[str, str]]:
+    """The Kustomizations whose builds create k, its parent first."""
+    by_name = {s.kustomization.describe(): s for s in cluster.kustomizations.values()}
+    found: set[tuple[str, str]] = set()
+    parent = cluster.kustomizations[k.key].applied_by if k.key in cluster.kustomizations else None
+    while parent is not None and parent in by_name and by_name[parent].kustomization.key not in found:
+        found.add(by_name[parent].kustomization.key)
+        parent = by_name[parent].applied_by
+    return found
 
 
 def _awaited_by(k: FluxKustomization, cluster: Cluster) -> set[tuple[str, str]]:

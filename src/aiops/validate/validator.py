@@ -51,6 +51,8 @@ class Options:
     today: date | None = None  # for retirement dates; default: today
     cache_dir: Path | None = None
     flux: bool = False  # also build every Flux Kustomization of the git working tree (aiops flux check)
+    flux_dist: str | None = None  # with flux: the folder to find Kustomizations in (flux check's --dist); default: the path validated
+    flux_rev: str | None = None  # with flux: a revision instead of the working tree (flux check's --rev)
 
 
 @dataclass
@@ -240,15 +242,29 @@ def _with_flux_build(findings: list[Finding], options: Options) -> list[Finding]
     root = options.repo_root or git_root(options.paths[0])
     if root is None or not (Path(root) / ".git").exists():
         raise UsageError("--flux builds the Kustomizations of a git working tree, and these paths are not in one")
+    dist = options.flux_dist or _flux_dist(options.paths, Path(root))
     try:
-        built = flux_findings(Path(root))
+        built = flux_findings(Path(root), options.flux_rev, dist=dist)
     except (FluxBuildMissing, SourceError) as exc:
         raise ToolError(str(exc)) from None
     kept = [f for f in findings if f.rule.id not in _STATIC_FLUX_RULES]
+    # An apiVersion that Flux does not serve is one mistake: api-removed says it, with the object.
+    removed = {(f.file, f.line) for f in kept if f.rule.id == "api-removed"}
     return kept + [
         Finding(FLUX_BUILD, f.file or "", f.line, f"[{f.rule}] {f.message}", f.fix, f.kustomization, severity=_FLUX_SEVERITY[f.severity])
         for f in built
+        if not (f.rule == "flux/api-not-served" and (f.file, f.line) in removed)
     ]
+
+
+def _flux_dist(paths: list[Path], root: Path) -> str:
+    """Where `--flux` looks for Kustomizations: the one folder validated (relative to the repository), else dist."""
+    if len(paths) == 1 and paths[0].is_dir():
+        try:
+            return paths[0].resolve().relative_to(root.resolve()).as_posix() or "."
+        except ValueError:
+            pass
+    return "dist"
 
 
 def _chart_groups() -> dict[str, list[str]]:
