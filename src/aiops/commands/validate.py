@@ -23,12 +23,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.flux and (args.dist or args.rev):
         print(f"aiops validate: {'--dist' if args.dist else '--rev'} chooses what --flux builds; add --flux", file=sys.stderr)
         return EXIT_USAGE
-    paths = [Path(p) for p in args.paths or ["dist"]]
     crds = [Path(p) for p in args.crd or []]
+    stdin = None
     try:
+        paths, stdin = _with_stdin(args.paths or ["dist"])
         started = start(paths, args.kubernetes_version, crds)
     except (UsageError, ToolError) as exc:
         print(f"aiops validate: {exc}", file=sys.stderr)
+        if stdin is not None:
+            stdin.cleanup()
         return EXIT_USAGE
     try:
         from datetime import date
@@ -57,7 +60,45 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         started.close()
+    if stdin is not None:
+        _name_stdin(report, Path(stdin.name) / STDIN_FILE)
+        stdin.cleanup()
     return emit(report, args.format, args.fail_on)
+
+
+# What a user may type for standard input; `<(...)` and other pipes are refused (start.py).
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+STDIN_FILE = "stdin.yaml"
+STDIN_SHOWN = "<stdin>"
+
+
+def _with_stdin(names: list[str]):
+    """The paths to validate, with standard input (`-`, /dev/stdin) read into a scratch file first:
+    kubeconform and the rules each read the files, and a stream can be read only once."""
+    import tempfile
+
+    from aiops.validate.errors import UsageError
+
+    wanted = [name for name in names if name in STDIN_NAMES]
+    if not wanted:
+        return [Path(name) for name in names], None
+    if len(wanted) > 1:
+        raise UsageError(f"standard input is named more than once ({', '.join(wanted)}): it can be read only once")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError(f"{wanted[0]}: standard input is a terminal; pipe the manifests in (`kubectl get ... -o yaml | aiops validate -`)")
+    scratch = tempfile.TemporaryDirectory(prefix="aiops-validate-stdin-")
+    (Path(scratch.name) / STDIN_FILE).write_bytes(sys.stdin.buffer.read())
+    return [Path(scratch.name) / STDIN_FILE if name in STDIN_NAMES else Path(name) for name in names], scratch
+
+
+def _name_stdin(report, scratch_file: Path) -> None:
+    """Findings name standard input `<stdin>`, not the scratch file it was read into."""
+    from dataclasses import replace
+
+    report.findings[:] = [
+        replace(f, file=STDIN_SHOWN if f.file == str(scratch_file) else f.file, message=f.message.replace(str(scratch_file), STDIN_SHOWN))
+        for f in report.findings
+    ]
 
 
 def emit(report, output_format: str, fail_on: str, stream=None) -> int:

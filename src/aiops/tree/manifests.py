@@ -13,7 +13,7 @@ import yaml
 
 from aiops.tree.shapes import mapping
 
-from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files  # noqa: F401 (re-exported)
+from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files, special_file  # noqa: F401 (re-exported)
 
 _LAYOUT_FOLDERS = {"cluster", "infrastructure", "apps", "terraform"}
 
@@ -118,6 +118,9 @@ def read_documents(path: Path, shown: str) -> tuple[list[tuple[int, Any]], list[
 def read_document_nodes(path: Path, shown: str) -> tuple[list[tuple[int, Any, yaml.Node]], list[Problem]]:
     """Like `read_documents`, with each document's YAML node too (for the line of any field)."""
     try:
+        what = special_file(path)
+        if what:
+            return [], [Problem(shown, None, "unreadable", f"is {what}, not a regular file: not read (it could wait forever)")]
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return [], [Problem(shown, None, "too-large", f"{size} bytes is more than the {MAX_FILE_BYTES} this tool reads")]
@@ -245,8 +248,31 @@ def add_documents(tree: ManifestTree, shown: str, name: str, documents: list[tup
         if body is None:
             tree.problems.append(Problem(shown, line, "empty-document", f"document {index + 1} is empty"))
         elif not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
-            tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no apiVersion and kind"))
+            lacking = " and ".join(k for k in ("apiVersion", "kind") if not isinstance(body, dict) or k not in body)
+            tree.problems.append(Problem(shown, line, "not-kubernetes", f"document {index + 1} has no {lacking}"))
             if isinstance(body, dict):
                 tree.other_documents.append(Manifest(shown, index, line, body, *node))
+        elif _is_list(body):
+            # kubectl and kustomize apply a List's items, not the List: each item is an object.
+            tree.manifests.extend(_list_items(shown, index, line, body, node[0] if node else None))
         else:
             tree.manifests.append(Manifest(shown, index, line, body, *node))
+
+
+def _is_list(body: dict) -> bool:
+    """A `kind: List` (or PodList, ConfigMapList, ...) of v1 whose items are objects."""
+    items = body.get("items")
+    return (str(body.get("kind", "")).endswith("List") and str(body.get("apiVersion", "")) == "v1"
+            and isinstance(items, list) and bool(items) and all(isinstance(i, dict) and "kind" in i for i in items))
+
+
+def _list_items(shown: str, index: int, line: int, body: dict, node: yaml.Node | None) -> list[Manifest]:
+    items_node = None
+    if isinstance(node, yaml.MappingNode):
+        items_node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "items"), None)
+    found = []
+    for position, item in enumerate(body["items"]):
+        item_node = items_node.value[position] if isinstance(items_node, yaml.SequenceNode) and position < len(items_node.value) else None
+        item_line = item_node.start_mark.line + 1 if item_node is not None else line
+        found.append(Manifest(shown, index, item_line, item, item_node))
+    return found

@@ -135,11 +135,20 @@ def _field(path: tuple[str, ...]) -> str:
     return text
 
 
+def _kubeconform_name(manifest: Manifest) -> str:
+    """The name kubeconform reports: an object with only metadata.generateName is 'prefix-{{ generateName }}'."""
+    if manifest.name:
+        return manifest.name
+    metadata = manifest.body.get("metadata")
+    generate = metadata.get("generateName") if isinstance(metadata, dict) else None
+    return f"{generate}{{{{ generateName }}}}" if isinstance(generate, str) and generate else ""
+
+
 def _kubeconform_findings(results: list[dict], manifests: list[Manifest], problem_files: set[str], cache: SchemaCache,
                           extra_dir: Path | None, extra_index: dict, version: str) -> list[Finding]:
     by_key: dict[tuple, list[Manifest]] = {}
     for manifest in manifests:
-        by_key.setdefault((manifest.file, manifest.kind, manifest.name, manifest.api_version), []).append(manifest)
+        by_key.setdefault((manifest.file, manifest.kind, _kubeconform_name(manifest), manifest.api_version), []).append(manifest)
     findings: list[Finding] = []
     for result in results:
         key = (result.get("filename"), result.get("kind"), result.get("name"), result.get("version"))
