@@ -369,6 +369,15 @@ def test_a_chart_source_that_does_not_exist_is_an_error(scratch):
         "HelmRelease monitoring/loki (applied by Kustomization flux-system/monitoring-controllers) takes its chart from "
         "HelmRepository monitoring/grafana (spec.chart.spec.sourceRef), which no Kustomization of cluster clusters/test "
         "applies: helm-controller cannot fetch the chart, and the release never installs (Ready=False, the source is not found)")
+    code, checked = repo.validate()
+    assert code == 1
+    assert validate_rows(checked) == [
+        ("warning", "schema-missing", "monitoring/configs/podmonitor.yaml", 1),
+        ("error", "flux-source-missing", "monitoring/controllers/loki-stack/release.yaml", 15),  # the sourceRef's name
+    ]
+    (missing,) = [f for f in checked["findings"] if f["rule"] == "flux-source-missing"]
+    assert (missing["object"], missing["message"]) == ("HelmRelease/monitoring/loki", "takes its chart from HelmRepository grafana, which no file of "
+                                  "the validated tree defines: helm-controller cannot fetch the chart and the release never installs"))
 
 
 def test_a_substitution_failure_is_a_finding_at_the_object(scratch):

@@ -18,7 +18,7 @@ from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import Manifest
 from aiops.tree.shapes import mapping
 from aiops.validate.context import Context, finding
-from aiops.validate.findings import FLUX_CRD_ORDER, FLUX_CYCLE, FLUX_DEPENDS_ON, FLUX_PATH, Finding
+from aiops.validate.findings import FLUX_CRD_ORDER, FLUX_CYCLE, FLUX_DEPENDS_ON, FLUX_PATH, FLUX_SOURCE, Finding
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -227,4 +227,27 @@ def _ordered(owner: FluxKustomization, needs: set[Key], installer_owner: FluxKus
     return how == "crd" and own is not None and installer_owner.applies(own)
 
 
-CHECKS = (depends_on, dependency_cycles, paths, crd_order)
+def helm_sources(ctx: Context) -> Iterator[Finding]:
+    """A HelmRelease's chart source must exist. Namespaces are not compared: kustomize and
+    targetNamespace often set them at build time (`aiops flux check` compares them after the build)."""
+    defined = {(m.kind, m.name) for m in ctx.manifests if m.group.startswith("source.") and m.group.endswith(".fluxcd.io")}
+    for manifest in ctx.manifests:
+        if manifest.group != "helm.toolkit.fluxcd.io" or manifest.kind != "HelmRelease":
+            continue
+        spec = mapping(manifest.body.get("spec"))
+        if spec.get("chartRef"):
+            reference, path = mapping(spec.get("chartRef")), ("spec", "chartRef", "name")
+        else:
+            reference, path = mapping(mapping(mapping(spec.get("chart")).get("spec")).get("sourceRef")), ("spec", "chart", "spec", "sourceRef", "name")
+        kind, name = str(reference.get("kind") or ""), str(reference.get("name") or "")
+        if not kind or not name or (kind, name) in defined:
+            continue
+        yield finding(
+            FLUX_SOURCE, manifest, path,
+            f"takes its chart from {kind} {name}, which no file of the validated tree defines: helm-controller cannot "
+            "fetch the chart and the release never installs",
+            f"correct {'.'.join(path[:-1])} (kind {kind}, name {name}), or add the {kind} (and validate its folder too)",
+        )
+
+
+CHECKS = (depends_on, dependency_cycles, paths, crd_order, helm_sources)
