@@ -377,7 +377,7 @@ def test_a_chart_source_that_does_not_exist_is_an_error(scratch):
     ]
     (missing,) = [f for f in checked["findings"] if f["rule"] == "flux-source-missing"]
     assert (missing["object"], missing["message"]) == ("HelmRelease/monitoring/loki", "takes its chart from HelmRepository grafana, which no file of "
-                                  "the validated tree defines: helm-controller cannot fetch the chart and the release never installs"))
+                                  "the validated tree defines: helm-controller cannot fetch the chart and the release never installs")
 
 
 def test_a_substitution_failure_is_a_finding_at_the_object(scratch):

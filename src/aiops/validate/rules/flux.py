@@ -228,9 +228,11 @@ def _ordered(owner: FluxKustomization, needs: set[Key], installer_owner: FluxKus
 
 
 def helm_sources(ctx: Context) -> Iterator[Finding]:
-    """A HelmRelease's chart source must exist. Namespaces are not compared: kustomize and
+    """A HelmRelease's chart source must exist, when the tree holds sources of that kind at all (a
+    folder of releases alone keeps its sources elsewhere). Namespaces are not compared: kustomize and
     targetNamespace often set them at build time (`aiops flux check` compares them after the build)."""
     defined = {(m.kind, m.name) for m in ctx.manifests if m.group.startswith("source.") and m.group.endswith(".fluxcd.io")}
+    kinds = {kind for kind, _ in defined}
     for manifest in ctx.manifests:
         if manifest.group != "helm.toolkit.fluxcd.io" or manifest.kind != "HelmRelease":
             continue
@@ -240,8 +242,8 @@ def helm_sources(ctx: Context) -> Iterator[Finding]:
         else:
             reference, path = mapping(mapping(mapping(spec.get("chart")).get("spec")).get("sourceRef")), ("spec", "chart", "spec", "sourceRef", "name")
         kind, name = str(reference.get("kind") or ""), str(reference.get("name") or "")
-        if not kind or not name or (kind, name) in defined:
-            continue
+        if not kind or not name or (kind, name) in defined or kind not in kinds:
+            continue  # a tree without any source of that kind keeps its sources elsewhere: not judged
         yield finding(
             FLUX_SOURCE, manifest, path,
             f"takes its chart from {kind} {name}, which no file of the validated tree defines: helm-controller cannot "
