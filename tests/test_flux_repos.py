@@ -376,7 +376,7 @@ def test_a_chart_source_that_does_not_exist_is_an_error(scratch):
         ("error", "flux-source-missing", "monitoring/controllers/loki-stack/release.yaml", 15),  # the sourceRef's name
     ]
     (missing,) = [f for f in checked["findings"] if f["rule"] == "flux-source-missing"]
-    assert (missing["object"], missing["message"]) == ("HelmRelease/monitoring/loki", "takes its chart from HelmRepository grafana, which no file of "
+    assert (missing["object"], missing["message"]) == ("HelmRelease/loki", "takes its chart from HelmRepository grafana, which no file of "
                                   "the validated tree defines: helm-controller cannot fetch the chart and the release never installs")
 
 
