@@ -290,7 +290,7 @@ _UNREADABLE_KINDS = ("unreadable", "binary", "too-large", "unparsable")
 
 def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
     """Read the tree and run the platform rules (while kubeconform runs)."""
-    from aiops.tree.manifests import scan_manifests
+    from aiops.tree.manifests import scan_manifests_fast
     from aiops.tree.terraform import scan_terraform
     from aiops.validate.context import Context, git_root
     from aiops.validate.environment_files import check_environment, is_environment
@@ -298,7 +298,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
 
     from aiops.tree.kustomize import kustomize_inputs
 
-    tree = scan_manifests(options.paths)
+    tree = scan_manifests_fast(options.paths)
     # Patches, generator sources and other kustomize inputs are not objects: the build checks them.
     inputs = kustomize_inputs(tree.kustomize_files)
     if inputs:
