@@ -421,3 +421,42 @@ def test_validate_flux_builds_the_folder_it_validates_and_reports_each_problem_o
     ]
     result = aiops("validate", ".", "--dist", "clusters", cwd=repo.root)
     assert (result.returncode, result.stderr) == (2, "aiops validate: --dist chooses what --flux builds; add --flux\n")
+
+
+def test_both_clusters_of_multi_tenancy_bootstrapped(scratch):
+    """Two bootstrapped clusters in one repository, each with its own flux-system/flux-system: validate
+    used to ask one to depend on the other, that is on itself. The verdict is the placeholder layout's."""
+    repo = scratch("flux2-multi-tenancy")
+    for cluster in ("production", "staging"):
+        _bootstrap(repo, f"clusters/{cluster}", "https://github.com/fluxcd/flux2-multi-tenancy")
+    repo.commit("flux bootstrap, twice")
+    code, report = repo.flux("--no-prune")
+    assert code == 1
+    assert [c["bootstrap"] for c in report["clusters"]] == ["flux-system/flux-system"] * 2
+    assert [(f["rule"], f["file"]) for f in report["findings"]] == [
+        ("flux/api-not-served", "infrastructure/kyverno/source.yaml"),
+        ("flux/not-reached", "infrastructure/kyverno/sync.yaml"),
+        ("flux/crd-source-unknown", "infrastructure/kyverno-policies/verify-flux-images.yaml"),
+        # the same URL as the bootstrap, another branch: still not this repository's revision
+        ("flux/source-offline", "tenants/base/dev-team/sync.yaml"),
+    ]
+    code, checked = repo.validate()
+    assert [f["rule"] for f in checked["findings"]] == ["schema-missing", "schema-missing", "api-removed"]
+
+
+def test_an_external_artifact_no_generator_produces_is_an_error(scratch):
+    """Kustomization apps reads ExternalArtifact apps; the production ArtifactGenerator renamed it. The
+    staging generator still produces one of that name, but in another cluster."""
+    repo = scratch("flux2-kustomize-helm-example")
+    generator = repo.root / "clusters/production/artifacts.yaml"
+    generator.write_text(generator.read_text().replace("    - name: apps\n", "    - name: applications\n"))
+    repo.commit("rename an artifact")
+    code, report = repo.flux("--no-prune")
+    assert code == 1
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert [(f["rule"], f["file"], f["line"], f["cluster"]) for f in errors] == [
+        ("flux/source-not-found", "clusters/production/apps.yaml", 13, "clusters/production")]
+    assert errors[0]["message"] == (
+        "Kustomization flux-system/apps takes its files from ExternalArtifact flux-system/apps, which no Kustomization of "
+        "cluster clusters/production applies (nor an ArtifactGenerator artifact of that name): kustomize-controller reports "
+        "\"Source 'ExternalArtifact/flux-system/apps' not found\" and applies nothing")

@@ -174,6 +174,25 @@ class _Checker:
         other = self._static_git_repository(namespace, name)
         return bootstrap is not None and other is not None and _same_git_source(bootstrap, other)
 
+    def _source_defined(self, cluster: Cluster, kind: str, namespace: str, name: str) -> bool:
+        """Whether the cluster gets that source (from a build so far, or a file under the path of one
+        of its Kustomizations), or, for an ExternalArtifact, an ArtifactGenerator producing it."""
+        members = [s.kustomization for s in cluster.kustomizations.values()]
+        bodies = [o.body for o in self._objects_so_far(cluster)]
+        bodies += [m.body for manifests in self.rec.manifests_by_file.values() for m in manifests
+                   if m.kind in (kind, "ArtifactGenerator") and owner_of(m.file, members) is not None]
+        for body in bodies:
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+            if (metadata.get("namespace") or namespace) != namespace:
+                continue
+            if body.get("kind") == kind and metadata.get("name") == name:
+                return True
+            if kind == "ExternalArtifact" and body.get("kind") == "ArtifactGenerator":
+                if any(isinstance(a, dict) and a.get("name") == name for a in spec.get("artifacts") or []):
+                    return True
+        return False
+
     def _static_git_repository(self, namespace: str, name: str) -> dict | None:
         return next((m.body for m in self.static_sources
                      if m.kind == "GitRepository" and (m.namespace or "flux-system") == namespace and m.name == name), None)
@@ -343,6 +362,16 @@ class _Checker:
             artifact_key = str(ignore) if ignore is not None else None
         elif k.source_kind in _UNSUPPORTED_OFFLINE:
             source = next((m.body for m in self.static_sources if m.kind == k.source_kind and m.name == k.source_name), None)
+            if source is None and cluster.bootstrapped and not self._source_defined(cluster, k.source_kind, k.source_namespace, k.source_name):
+                state.status, state.reason = "failed", f"{k.source_kind} {reference} not found"
+                made_by = " (nor an ArtifactGenerator artifact of that name)" if k.source_kind == "ExternalArtifact" else ""
+                self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
+                             f"Kustomization {k.describe()} takes its files from {k.source_kind} {reference}, which no "
+                             f"Kustomization of cluster {cluster.name} applies{made_by}: kustomize-controller reports \"Source '{k.source_kind}/{reference}' "
+                             "not found\" and applies nothing",
+                             f"correct spec.sourceRef, or add the {k.source_kind} {k.source_name} (namespace {k.source_namespace}) "
+                             "to a Kustomization of the cluster")
+                return None
             spec = (source or {}).get("spec") or {}
             where = f" ({spec.get('url') or spec.get('endpoint', '')} {spec.get('bucketName', '')})".replace(" )", ")") if spec else ""
             return self._unchecked(state, "flux/source-offline",
