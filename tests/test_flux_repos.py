@@ -460,3 +460,22 @@ def test_an_external_artifact_no_generator_produces_is_an_error(scratch):
         "Kustomization flux-system/apps takes its files from ExternalArtifact flux-system/apps, which no Kustomization of "
         "cluster clusters/production applies (nor an ArtifactGenerator artifact of that name): kustomize-controller reports "
         "\"Source 'ExternalArtifact/flux-system/apps' not found\" and applies nothing")
+
+
+def test_validate_flux_checks_what_a_patch_makes_of_an_object(scratch):
+    """A patch is not judged alone (it is partial on purpose), but with --flux the object the build makes
+    of it is: `prune: "yes"` in the production patch of the tenant's Kustomization is a string."""
+    repo = scratch("flux2-multi-tenancy")
+    patch = repo.root / "tenants/production/dev-team-patch.yaml"
+    patch.write_text(patch.read_text().rstrip("\n") + "\n  prune: \"yes\"\n")
+    repo.commit("a string where a boolean goes")
+    code, checked = repo.validate()
+    assert "schema" not in [f["rule"] for f in checked["findings"]]  # the patch alone is not an object
+    code, checked = repo.validate("--flux")
+    assert code == 1
+    schema = [f for f in checked["findings"] if f["rule"] == "schema"]
+    assert [(f["file"], f["line"], f["object"], f["message"]) for f in schema] == [
+        ("tenants/base/dev-team/sync.yaml", 12, "Kustomization/apps/dev-team",
+         "as built by Kustomization flux-system/tenants (tenants/production/kustomization.yaml and its patches): "
+         "spec.prune: got string, want boolean"),
+    ]

@@ -218,11 +218,12 @@ def validate(options: Options, started: Started | None = None) -> Report:
         findings, manifests, problem_files, files = _platform(options, started.cache, started.version, started.extra_index)
         results = started.results()
         findings += _kubeconform_findings(results, manifests, problem_files, started.cache, started.extra_dir, started.extra_index, started.version)
+        if options.flux:
+            from aiops.validate.flux_build import with_flux_build
+
+            findings = with_flux_build(findings, options, manifests, started)
     finally:
         started.close()
-
-    if options.flux:
-        findings = _with_flux_build(findings, options)
 
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}
     findings = [
@@ -231,49 +232,6 @@ def validate(options: Options, started: Started | None = None) -> Report:
     ]
     findings.sort(key=Finding.sort_key)
     return Report(findings, started.version, files, len(manifests))
-
-
-# The static Flux rules that the build-based check (aiops flux check) also decides, more exactly:
-# with --flux its findings replace theirs, so that a mistake is reported once.
-_STATIC_FLUX_RULES = ("flux-depends-on-missing", "flux-dependency-cycle", "flux-path-missing", "flux-crd-order")
-_FLUX_SEVERITY = {"error": "error", "warning": "warning", "unchecked": "info"}
-
-
-def _with_flux_build(findings: list[Finding], options: Options) -> list[Finding]:
-    """The validator's findings with `aiops flux check`'s on the git working tree in place of the
-    static Flux rules. Needs a git repository (Flux reads git, and so does the check)."""
-    from aiops.flux import flux_findings
-    from aiops.flux.build import FluxBuildMissing
-    from aiops.flux.source import SourceError
-    from aiops.validate.context import git_root
-    from aiops.validate.findings import FLUX_BUILD
-
-    root = options.repo_root or git_root(options.paths[0])
-    if root is None or not (Path(root) / ".git").exists():
-        raise UsageError("--flux builds the Kustomizations of a git working tree, and these paths are not in one")
-    dist = options.flux_dist or _flux_dist(options.paths, Path(root))
-    try:
-        built = flux_findings(Path(root), options.flux_rev, dist=dist)
-    except (FluxBuildMissing, SourceError) as exc:
-        raise ToolError(str(exc)) from None
-    kept = [f for f in findings if f.rule.id not in _STATIC_FLUX_RULES]
-    # An apiVersion that Flux does not serve is one mistake: api-removed says it, with the object.
-    removed = {(f.file, f.line) for f in kept if f.rule.id == "api-removed"}
-    return kept + [
-        Finding(FLUX_BUILD, f.file or "", f.line, f"[{f.rule}] {f.message}", f.fix, f.kustomization, severity=_FLUX_SEVERITY[f.severity])
-        for f in built
-        if not (f.rule == "flux/api-not-served" and (f.file, f.line) in removed)
-    ]
-
-
-def _flux_dist(paths: list[Path], root: Path) -> str:
-    """Where `--flux` looks for Kustomizations: the one folder validated (relative to the repository), else dist."""
-    if len(paths) == 1 and paths[0].is_dir():
-        try:
-            return paths[0].resolve().relative_to(root.resolve()).as_posix() or "."
-        except ValueError:
-            pass
-    return "dist"
 
 
 def _chart_groups() -> dict[str, list[str]]:
