@@ -4,19 +4,24 @@ How a revision is checked:
 
 1. `source.checkout` makes a git checkout of the revision in a temporary folder; `flux-build
    artifact` turns it into what source-controller would serve (ignore rules applied).
-2. Clusters are found from their bootstrap Kustomization: one whose spec.path contains the
-   file that defines it (what `flux bootstrap --path` writes, e.g. `flux-system` syncing
-   `dist/aws-primary/cluster`). Its build yields the Kustomizations it applies; their builds
-   yield more, and so on: exactly the set a cluster would get.
+2. Clusters are found from their bootstrap Kustomization: one whose source is this repository
+   (`origins`) and whose spec.path contains the file that defines it (what `flux bootstrap
+   --path` writes, e.g. `flux-system` syncing `dist/aws-primary/cluster`; for a placeholder
+   gotk-sync.yaml, the one it would write). Its build yields the Kustomizations it applies;
+   their builds yield more, and so on: exactly the set a cluster would get. A Kustomization of
+   another source is not built here, and says so.
 3. Each Kustomization is built by `flux-build build` (kustomize-controller's generation,
-   kustomize build and postBuild substitution, strict about undefined variables).
-4. Then, per cluster, what stops a real reconciliation: dependsOn names that do not exist and
-   cycles; custom resources that can reach the API server before their CRD; objects in
-   namespaces that nothing creates first; SOPS secrets without decryption.
+   kustomize build and postBuild substitution, strict about undefined variables); a build
+   holding an apiVersion the emulated Flux does not serve fails as the dry-run would.
+4. Then, per cluster (`ordering`), what stops a real reconciliation: dependsOn names that do
+   not exist and cycles; custom resources that can reach the API server before their CRD;
+   objects in namespaces that nothing creates first; chart sources that do not exist; SOPS
+   secrets without decryption.
 
 What cannot be known offline (an ExternalArtifact or OCI source, a remote kustomize base,
-substituteFrom data that lives only in the cluster, SOPS decryption) is reported as
-"unchecked" with the reason, never passed or failed silently.
+substituteFrom data that lives only in the cluster, SOPS decryption, what an unbuilt
+Kustomization would install) is reported as "unchecked" with the reason, never passed or
+failed silently, and no finding is built on it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path, PurePosixPath
 from aiops.flux import apis
 from aiops.flux.build import BuildJob, BuildResult, build, make_artifact
 from aiops.flux.failures import report_failure
+from aiops.flux.origins import BOOTSTRAP_SOURCE, Origins, objects_so_far, same_git_source
 from aiops.flux.ordering import check_helm_sources, check_objects, check_order, check_prerequisites
 from aiops.flux.report import Cluster, Finding, FluxReport, InventoryObject, KustomizationState, Recorder, finding_order
 from aiops.flux.source import Checkout, checkout
@@ -69,9 +75,6 @@ def flux_findings(repository: Path, revision: str | None = None, *, dist: str = 
 
 # ---------------------------------------------------------------------------------------------
 
-# The GitRepository `flux bootstrap` creates for the repository it bootstraps.
-BOOTSTRAP_SOURCE = ("flux-system", "flux-system")
-
 _UNSUPPORTED_OFFLINE = {
     "ExternalArtifact": (
         "its source is ExternalArtifact {ref}: an artifact that a controller in the cluster (such as "
@@ -106,6 +109,7 @@ class _Checker:
             self.inputs = kustomize_inputs(scan.kustomize_files)
             self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
+            self.origins = Origins(self.static_sources, scan.manifests)
             self._check_clusters()
             for (file, line, api_version, kind, name), users in self._refused.items():
                 clusters = ", ".join(dict.fromkeys(c for c, _ in users))
@@ -161,41 +165,7 @@ class _Checker:
 
     def _is_bootstrap(self, k: FluxKustomization) -> bool:
         """A bootstrap Kustomization syncs this repository at a path that contains its own file."""
-        return k.applies(k.manifest.file) and self._is_this_repository(k.source_kind, k.source_namespace, k.source_name)
-
-    def _is_this_repository(self, kind: str, namespace: str, name: str) -> bool:
-        """Whether a source is the repository being checked: the GitRepository flux-system/flux-system
-        that `flux bootstrap` creates for it, or one that fetches the same URL and ref."""
-        if kind != "GitRepository":
-            return False
-        if (namespace, name) == BOOTSTRAP_SOURCE:
-            return True
-        bootstrap = self._static_git_repository(*BOOTSTRAP_SOURCE)
-        other = self._static_git_repository(namespace, name)
-        return bootstrap is not None and other is not None and _same_git_source(bootstrap, other)
-
-    def _source_defined(self, cluster: Cluster, kind: str, namespace: str, name: str) -> bool:
-        """Whether the cluster gets that source (from a build so far, or a file under the path of one
-        of its Kustomizations), or, for an ExternalArtifact, an ArtifactGenerator producing it."""
-        members = [s.kustomization for s in cluster.kustomizations.values()]
-        bodies = [o.body for o in self._objects_so_far(cluster)]
-        bodies += [m.body for manifests in self.rec.manifests_by_file.values() for m in manifests
-                   if m.kind in (kind, "ArtifactGenerator") and owner_of(m.file, members) is not None]
-        for body in bodies:
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
-            spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
-            if (metadata.get("namespace") or namespace) != namespace:
-                continue
-            if body.get("kind") == kind and metadata.get("name") == name:
-                return True
-            if kind == "ExternalArtifact" and body.get("kind") == "ArtifactGenerator":
-                if any(isinstance(a, dict) and a.get("name") == name for a in spec.get("artifacts") or []):
-                    return True
-        return False
-
-    def _static_git_repository(self, namespace: str, name: str) -> dict | None:
-        return next((m.body for m in self.static_sources
-                     if m.kind == "GitRepository" and (m.namespace or "flux-system") == namespace and m.name == name), None)
+        return k.applies(k.manifest.file) and self.origins.is_this_repository(k.source_kind, k.source_namespace, k.source_name)
 
     def _implied_bootstraps(self, roots: list[FluxKustomization]) -> list[FluxKustomization]:
         """The bootstrap Kustomization of a `flux bootstrap` layout whose gotk-sync.yaml is still a
@@ -297,20 +267,6 @@ class _Checker:
             self._artifacts[ignore] = target
         return self._artifacts[ignore]
 
-    def _objects_so_far(self, cluster: Cluster) -> list[InventoryObject]:
-        return [o for s in cluster.kustomizations.values() for o in s.objects]
-
-    def _git_repository(self, cluster: Cluster, namespace: str, name: str) -> dict | None:
-        """The GitRepository object of that name: from the cluster's builds, else the static files."""
-        for o in self._objects_so_far(cluster):
-            if o.group == SOURCE_GROUP and o.kind == "GitRepository" and (o.namespace or "flux-system") == namespace and o.name == name:
-                return o.body
-        members = [s.kustomization for s in cluster.kustomizations.values()]
-        for m in self.static_sources:
-            if m.kind == "GitRepository" and (m.namespace or "flux-system") == namespace and m.name == name and owner_of(m.file, members):
-                return m.body
-        return None
-
     def _prepare(self, cluster: Cluster, state: KustomizationState) -> tuple[str | None, BuildJob] | None:
         """Decide how to build a Kustomization: which artifact, how strict. None when it cannot be built."""
         k = state.kustomization
@@ -323,13 +279,13 @@ class _Checker:
                            "kustomize-controller both get 'no matches for kind \"Kustomization\"'), so nothing of it is applied")
             return None
         if k.source_kind == "GitRepository":
-            repository = self._git_repository(cluster, k.source_namespace, k.source_name)
+            repository = self.origins.git_repository(cluster, k.source_namespace, k.source_name)
             entry = cluster.entry
-            ours = self._is_this_repository("GitRepository", k.source_namespace, k.source_name)
+            ours = self.origins.is_this_repository("GitRepository", k.source_namespace, k.source_name)
             if not ours and repository is not None and entry.source_kind == "GitRepository":
-                entry_repository = self._git_repository(cluster, entry.source_namespace, entry.source_name)
-                ours = entry_repository is not None and _same_git_source(repository, entry_repository)
-            if not ours and repository is None and self._static_git_repository(k.source_namespace, k.source_name) is None and cluster.bootstrapped:
+                entry_repository = self.origins.git_repository(cluster, entry.source_namespace, entry.source_name)
+                ours = entry_repository is not None and same_git_source(repository, entry_repository)
+            if not ours and repository is None and self.origins.static_git_repository(k.source_namespace, k.source_name) is None and cluster.bootstrapped:
                 state.status, state.reason = "failed", f"GitRepository {reference} not found"
                 self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
                              f"Kustomization {k.describe()} takes its files from GitRepository {reference}, which nothing in "
@@ -339,7 +295,7 @@ class _Checker:
                              "to a Kustomization of the cluster")
                 return None
             if not ours:
-                spec = (repository or self._static_git_repository(k.source_namespace, k.source_name) or {}).get("spec") or {}
+                spec = (repository or self.origins.static_git_repository(k.source_namespace, k.source_name) or {}).get("spec") or {}
                 ref = spec.get("ref") or {}
                 at = next((f" at {name} {ref[name]}" for name in ("tag", "semver", "name", "commit", "branch") if ref.get(name)), "")
                 where = f" fetches {spec.get('url', '?')}{at}" if spec else " is not defined in this repository"
@@ -362,7 +318,7 @@ class _Checker:
             artifact_key = str(ignore) if ignore is not None else None
         elif k.source_kind in _UNSUPPORTED_OFFLINE:
             source = next((m.body for m in self.static_sources if m.kind == k.source_kind and m.name == k.source_name), None)
-            if source is None and cluster.bootstrapped and not self._source_defined(cluster, k.source_kind, k.source_namespace, k.source_name):
+            if source is None and cluster.bootstrapped and not self.origins.defined(cluster, k.source_kind, k.source_namespace, k.source_name):
                 state.status, state.reason = "failed", f"{k.source_kind} {reference} not found"
                 made_by = " (nor an ArtifactGenerator artifact of that name)" if k.source_kind == "ExternalArtifact" else ""
                 self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
@@ -394,7 +350,7 @@ class _Checker:
             if not isinstance(reference_from, dict):
                 continue
             kind, name = reference_from.get("kind"), reference_from.get("name")
-            found = next((o for o in self._objects_so_far(cluster)
+            found = next((o for o in objects_so_far(cluster)
                           if o.group == "" and o.kind == kind and o.name == name and (o.namespace or k.namespace) == k.namespace), None)
             if found is not None and not (kind == "Secret" and "sops" in found.body):
                 sources.append({**found.body, "metadata": {**(found.body.get("metadata") or {}), "namespace": k.namespace}})
@@ -472,13 +428,6 @@ class _Checker:
                 if child is not None and child.key != k.key:
                     children.append((child, k.describe()))
         return children
-
-
-def _same_git_source(a: dict, b: dict) -> bool:
-    spec_a, spec_b = a.get("spec") or {}, b.get("spec") or {}
-    return spec_a.get("url") == spec_b.get("url") and (spec_a.get("ref") or {}) == (spec_b.get("ref") or {})
-
-
 
 
 def _first_line(text: str) -> str:
