@@ -108,6 +108,7 @@ def _as_json(head, base, changes) -> dict:
         clusters.append({
             "name": cluster.name,
             "bootstrap": cluster.entry.describe() if cluster.bootstrapped else None,
+            "bootstrapImplied": cluster.implied,  # as `flux bootstrap` would write it (placeholder gotk-sync.yaml)
             "kustomizations": [
                 {
                     "name": s.kustomization.describe(), "file": s.kustomization.manifest.file, "path": s.kustomization.path,
