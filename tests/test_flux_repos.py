@@ -134,6 +134,11 @@ def test_hub_spoke_example(scratch):
     # The spokes are separate clusters: the same Namespace applied to each is not applied twice.
     tenants = {k["name"]: k for c in report["clusters"] for k in c["kustomizations"]}
     assert tenants["production/tenants"]["status"] == tenants["staging/tenants"]["status"] == "built"
+    assert [(name, tenants[name]["appliesTo"]) for name in ("production/tenants", "staging/tenants", "production/infra-controllers")] == [
+        ("production/tenants", "kubeConfig Secret production/cluster-kubeconfig"),
+        ("staging/tenants", "kubeConfig Secret staging/cluster-kubeconfig"),
+        ("production/infra-controllers", None),  # applies to the hub; its HelmReleases get kubeConfig from a patch
+    ]
     assert not [f for f in report["findings"] if f["rule"] == "flux/applied-twice"]
 
     code, checked = repo.validate()

@@ -102,6 +102,8 @@ def _print_text(head, base, changes, *, inventory: bool) -> None:
 
 
 def _as_json(head, base, changes) -> dict:
+    from aiops.flux.ordering import target_of
+
     clusters = []
     for cluster in head.clusters:
         wave_of = {key: number for number, wave in enumerate(cluster.waves, start=1) for key in wave}
@@ -115,6 +117,7 @@ def _as_json(head, base, changes) -> dict:
                     "wave": wave_of.get(key), "status": s.status, "reason": s.reason or None,
                     "prune": s.kustomization.prune, "wait": s.kustomization.wait,
                     "dependsOn": [f"{ns}/{n}" for ns, n in s.kustomization.depends_on], "appliedBy": s.applied_by,
+                    "appliesTo": target_of(s) or None,  # spec.kubeConfig: another cluster
                     "generatedKustomization": bool(s.result and s.result.generated),
                     "objects": [
                         {"apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace, "name": o.name, "file": o.file, "line": o.line}
