@@ -116,3 +116,38 @@ def test_kustomize_patches_are_build_inputs_not_objects(tmp_path):
     result = validate("app", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == "app/values.yaml:4: error [schema] HelmRelease/podinfo/podinfo: spec: missing property 'interval'"
+
+
+def test_which_files_a_kustomization_reads_as_inputs():
+    """Every field of a kustomization.yaml that names an input file, relative to its folder; a file
+    that another kustomization.yaml lists as a resource stays an object."""
+    from aiops.tree.kustomize import kustomize_inputs
+
+    inputs = kustomize_inputs([
+        ("apps/prod/kustomization.yaml", {
+            "resources": ["../base", "extra.yaml"],
+            "patches": [{"path": "values.yaml", "target": {"kind": "HelmRelease"}}, {"patch": "- op: remove\n  path: /x"}],
+            "patchesStrategicMerge": ["replicas.yaml"],
+            "patchesJson6902": [{"path": "json.patch.yaml", "target": {"kind": "Deployment", "name": "web"}}],
+            "configMapGenerator": [{"name": "c", "files": ["dashboards/a.json", "key=conf/settings.yaml"], "envs": ["app.env"]}],
+            "secretGenerator": [{"name": "s", "files": ["tls.crt"]}],
+            "configurations": ["kustomizeconfig.yaml"],
+            "replacements": [{"path": "replacements.yaml"}],
+            "openapi": {"path": "schema.json"},
+            "helmCharts": [{"name": "x", "valuesFile": "helm-values.yaml"}],
+        }),
+        ("apps/base/kustomization.yaml", {"resources": ["../prod/replicas.yaml"]}),
+    ])
+    assert inputs == {
+        "apps/prod/app.env": "a configMapGenerator source in apps/prod/kustomization.yaml",
+        "apps/prod/conf/settings.yaml": "a configMapGenerator source in apps/prod/kustomization.yaml",
+        "apps/prod/dashboards/a.json": "a configMapGenerator source in apps/prod/kustomization.yaml",
+        "apps/prod/helm-values.yaml": "Helm values (helmCharts valuesFile) in apps/prod/kustomization.yaml",
+        "apps/prod/json.patch.yaml": "a patch (patchesJson6902) in apps/prod/kustomization.yaml",
+        "apps/prod/kustomizeconfig.yaml": "a kustomize input (configurations) in apps/prod/kustomization.yaml",
+        "apps/prod/replacements.yaml": "a kustomize input (replacements) in apps/prod/kustomization.yaml",
+        "apps/prod/schema.json": "an OpenAPI schema (openapi) in apps/prod/kustomization.yaml",
+        "apps/prod/tls.crt": "a secretGenerator source in apps/prod/kustomization.yaml",
+        "apps/prod/values.yaml": "a patch (patches) in apps/prod/kustomization.yaml",
+        # replicas.yaml is a patch here but a resource of apps/base: an object
+    }
