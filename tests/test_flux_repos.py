@@ -427,6 +427,13 @@ def test_validate_flux_builds_the_folder_it_validates_and_reports_each_problem_o
     ]
     result = aiops("validate", ".", "--dist", "clusters", cwd=repo.root)
     assert (result.returncode, result.stderr) == (2, "aiops validate: --dist chooses what --flux builds; add --flux\n")
+    head = repo.git("rev-parse", "HEAD")[:12]
+    for args, error in ((("--rev", "nope"), f"unknown revision 'nope' in {repo.root}"),
+                        (("--dist", "nosuch"), f"nosuch/ does not exist at working tree (on {head})")):
+        result = aiops("validate", ".", "--flux", *args, cwd=repo.root)
+        assert (result.returncode, result.stderr) == (2, f"aiops validate: {error}\n")
+    result = aiops("validate", ".", "--flux", "--rev", "HEAD", "--format", "json", cwd=repo.root)
+    assert [f["rule"] for f in json.loads(result.stdout)["findings"]] == [f["rule"] for f in checked["findings"]]
 
 
 def test_both_clusters_of_multi_tenancy_bootstrapped(scratch):
