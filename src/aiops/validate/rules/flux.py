@@ -3,8 +3,8 @@ paths, and custom resources that could reach the cluster before their CRD.
 
 A cluster's Kustomizations are those of one environment (the folder above cluster/, apps/, ...).
 Paths are checked only for Kustomizations whose source is this repository: the GitRepository
-of a Kustomization that applies its own folder (what `flux bootstrap` writes), or the one named
-flux-system/flux-system. Other sources (another Git repository, OCI, Bucket, ExternalArtifact)
+flux-system/flux-system that `flux bootstrap` creates, or one fetching the same URL and ref.
+Other sources (another Git repository, OCI, Bucket, ExternalArtifact)
 cannot be looked into offline, so their paths are not judged.
 """
 
@@ -103,12 +103,18 @@ def dependency_cycles(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _this_repository(kustomizations: list[FluxKustomization], ctx: Context) -> set[Key]:
+def _this_repository(ctx: Context) -> set[Key]:
+    """The GitRepositories that fetch this repository: flux-system/flux-system, which `flux bootstrap`
+    creates for it, and any that fetches the same URL and ref (as `aiops flux check` decides). Another
+    branch of the same URL, like a tenant's, is another source."""
     sources: set[Key] = {("flux-system", "flux-system")}
-    for k in kustomizations:
-        own = ctx.repository_path(k.manifest.file)
-        if k.source_kind == "GitRepository" and own is not None and k.applies(own):
-            sources.add((str(mapping(mapping(k.manifest.body.get("spec")).get("sourceRef")).get("namespace") or k.namespace), k.source_name))
+    repositories = {(m.namespace or "flux-system", m.name): mapping(m.body.get("spec")) for m in ctx.manifests
+                    if m.group == "source.toolkit.fluxcd.io" and m.kind == "GitRepository"}
+    bootstrap = repositories.get(("flux-system", "flux-system"))
+    if bootstrap is not None:
+        for key, spec in repositories.items():
+            if spec.get("url") == bootstrap.get("url") and mapping(spec.get("ref")) == mapping(bootstrap.get("ref")):
+                sources.add(key)
     return sources
 
 
@@ -116,7 +122,7 @@ def paths(ctx: Context) -> Iterator[Finding]:
     if ctx.repo_root is None:
         return
     for kustomizations in _by_environment(ctx).values():
-        ours = _this_repository(kustomizations, ctx)
+        ours = _this_repository(ctx)
         for k in kustomizations:
             source = mapping(mapping(k.manifest.body.get("spec")).get("sourceRef"))
             if k.source_kind != "GitRepository" or (str(source.get("namespace") or k.namespace), k.source_name) not in ours:
