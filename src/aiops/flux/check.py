@@ -111,14 +111,7 @@ class _Checker:
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
             self.origins = Origins(self.static_sources, scan.manifests)
             self._check_clusters()
-            for (file, line, api_version, kind, name), users in self._refused.items():
-                clusters = ", ".join(dict.fromkeys(c for c, _ in users))
-                names = list(dict.fromkeys(k.describe() for _, k in users))
-                who = f"Kustomization {names[0]} fails" if len(names) == 1 else f"Kustomizations {', '.join(names)} fail"
-                self._unserved(clusters, users[0][1], api_version, kind, f"{kind} {name}", file, line,
-                               f"kustomize-controller's dry-run of {who} with 'no matches for kind \"{kind}\" in version "
-                               f"\"{api_version}\"', and {'it applies' if len(names) == 1 else 'they apply'} nothing "
-                               "(nor anything they would create)".replace("they would", "it would" if len(names) == 1 else "they would"))
+            self._report_refused()
             findings = sorted(_merged(self.rec.findings), key=finding_order)
             folders = frozenset(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
                                 if p.is_dir() and not p.is_symlink() and ".git" not in p.relative_to(self.root).parts)
@@ -372,6 +365,19 @@ class _Checker:
             body = {**body, "spec": spec}
         job = BuildJob(id=f"{cluster.name}|{k.describe()}", kustomization=body, strict=strict, sources=tuple(sources))
         return artifact_key, job
+
+    def _report_refused(self) -> None:
+        """One finding per object whose apiVersion is not served, naming every Kustomization that builds it."""
+        for (file, line, api_version, kind, name), users in self._refused.items():
+            clusters = ", ".join(dict.fromkeys(c for c, _ in users))
+            names = list(dict.fromkeys(k.describe() for _, k in users))
+            if len(names) == 1:
+                who, rest = f"Kustomization {names[0]} fails", "it applies nothing (nor anything it would create)"
+            else:
+                who, rest = f"Kustomizations {', '.join(names)} fail", "they apply nothing (nor anything they would create)"
+            self._unserved(clusters, users[0][1], api_version, kind, f"{kind} {name}", file, line,
+                           f"kustomize-controller's dry-run of {who} with 'no matches for kind \"{kind}\" in version "
+                           f"\"{api_version}\"', and {rest}")
 
     def _unserved(self, cluster: str, k: FluxKustomization, api_version: str, kind: str, what: str,
                   file: str | None, line: int | None, consequence: str) -> None:
