@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, aiops, run
+from conftest import BIN, REPO, aiops, run
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -492,3 +492,18 @@ def test_validate_flux_checks_what_a_patch_makes_of_an_object(scratch):
          "as built by Kustomization flux-system/tenants (tenants/production/kustomization.yaml and its patches): "
          "spec.prune: got string, want boolean"),
     ]
+
+
+def test_without_the_schema_cache_the_served_versions_are_unchecked(scratch, tmp_path):
+    """Which apiVersions Flux serves comes from the pinned Flux CRDs of the schema cache: without it,
+    gitops-istio's v1beta2 Kustomizations are built, and the check says what it could not judge."""
+    repo = scratch("gitops-istio")
+    result = run([str(BIN / "aiops"), "flux", "check", "--dist", ".", "--no-prune", "--format", "json"], repo.root,
+                 env={"AIOPS_SCHEMA_CACHE": str(tmp_path / "no-cache")})
+    report = json.loads(result.stdout)
+    (finding,) = [f for f in report["findings"] if f["rule"] == "flux/api-versions-unchecked"]
+    assert (finding["severity"], finding["file"], finding["message"]) == (
+        "unchecked", None,
+        "the schema cache (which pins the Flux CRDs, schemas/sources.yaml) is missing, so which apiVersions the emulated "
+        "Flux serves is not known: objects of versions it no longer serves are not reported")
+    assert not [f for f in report["findings"] if f["rule"] == "flux/api-not-served"]

@@ -110,6 +110,11 @@ class _Checker:
             self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
             self.origins = Origins(self.static_sources, scan.manifests)
+            if apis.flux_served_versions() is None:
+                self.rec.add("unchecked", "flux/api-versions-unchecked", "", None, None, None,
+                             "the schema cache (which pins the Flux CRDs, schemas/sources.yaml) is missing, so which apiVersions "
+                             "the emulated Flux serves is not known: objects of versions it no longer serves are not reported",
+                             "run `make setup` (or `aiops schemas sync`), or point $AIOPS_SCHEMA_CACHE at the cache")
             self._check_clusters()
             self._report_refused()
             findings = sorted(_merged(self.rec.findings), key=finding_order)

@@ -39,7 +39,7 @@ class Finding:
     @property
     def location(self) -> str:
         if not self.file:
-            return f"cluster {self.cluster}"
+            return f"cluster {self.cluster}" if self.cluster else "every cluster"
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def render(self) -> str:
