@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench_validate.py                  # the reference dist/
     .venv/bin/python scripts/bench_validate.py --add ../shared/upstream/samples
                                                                 # dist/ plus more manifests
+    .venv/bin/python scripts/bench_validate.py --pods 10000     # 10,000 valid Pods in 100 files instead
 
 Baseline: the pinned kubeconform alone, as a user would run it on the tree (-strict -output
 json, the same schema locations, the same files, its default number of workers). Candidate:
@@ -46,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", default=str(ROOT / "dist"), help="the tree to validate (default: dist/)")
     parser.add_argument("--add", action="append", default=[], metavar="DIR", help="copy these folders into the tree too")
+    parser.add_argument("--pods", type=int, metavar="N", help="instead of --tree: N valid Pods, in 100 files")
     parser.add_argument("--runs", type=int, default=21, help="timed pairs of runs (default 21)")
     args = parser.parse_args()
 
@@ -57,7 +59,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="aiops-bench-") as scratch:
         work = Path(scratch)
         tree = work / "dist"
-        shutil.copytree(args.tree, tree)
+        if args.pods:
+            _write_pods(tree, args.pods)
+            args.tree = f"{args.pods} generated Pods"
+        else:
+            shutil.copytree(args.tree, tree)
         for index, extra in enumerate(args.add):
             shutil.copytree(extra, tree / f"extra-{index}")
         cache = SchemaCache(default_cache_dir())
@@ -84,6 +90,20 @@ def main() -> int:
     quartiles = statistics.quantiles(ratios, n=4)
     print(f"  ratio per pair: median {statistics.median(ratios):.2f}x, middle half {quartiles[0]:.2f}x to {quartiles[2]:.2f}x")
     return 0
+
+
+def _write_pods(folder: Path, count: int, files: int = 100) -> None:
+    """Valid Pods (pinned image, requests and limits), spread over `files` files."""
+    folder.mkdir()
+    for number in range(files):
+        pods = [
+            f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: pod-{number}-{index}\n  namespace: team-{number % 5}\n"
+            f"  labels:\n    app: worker\nspec:\n  containers:\n    - name: main\n"
+            f"      image: ghcr.io/example-org/worker:1.0.{index}\n      resources:\n"
+            "        requests: {cpu: 250m, memory: 256Mi}\n        limits: {cpu: 500m, memory: 512Mi}\n"
+            for index in range(number, count, files)
+        ]
+        (folder / f"pods-{number:03d}.yaml").write_text("---\n".join(pods))
 
 
 if __name__ == "__main__":

@@ -575,12 +575,17 @@ def test_a_sops_secret_without_decryption(repo):
 # -- what cannot be checked offline ----------------------------------------------------------------
 
 def test_the_upstream_samples_with_external_artifacts_are_reported_as_unchecked(tmp_path, shared_upstream):
-    """flux2-kustomize-helm-example's Kustomizations read ExternalArtifacts: said, not passed or failed."""
+    """flux2-kustomize-helm-example's Kustomizations read ExternalArtifacts: said, not passed or failed.
+    With nothing else in the tree, nothing was built, and a check that looked at nothing does not pass."""
     samples = FluxRepo(tmp_path / "samples", environments=())
     shutil.copytree(shared_upstream / "samples" / "flux", samples.root / "dist" / "flux-samples")
     samples.commit("upstream samples")
     result = samples.check("--no-prune")
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "Nothing was checked: no Kustomization could be built from this revision; 0 error(s), 0 warning(s), "
+        "4 not checked offline; 0 of 2 Kustomization(s) built; 2 not built here (flux-system/infra-configs, "
+        "flux-system/infra-controllers)")
     offline = findings(result, "flux/source-offline")
     assert [block.split(": unchecked")[0] for block in offline] == [
         "dist/flux-samples/clusters-staging-infrastructure.yaml:11",
@@ -588,7 +593,7 @@ def test_the_upstream_samples_with_external_artifacts_are_reported_as_unchecked(
     ]
     assert offline[0].startswith(
         "dist/flux-samples/clusters-staging-infrastructure.yaml:11: unchecked [flux/source-offline] Kustomization "
-        "flux-system/infra-controllers cannot be checked offline: its source is ExternalArtifact flux-system/infrastructure: "
+        "flux-system/infra-controllers is not built here: its source is ExternalArtifact flux-system/infrastructure: "
         "an artifact that a controller in the cluster (such as source-watcher's ArtifactGenerator) assembles at run time; "
         "spec.path ./controllers is relative to that artifact, not to this repository")
     assert len(findings(result, "flux/no-bootstrap")) == 2

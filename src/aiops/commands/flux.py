@@ -21,6 +21,8 @@ class BaseLabel:
 def check(args: argparse.Namespace) -> int:
     from aiops.flux import check_repository, prune_changes
     from aiops.flux.build import FluxBuildMissing
+    from aiops.flux.prune import removed_bootstrap_paths
+    from aiops.flux.report import finding_order
     from aiops.flux.source import SourceError, parent_of, repository_root, resolve, tree_of
 
     try:
@@ -37,6 +39,7 @@ def check(args: argparse.Namespace) -> int:
             else:
                 base = check_repository(repository, base_revision, dist=args.dist)
                 changes = prune_changes(base, head)
+                head.findings[:] = sorted([*head.findings, *removed_bootstrap_paths(base, head)], key=finding_order)
     except (SourceError, FluxBuildMissing) as exc:
         print(f"aiops flux check: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -54,11 +57,19 @@ def _flags(k) -> str:
 
 
 def _print_text(head, base, changes, *, inventory: bool) -> None:
+    from aiops.flux.ordering import target_of
+
     print(f"aiops flux check: {head.label}, built as {FLUX_VERSION} would")
     for cluster in head.clusters:
         wave_of = {key: number for number, wave in enumerate(cluster.waves, start=1) for key in wave}
         states = sorted(cluster.kustomizations.values(), key=lambda s: (wave_of.get(s.kustomization.key, 999), s.kustomization.key))
-        origin = f"bootstrap {cluster.entry.describe()} in {cluster.entry.manifest.file}" if cluster.bootstrapped else "entry points without bootstrap"
+        if cluster.implied:
+            origin = (f"bootstrap {cluster.entry.describe()} as `flux bootstrap --path={cluster.entry.folder}` writes it; "
+                      f"{cluster.entry.manifest.file} is a placeholder")
+        elif cluster.bootstrapped:
+            origin = f"bootstrap {cluster.entry.describe()} in {cluster.entry.manifest.file}"
+        else:
+            origin = "entry points without bootstrap"
         print(f"\ncluster {cluster.name} ({origin}): {len(states)} Kustomization(s) in {len(cluster.waves)} wave(s)")
         width = max(len(s.kustomization.describe()) for s in states)
         path_width = max(len(s.kustomization.path) for s in states)
@@ -71,6 +82,8 @@ def _print_text(head, base, changes, *, inventory: bool) -> None:
                 "unchecked": "not checked offline",
             }.get(state.status, state.status)
             depends = f"  after {', '.join(f'{n}' for _, n in k.depends_on)}" if k.depends_on else ""
+            target = target_of(state)
+            depends += f"  (applies to the cluster of {target})" if target else ""
             print(f"  {wave if wave else '-':>2}  {k.describe():<{width}}  {k.path:<{path_width}}  {_flags(k):<22} {status}{depends}")
             if inventory and state.status == "built":
                 for obj in state.objects:
@@ -85,24 +98,26 @@ def _print_text(head, base, changes, *, inventory: bool) -> None:
             print("  nothing is deleted, orphaned or left unpruned")
         for change in changes:
             print(f"  {change.render()}")
-    errors, warnings, unchecked = head.count("error"), head.count("warning"), head.count("unchecked")
-    verdict = "Flux can reconcile this revision" if errors == 0 else "Flux cannot reconcile this revision"
-    print(f"\n{verdict}: {errors} error(s), {warnings} warning(s), {unchecked} not checked offline")
+    print(f"\n{head.verdict()}")
 
 
 def _as_json(head, base, changes) -> dict:
+    from aiops.flux.ordering import target_of
+
     clusters = []
     for cluster in head.clusters:
         wave_of = {key: number for number, wave in enumerate(cluster.waves, start=1) for key in wave}
         clusters.append({
             "name": cluster.name,
             "bootstrap": cluster.entry.describe() if cluster.bootstrapped else None,
+            "bootstrapImplied": cluster.implied,  # as `flux bootstrap` would write it (placeholder gotk-sync.yaml)
             "kustomizations": [
                 {
                     "name": s.kustomization.describe(), "file": s.kustomization.manifest.file, "path": s.kustomization.path,
                     "wave": wave_of.get(key), "status": s.status, "reason": s.reason or None,
                     "prune": s.kustomization.prune, "wait": s.kustomization.wait,
                     "dependsOn": [f"{ns}/{n}" for ns, n in s.kustomization.depends_on], "appliedBy": s.applied_by,
+                    "appliesTo": target_of(s) or None,  # spec.kubeConfig: another cluster
                     "generatedKustomization": bool(s.result and s.result.generated),
                     "objects": [
                         {"apiVersion": o.api_version, "kind": o.kind, "namespace": o.namespace, "name": o.name, "file": o.file, "line": o.line}
@@ -113,7 +128,8 @@ def _as_json(head, base, changes) -> dict:
             ],
         })
     return {
-        "revision": head.label, "commit": head.commit, "builtAs": FLUX_VERSION, "ok": head.ok,
+        "revision": head.label, "commit": head.commit, "builtAs": FLUX_VERSION, "ok": head.ok, "verdict": head.verdict(),
+        "built": head.built, "kustomizations": len(head.states), "notBuiltHere": [{"cluster": s.cluster, "name": s.kustomization.describe(), "reason": s.reason} for s in head.not_built_here],
         "clusters": clusters,
         "findings": [f.as_dict() for f in head.findings],
         "prune": None if changes is None else {"base": base.label, "changes": [c.as_dict() for c in changes]},

@@ -20,12 +20,18 @@ def run(args: argparse.Namespace) -> int:
     from aiops.validate.errors import ToolError, UsageError
     from aiops.validate.start import start
 
-    paths = [Path(p) for p in args.paths or ["dist"]]
+    if not args.flux and (args.dist or args.rev):
+        print(f"aiops validate: {'--dist' if args.dist else '--rev'} chooses what --flux builds; add --flux", file=sys.stderr)
+        return EXIT_USAGE
     crds = [Path(p) for p in args.crd or []]
+    stdin = None
     try:
+        paths, stdin = _with_stdin(args.paths or ["dist"])
         started = start(paths, args.kubernetes_version, crds)
     except (UsageError, ToolError) as exc:
         print(f"aiops validate: {exc}", file=sys.stderr)
+        if stdin is not None:
+            stdin.cleanup()
         return EXIT_USAGE
     try:
         from datetime import date
@@ -45,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
             repo_root=Path(args.repo_root) if args.repo_root else None,
             today=today,
             flux=args.flux,
+            flux_dist=args.dist,
+            flux_rev=args.rev,
         )
         report = validate(options, started)
     except (UsageError, ToolError) as exc:
@@ -52,7 +60,45 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     finally:
         started.close()
+    if stdin is not None:
+        _name_stdin(report, Path(stdin.name) / STDIN_FILE)
+        stdin.cleanup()
     return emit(report, args.format, args.fail_on)
+
+
+# What a user may type for standard input; `<(...)` and other pipes are refused (start.py).
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+STDIN_FILE = "stdin.yaml"
+STDIN_SHOWN = "<stdin>"
+
+
+def _with_stdin(names: list[str]):
+    """The paths to validate, with standard input (`-`, /dev/stdin) read into a scratch file first:
+    kubeconform and the rules each read the files, and a stream can be read only once."""
+    import tempfile
+
+    from aiops.validate.errors import UsageError
+
+    wanted = [name for name in names if name in STDIN_NAMES]
+    if not wanted:
+        return [Path(name) for name in names], None
+    if len(wanted) > 1:
+        raise UsageError(f"standard input is named more than once ({', '.join(wanted)}): it can be read only once")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError(f"{wanted[0]}: standard input is a terminal; pipe the manifests in (`kubectl get ... -o yaml | aiops validate -`)")
+    scratch = tempfile.TemporaryDirectory(prefix="aiops-validate-stdin-")
+    (Path(scratch.name) / STDIN_FILE).write_bytes(sys.stdin.buffer.read())
+    return [Path(scratch.name) / STDIN_FILE if name in STDIN_NAMES else Path(name) for name in names], scratch
+
+
+def _name_stdin(report, scratch_file: Path) -> None:
+    """Findings name standard input `<stdin>`, not the scratch file it was read into."""
+    from dataclasses import replace
+
+    report.findings[:] = [
+        replace(f, file=STDIN_SHOWN if f.file == str(scratch_file) else f.file, message=f.message.replace(str(scratch_file), STDIN_SHOWN))
+        for f in report.findings
+    ]
 
 
 def emit(report, output_format: str, fail_on: str, stream=None) -> int:
@@ -89,5 +135,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("--crd", action="append", metavar="FILE", help="also validate against the CRDs in this file or folder (repeatable)")
     validate.add_argument("--repo-root", metavar="DIR", help="the repository root Flux paths are relative to (default: the git work tree, else the current folder)")
     validate.add_argument("--flux", action="store_true", help="also build every Flux Kustomization of the git working tree as kustomize-controller does (aiops flux check; seconds)")
+    validate.add_argument("--dist", metavar="DIR", help="with --flux: the folder of the repository to find Kustomizations in, "
+                          "as `aiops flux check --dist` (default: the one folder validated, else dist)")
+    validate.add_argument("--rev", metavar="REV", help="with --flux: build this git revision instead of the working tree, as `aiops flux check --rev`")
     validate.add_argument("--as-of", metavar="DATE", help="judge instance retirement dates as of this day (default: today)")
     validate.set_defaults(handler=run)

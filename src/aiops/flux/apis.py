@@ -31,6 +31,12 @@ FLUX_BOOTSTRAP_GROUPS = frozenset({
     "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io", "notification.toolkit.fluxcd.io",
 })
 
+# Flux components that `flux bootstrap` installs only when asked (--components-extra), with their CRDs' groups.
+FLUX_EXTRA_GROUPS = {
+    "source.extensions.fluxcd.io": "source-watcher",
+    "image.toolkit.fluxcd.io": "image-reflector-controller,image-automation-controller",
+}
+
 # Namespaces every cluster has; flux-system is created by `flux bootstrap`.
 PRESENT_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "flux-system"})
 
@@ -82,3 +88,31 @@ def chart_name(helm_release: dict, objects: list[dict]) -> str | None:
             if other.get("kind") == "HelmChart" and other_spec.get("chart"):
                 return str(other_spec["chart"]).rstrip("/").rsplit("/", 1)[-1]
     return None
+
+
+@cache
+def flux_served_versions() -> dict[tuple[str, str], tuple[tuple[str, ...], str]] | None:
+    """(group, kind) -> (the versions the emulated Flux serves, which controller) for the Flux
+    kinds whose CRDs the schema cache pins (schemas/sources.yaml: Kustomization, GitRepository,
+    HelmRepository, OCIRepository, HelmRelease); None when there is no schema cache."""
+    from aiops.schema_cache import CacheError, SchemaCache, default_cache_dir
+
+    try:
+        crds = SchemaCache(default_cache_dir()).index.get("crds", {})
+    except CacheError:
+        return None
+    served = {}
+    for group in FLUX_BOOTSTRAP_GROUPS:
+        for kind, entry in (crds.get(group) or {}).items():
+            versions = tuple(v["name"] for v in entry.get("versions") or [] if v.get("served"))
+            served[(group, kind)] = (versions, str(entry.get("source", group)))
+    return served
+
+
+def unserved(api_version: str, kind: str) -> tuple[tuple[str, ...], str] | None:
+    """(served versions, controller) when the emulated Flux does not serve this apiVersion of a Flux kind."""
+    group, _, version = api_version.rpartition("/")
+    known = (flux_served_versions() or {}).get((group, kind))
+    if known is None or version in known[0]:
+        return None
+    return known

@@ -4,163 +4,53 @@ How a revision is checked:
 
 1. `source.checkout` makes a git checkout of the revision in a temporary folder; `flux-build
    artifact` turns it into what source-controller would serve (ignore rules applied).
-2. Clusters are found from their bootstrap Kustomization: one whose spec.path contains the
-   file that defines it (what `flux bootstrap --path` writes, e.g. `flux-system` syncing
-   `dist/aws-primary/cluster`). Its build yields the Kustomizations it applies; their builds
-   yield more, and so on: exactly the set a cluster would get.
+2. Clusters are found from their bootstrap Kustomization: one whose source is this repository
+   (`origins`) and whose spec.path contains the file that defines it (what `flux bootstrap
+   --path` writes, e.g. `flux-system` syncing `dist/aws-primary/cluster`; for a placeholder
+   gotk-sync.yaml, the one it would write). Its build yields the Kustomizations it applies;
+   their builds yield more, and so on: exactly the set a cluster would get. A Kustomization of
+   another source is not built here, and says so.
 3. Each Kustomization is built by `flux-build build` (kustomize-controller's generation,
-   kustomize build and postBuild substitution, strict about undefined variables).
-4. Then, per cluster, what stops a real reconciliation: dependsOn names that do not exist and
-   cycles; custom resources that can reach the API server before their CRD; objects in
-   namespaces that nothing creates first; SOPS secrets without decryption.
+   kustomize build and postBuild substitution, strict about undefined variables); a build
+   holding an apiVersion the emulated Flux does not serve fails as the dry-run would.
+4. Then, per cluster (`ordering`), what stops a real reconciliation: dependsOn names that do
+   not exist and cycles; custom resources that can reach the API server before their CRD;
+   objects in namespaces that nothing creates first; chart sources that do not exist; SOPS
+   secrets without decryption.
 
 What cannot be known offline (an ExternalArtifact or OCI source, a remote kustomize base,
-substituteFrom data that lives only in the cluster, SOPS decryption) is reported as
-"unchecked" with the reason, never passed or failed silently.
+substituteFrom data that lives only in the cluster, SOPS decryption, what an unbuilt
+Kustomization would install) is reported as "unchecked" with the reason, never passed or
+failed silently, and no finding is built on it.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from aiops.flux import apis
 from aiops.flux.build import BuildJob, BuildResult, build, make_artifact
+from aiops.flux.failures import report_failure
+from aiops.flux.origins import BOOTSTRAP_SOURCE, Origins, objects_so_far, same_git_source
+from aiops.flux.ordering import check_helm_sources, check_objects, check_order, check_prerequisites
+from aiops.flux.report import Cluster, Finding, FluxReport, InventoryObject, KustomizationState, Recorder, finding_order
 from aiops.flux.source import Checkout, checkout
 from aiops.tree.flux import (
-    HELM_GROUP,
     KUSTOMIZATION_GROUP,
     SOURCE_GROUP,
     FluxKustomization,
-    dependency_order,
-    depends_on_transitively,
     flux_kustomization,
     flux_kustomizations,
     owner_of,
 )
+from aiops.tree.kustomize import kustomize_inputs
 from aiops.tree.manifests import Manifest, environment_of, scan_manifests
 
-SEVERITIES = ("error", "warning", "unchecked")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that stops (error), endangers (warning) or escapes (unchecked) a reconciliation."""
-
-    severity: str  # error | warning | unchecked
-    rule: str  # flux/path-not-found, flux/crd-order, ...
-    cluster: str
-    kustomization: str  # namespace/name
-    file: str | None  # relative to the repository root
-    line: int | None
-    message: str
-    fix: str
-
-    @property
-    def location(self) -> str:
-        if not self.file:
-            return f"cluster {self.cluster}"
-        return f"{self.file}:{self.line}" if self.line else self.file
-
-    def render(self) -> str:
-        return f"{self.location}: {self.severity} [{self.rule}] {self.message}\n    fix: {self.fix}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity, "rule": self.rule, "cluster": self.cluster, "kustomization": self.kustomization,
-            "file": self.file, "line": self.line, "message": self.message, "fix": self.fix,
-        }
-
-
-@dataclass(frozen=True)
-class InventoryObject:
-    """One object a Kustomization applies, as the build produced it, with the file it came from."""
-
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-    file: str | None
-    line: int | None
-    body: dict[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def group(self) -> str:
-        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """What identifies the object in a cluster (and in Flux's inventory): group, kind, namespace, name."""
-        return (self.group, self.kind, self.namespace, self.name)
-
-    def describe(self) -> str:
-        return f"{self.kind}/{self.namespace + '/' if self.namespace else ''}{self.name}"
-
-    @property
-    def location(self) -> str:
-        return f"{self.file}:{self.line}" if self.file and self.line else (self.file or "generated by kustomize")
-
-    @property
-    def prune_disabled(self) -> bool:
-        annotations = (self.body.get("metadata") or {}).get("annotations") or {}
-        labels = (self.body.get("metadata") or {}).get("labels") or {}
-        return "disabled" in (annotations.get(f"{KUSTOMIZATION_GROUP}/prune"), labels.get(f"{KUSTOMIZATION_GROUP}/prune"))
-
-
-@dataclass
-class KustomizationState:
-    kustomization: FluxKustomization  # as the cluster gets it (from the build of its parent)
-    cluster: str
-    applied_by: str | None  # the Kustomization whose build contains it; None for an entry point
-    status: str = "pending"  # built | failed | unchecked
-    reason: str = ""
-    result: BuildResult | None = None
-    objects: list[InventoryObject] = field(default_factory=list)
-
-
-@dataclass
-class Cluster:
-    name: str
-    entry: FluxKustomization  # the bootstrap Kustomization (or, without one, the first entry point)
-    bootstrapped: bool
-    kustomizations: dict[tuple[str, str], KustomizationState] = field(default_factory=dict)
-    waves: list[list[tuple[str, str]]] = field(default_factory=list)  # dependency order
-
-
-@dataclass
-class FluxReport:
-    label: str  # e.g. "HEAD (1a2b3c4d5e6f)"
-    commit: str
-    tree: str  # the git tree checked: equal trees, equal reports
-    clusters: list[Cluster]
-    findings: list[Finding]
-
-    def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    @property
-    def ok(self) -> bool:
-        return self.count("error") == 0
-
-    def inventory(self) -> dict[str, dict[str, list[InventoryObject]]]:
-        """What each Kustomization would apply: {cluster: {namespace/name: [objects]}}.
-
-        Kustomizations that failed to build or could not be checked offline have no entry
-        (their objects are unknown); see `findings` for why.
-        """
-        return {
-            cluster.name: {
-                state.kustomization.describe(): list(state.objects)
-                for state in cluster.kustomizations.values()
-                if state.status == "built"
-            }
-            for cluster in self.clusters
-        }
+__all__ = ["Cluster", "Finding", "FluxReport", "InventoryObject", "KustomizationState", "check_checkout", "check_repository", "flux_findings"]
 
 
 def check_repository(repository: Path, revision: str | None = "HEAD", *, worktree: bool = False, dist: str = "dist") -> FluxReport:
@@ -170,7 +60,12 @@ def check_repository(repository: Path, revision: str | None = "HEAD", *, worktre
     build.FluxBuildMissing when the set-up has not built flux-build.
     """
     with checkout(repository, revision, worktree=worktree) as source:
-        return _Checker(source, dist).run()
+        return check_checkout(source, dist)
+
+
+def check_checkout(source: Checkout, dist: str = "dist") -> FluxReport:
+    """Check a checkout that `source.checkout` made (the checkout stays; the caller removes it)."""
+    return _Checker(source, dist).run()
 
 
 def check_checkout(source: Checkout, dist: str = "dist") -> FluxReport:
@@ -202,11 +97,10 @@ class _Checker:
         self.source = source
         self.root = source.path
         self.dist = dist
-        self.findings: list[Finding] = []
         self.clusters: list[Cluster] = []
         self._artifacts: dict[str | None, Path] = {}
         self._scratch = Path(tempfile.mkdtemp(prefix="aiops-flux-artifacts-"))
-        self._text: dict[str, list[str]] = {}
+        self._refused: dict[tuple, list[tuple[str, FluxKustomization]]] = {}
 
     # -- entry ------------------------------------------------------------------------------
     def run(self) -> FluxReport:
@@ -216,22 +110,33 @@ class _Checker:
             if not (self.root / self.dist).is_dir():
                 raise SourceError(f"{self.dist}/ does not exist at {self.source.label}")
             scan = scan_manifests([self.root / self.dist], root=self.root)
-            self.manifests_by_file: dict[str, list[Manifest]] = defaultdict(list)
-            for manifest in scan.manifests:
-                self.manifests_by_file[manifest.file].append(manifest)
-            self.static = flux_kustomizations(scan.manifests)
+            self.rec = Recorder(self.root, self.source.label, scan.manifests)
+            # A Kustomization in a patch file is a partial one that kustomize merges into another.
+            self.inputs = kustomize_inputs(scan.kustomize_files)
+            self.static = [k for k in flux_kustomizations(scan.manifests) if k.manifest.file not in self.inputs]
             self.static_sources = [m for m in scan.manifests if m.group == SOURCE_GROUP]
+            self.origins = Origins(self.static_sources, scan.manifests)
+            if apis.flux_served_versions() is None:
+                self.rec.add("unchecked", "flux/api-versions-unchecked", "", None, None, None,
+                             "the schema cache (which pins the Flux CRDs, schemas/sources.yaml) is missing, so which apiVersions "
+                             "the emulated Flux serves is not known: objects of versions it no longer serves are not reported",
+                             "run `make setup` (or `aiops schemas sync`), or point $AIOPS_SCHEMA_CACHE at the cache")
             self._check_clusters()
-            self.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.cluster, f.file or "", f.line or 0, f.rule, f.message))
-            return FluxReport(self.source.label, self.source.commit, self.source.tree, self.clusters, self.findings)
+            self._report_refused()
+            findings = sorted(_merged(self.rec.findings), key=finding_order)
+            folders = frozenset(p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
+                                if p.is_dir() and not p.is_symlink() and ".git" not in p.relative_to(self.root).parts)
+            return FluxReport(self.source.label, self.source.commit, self.source.tree, self.clusters, findings, folders)
         finally:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _check_clusters(self) -> None:
-        roots = sorted((k for k in self.static if k.applies(k.manifest.file)), key=lambda k: (k.manifest.file, k.manifest.index))
+        roots = sorted((k for k in self.static if self._is_bootstrap(k)), key=lambda k: (k.manifest.file, k.manifest.index))
+        roots += self._implied_bootstraps(roots)
         names: set[str] = set()
         self._process([
-            (Cluster(self._cluster_name(environment_of(root.manifest.file) or str(root.folder), names), root, bootstrapped=True), [root])
+            (Cluster(self._cluster_name(environment_of(root.manifest.file) or str(root.folder), names), root, bootstrapped=True,
+                     implied=root.manifest.index < 0), [root])
             for root in roots
         ])
         reached = {(s.kustomization.manifest.file, s.kustomization.key) for c in self.clusters for s in c.kustomizations.values()}
@@ -242,15 +147,7 @@ class _Checker:
                 continue
             owner = owner_of(k.manifest.file, members)
             if owner is not None:
-                state = self._state_of(owner)
-                if state is None or state.status != "built":
-                    continue  # what the owner would apply is unknown; its own finding says why
-                kfile = state.result.kustomization_file if state and state.result else None
-                self._add("warning", "flux/not-applied", state.cluster if state else "", k, k.manifest.file, k.manifest.line,
-                          f"Kustomization {k.describe()} is defined here, but nothing applies it: {owner.describe()} builds "
-                          f"{owner.folder}/ and its build does not include this file"
-                          + (f" ({kfile} does not list it)" if kfile else ""),
-                          f"list the file (or its folder) in {kfile or 'the kustomization.yaml of ' + str(owner.folder)}, or delete it")
+                self._not_applied(k, owner)
                 continue
             label = environment_of(k.manifest.file) or str(PurePosixPath(k.manifest.file).parent)
             unattached[label].append(k)
@@ -260,14 +157,63 @@ class _Checker:
             name = self._cluster_name(f"{label} (no bootstrap Kustomization)", names)
             cluster = Cluster(name, entries[0], bootstrapped=False)
             for k in entries:
-                self._add("unchecked", "flux/no-bootstrap", name, k, k.manifest.file, k.manifest.line,
-                          f"no Kustomization in this repository applies Kustomization {k.describe()}, and no bootstrap "
-                          "Kustomization (one whose spec.path contains its own file, as `flux bootstrap` writes) covers it: "
-                          "how it reaches a cluster cannot be seen here; it was checked as if created by hand",
-                          "apply it from a Kustomization of the cluster (list its file in that Kustomization's folder), or "
-                          "bootstrap Flux with --path pointing at its folder")
+                self.rec.add("unchecked", "flux/no-bootstrap", name, k, k.manifest.file, k.manifest.line,
+                             f"no Kustomization in this repository applies Kustomization {k.describe()}, and no bootstrap "
+                             "Kustomization (one whose source is this repository and whose spec.path contains its own file, "
+                             "as `flux bootstrap` writes) covers it: how it reaches a cluster cannot be seen here; it was "
+                             "checked as if created by hand",
+                             "apply it from a Kustomization of the cluster (list its file in that Kustomization's folder), or "
+                             "bootstrap Flux with --path pointing at its folder")
             loose.append((cluster, entries))
         self._process(loose)
+
+    def _is_bootstrap(self, k: FluxKustomization) -> bool:
+        """A bootstrap Kustomization syncs this repository at a path that contains its own file."""
+        return k.applies(k.manifest.file) and self.origins.is_this_repository(k.source_kind, k.source_namespace, k.source_name)
+
+    def _implied_bootstraps(self, roots: list[FluxKustomization]) -> list[FluxKustomization]:
+        """The bootstrap Kustomization of a `flux bootstrap` layout whose gotk-sync.yaml is still a
+        placeholder (as in Flux's example repositories): `flux bootstrap --path=X` writes, into
+        X/flux-system/gotk-sync.yaml, Kustomization flux-system/flux-system syncing ./X from
+        GitRepository flux-system/flux-system. Only where no Kustomization covers X/flux-system."""
+        implied = []
+        for sync in sorted((self.root / self.dist).rglob("flux-system/gotk-sync.yaml")):
+            if not sync.is_file() or sync.is_symlink():
+                continue
+            file = sync.relative_to(self.root).as_posix()
+            folder = PurePosixPath(file).parent.parent
+            if any(m.kind == "Kustomization" for m in self.rec.manifests_by_file.get(file, [])):
+                continue
+            body = {
+                "apiVersion": f"{KUSTOMIZATION_GROUP}/v1", "kind": "Kustomization",
+                "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                "spec": {"interval": "10m0s", "path": f"./{folder}", "prune": True,
+                         "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+            }
+            k = flux_kustomization(Manifest(file, -1, 1, body))
+            if k is not None and not any(r.applies(file) for r in roots):
+                implied.append(k)
+        return implied
+
+    def _not_applied(self, k: FluxKustomization, owner: FluxKustomization) -> None:
+        """A Kustomization under another's path that the cluster does not get."""
+        state = self._state_of(owner)
+        if state is None:
+            return
+        if state.status != "built":
+            self.rec.add("unchecked", "flux/not-reached", state.cluster, k, k.manifest.file, k.manifest.line,
+                         f"Kustomization {k.describe()} lies under the path of {owner.describe()}, which "
+                         + ("fails" if state.status == "failed" else "is not built here")
+                         + f" ({_first_line(state.reason)}): whether the cluster gets it, and what it would apply, is unknown",
+                         f"fix {owner.describe()} first (see its finding)" if state.status == "failed"
+                         else f"see why {owner.describe()} is not built here")
+            return
+        kfile = state.result.kustomization_file if state.result else None
+        self.rec.add("warning", "flux/not-applied", state.cluster, k, k.manifest.file, k.manifest.line,
+                     f"Kustomization {k.describe()} is defined here, but nothing applies it: {owner.describe()} builds "
+                     f"{owner.folder}/ and its build does not include this file"
+                     + (f" ({kfile} does not list it)" if kfile else ""),
+                     f"list the file (or its folder) in {kfile or 'the kustomization.yaml of ' + str(owner.folder)}, or delete it")
 
     @staticmethod
     def _cluster_name(name: str, names: set[str]) -> str:
@@ -313,9 +259,10 @@ class _Checker:
                 for cluster, state, job in batch:
                     pending[cluster.name].extend(self._record(cluster, state, results[job.id]))
         for cluster, _ in clusters:
-            self._check_order(cluster)
-            self._check_prerequisites(cluster)
-            self._check_objects(cluster)
+            check_order(self.rec, cluster)
+            check_prerequisites(self.rec, cluster)
+            check_helm_sources(self.rec, cluster)
+            check_objects(self.rec, cluster)
 
     def _artifact(self, ignore: str | None) -> Path:
         if ignore not in self._artifacts:
@@ -324,45 +271,50 @@ class _Checker:
             self._artifacts[ignore] = target
         return self._artifacts[ignore]
 
-    def _objects_so_far(self, cluster: Cluster) -> list[InventoryObject]:
-        return [o for s in cluster.kustomizations.values() for o in s.objects]
-
-    def _git_repository(self, cluster: Cluster, namespace: str, name: str) -> dict | None:
-        """The GitRepository object of that name: from the cluster's builds, else the static files."""
-        for o in self._objects_so_far(cluster):
-            if o.group == SOURCE_GROUP and o.kind == "GitRepository" and (o.namespace or "flux-system") == namespace and o.name == name:
-                return o.body
-        members = [s.kustomization for s in cluster.kustomizations.values()]
-        for m in self.static_sources:
-            if m.kind == "GitRepository" and (m.namespace or "flux-system") == namespace and m.name == name and owner_of(m.file, members):
-                return m.body
-        return None
-
     def _prepare(self, cluster: Cluster, state: KustomizationState) -> tuple[str | None, BuildJob] | None:
         """Decide how to build a Kustomization: which artifact, how strict. None when it cannot be built."""
         k = state.kustomization
         reference = f"{k.source_namespace}/{k.source_name}"
+        if state.applied_by is None and apis.unserved(str(k.manifest.body.get("apiVersion", "")), "Kustomization"):
+            state.status = "failed"
+            state.reason = f"no matches for kind \"Kustomization\" in version \"{k.manifest.body.get('apiVersion')}\""
+            self._unserved(cluster.name, k, str(k.manifest.body.get("apiVersion")), "Kustomization", f"Kustomization {k.describe()}",
+                           k.manifest.file, k.manifest.line, "the cluster refuses to create it (kubectl apply and "
+                           "kustomize-controller both get 'no matches for kind \"Kustomization\"'), so nothing of it is applied")
+            return None
         if k.source_kind == "GitRepository":
-            repository = self._git_repository(cluster, k.source_namespace, k.source_name)
+            repository = self.origins.git_repository(cluster, k.source_namespace, k.source_name)
             entry = cluster.entry
-            ours = (k.source_namespace, k.source_name) == (entry.source_namespace, entry.source_name) and entry.source_kind == "GitRepository"
-            if not ours and repository is not None:
-                entry_repository = self._git_repository(cluster, entry.source_namespace, entry.source_name)
-                ours = entry_repository is not None and _same_git_source(repository, entry_repository)
+            ours = self.origins.is_this_repository("GitRepository", k.source_namespace, k.source_name)
+            if not ours and repository is not None and entry.source_kind == "GitRepository":
+                entry_repository = self.origins.git_repository(cluster, entry.source_namespace, entry.source_name)
+                ours = entry_repository is not None and same_git_source(repository, entry_repository)
+            if not ours and repository is None and self.origins.static_git_repository(k.source_namespace, k.source_name) is None and cluster.bootstrapped:
+                state.status, state.reason = "failed", f"GitRepository {reference} not found"
+                self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
+                             f"Kustomization {k.describe()} takes its files from GitRepository {reference}, which nothing in "
+                             f"this repository defines (and `flux bootstrap` creates only {'/'.join(BOOTSTRAP_SOURCE)}): "
+                             f"kustomize-controller reports \"Source 'GitRepository/{reference}' not found\" and applies nothing",
+                             f"correct spec.sourceRef, or add GitRepository {k.source_name} (namespace {k.source_namespace}) "
+                             "to a Kustomization of the cluster")
+                return None
             if not ours:
-                where = f" fetches {(repository.get('spec') or {}).get('url', '?')}" if repository else " is not defined in this repository"
+                spec = (repository or self.origins.static_git_repository(k.source_namespace, k.source_name) or {}).get("spec") or {}
+                ref = spec.get("ref") or {}
+                at = next((f" at {name} {ref[name]}" for name in ("tag", "semver", "name", "commit", "branch") if ref.get(name)), "")
+                where = f" fetches {spec.get('url', '?')}{at}" if spec else " is not defined in this repository"
                 return self._unchecked(state, "flux/source-offline",
-                                       f"its source GitRepository {reference}{where}, not the repository that {entry.describe()} syncs, "
+                                       f"its source GitRepository {reference}{where}, not the repository being checked, "
                                        "so what it builds is not in this revision",
                                        "check that repository with `aiops flux check` there, or point sourceRef at the GitRepository of this repository")
             spec = (repository or {}).get("spec") or {}
             if spec.get("include"):
-                self._add("unchecked", "flux/source-include", cluster.name, k, k.manifest.file, k.manifest.line,
+                self.rec.add("unchecked", "flux/source-include", cluster.name, k, k.manifest.file, k.manifest.line,
                           f"GitRepository {reference} includes artifacts of other sources (spec.include); Kustomization "
                           f"{k.describe()} is built without them, so paths that only exist in an included artifact fail here",
                           "only a cluster can assemble the included artifacts; keep what this Kustomization builds in this repository")
             if spec.get("sparseCheckout"):
-                self._add("unchecked", "flux/source-sparse", cluster.name, k, k.manifest.file, k.manifest.line,
+                self.rec.add("unchecked", "flux/source-sparse", cluster.name, k, k.manifest.file, k.manifest.line,
                           f"GitRepository {reference} checks out only {', '.join(map(str, spec['sparseCheckout']))} (spec.sparseCheckout); "
                           f"Kustomization {k.describe()} is built from the full checkout, so a path outside those folders is not caught here",
                           "keep spec.path and everything its kustomization.yaml references inside the sparse folders")
@@ -370,6 +322,16 @@ class _Checker:
             artifact_key = str(ignore) if ignore is not None else None
         elif k.source_kind in _UNSUPPORTED_OFFLINE:
             source = next((m.body for m in self.static_sources if m.kind == k.source_kind and m.name == k.source_name), None)
+            if source is None and cluster.bootstrapped and not self.origins.defined(cluster, k.source_kind, k.source_namespace, k.source_name):
+                state.status, state.reason = "failed", f"{k.source_kind} {reference} not found"
+                made_by = " (nor an ArtifactGenerator artifact of that name)" if k.source_kind == "ExternalArtifact" else ""
+                self.rec.add("error", "flux/source-not-found", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
+                             f"Kustomization {k.describe()} takes its files from {k.source_kind} {reference}, which no "
+                             f"Kustomization of cluster {cluster.name} applies{made_by}: kustomize-controller reports \"Source '{k.source_kind}/{reference}' "
+                             "not found\" and applies nothing",
+                             f"correct spec.sourceRef, or add the {k.source_kind} {k.source_name} (namespace {k.source_namespace}) "
+                             "to a Kustomization of the cluster")
+                return None
             spec = (source or {}).get("spec") or {}
             where = f" ({spec.get('url') or spec.get('endpoint', '')} {spec.get('bucketName', '')})".replace(" )", ")") if spec else ""
             return self._unchecked(state, "flux/source-offline",
@@ -379,17 +341,12 @@ class _Checker:
                                    "synced through its GitRepository")
         else:
             state.status, state.reason = "failed", f"sourceRef kind {k.source_kind!r} is not supported"
-            self._add("error", "flux/source-kind", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "sourceRef"),
+            self.rec.add("error", "flux/source-kind", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
                       f"Kustomization {k.describe()} has sourceRef.kind {k.source_kind!r}; kustomize-controller reports "
                       f"\"source `{k.source_name}` kind '{k.source_kind}' not supported\" and applies nothing",
                       "use GitRepository, OCIRepository, Bucket or ExternalArtifact")
             return None
 
-        if (k.manifest.body.get("spec") or {}).get("kubeConfig"):
-            self._add("unchecked", "flux/remote-cluster", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "kubeConfig"),
-                      f"Kustomization {k.describe()} applies to another cluster (spec.kubeConfig): it is built here, but "
-                      "whether that cluster has its CRDs and namespaces is not known; they are checked as if it were this cluster",
-                      "check the other cluster's own bootstrap tree with `aiops flux check`")
         strict, sources = True, []
         post_build = k.post_build or {}
         missing = []
@@ -397,7 +354,7 @@ class _Checker:
             if not isinstance(reference_from, dict):
                 continue
             kind, name = reference_from.get("kind"), reference_from.get("name")
-            found = next((o for o in self._objects_so_far(cluster)
+            found = next((o for o in objects_so_far(cluster)
                           if o.group == "" and o.kind == kind and o.name == name and (o.namespace or k.namespace) == k.namespace), None)
             if found is not None and not (kind == "Secret" and "sops" in found.body):
                 sources.append({**found.body, "metadata": {**(found.body.get("metadata") or {}), "namespace": k.namespace}})
@@ -406,7 +363,7 @@ class _Checker:
         body = k.manifest.body
         if missing:
             strict = False
-            self._add("unchecked", "flux/substitute-from-offline", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "substituteFrom"),
+            self.rec.add("unchecked", "flux/substitute-from-offline", cluster.name, k, k.manifest.file, self.rec.key_line(k.manifest, "substituteFrom"),
                       f"Kustomization {k.describe()} reads variables from {', '.join(missing)}, which no Kustomization "
                       "of this cluster applies before it (or which is SOPS-encrypted): its values exist only in the cluster, so "
                       "undefined variables are not reported for this Kustomization",
@@ -420,23 +377,56 @@ class _Checker:
         job = BuildJob(id=f"{cluster.name}|{k.describe()}", kustomization=body, strict=strict, sources=tuple(sources))
         return artifact_key, job
 
+    def _report_refused(self) -> None:
+        """One finding per object whose apiVersion is not served, naming every Kustomization that builds it."""
+        for (file, line, api_version, kind, name), users in self._refused.items():
+            clusters = ", ".join(dict.fromkeys(c for c, _ in users))
+            names = list(dict.fromkeys(k.describe() for _, k in users))
+            if len(names) == 1:
+                who, rest = f"Kustomization {names[0]} fails", "it applies nothing (nor anything it would create)"
+            else:
+                who, rest = f"Kustomizations {', '.join(names)} fail", "they apply nothing (nor anything they would create)"
+            self._unserved(clusters, users[0][1], api_version, kind, f"{kind} {name}", file, line,
+                           f"kustomize-controller's dry-run of {who} with 'no matches for kind \"{kind}\" in version "
+                           f"\"{api_version}\"', and {rest}")
+
+    def _unserved(self, cluster: str, k: FluxKustomization, api_version: str, kind: str, what: str,
+                  file: str | None, line: int | None, consequence: str) -> None:
+        versions, controller = apis.unserved(api_version, kind) or ((), "")
+        group = api_version.rpartition("/")[0]
+        move_to = f"{group}/{versions[-1]}" if versions else None
+        self.rec.add("error", "flux/api-not-served", cluster, k, file, line,
+                     f"{what} has apiVersion {api_version}, which {controller} (Flux v2.9.4) does not serve "
+                     f"(it serves {', '.join(versions) or 'no version'} of {kind}): {consequence}",
+                     (f"change apiVersion to {move_to}, and the fields that version renamed or removed (Flux's upgrade notes list them)"
+                      if move_to else f"remove the {kind}"))
+
     def _unchecked(self, state: KustomizationState, rule: str, why: str, fix: str) -> None:
         k = state.kustomization
         state.status, state.reason = "unchecked", why
-        self._add("unchecked", rule, state.cluster, k, k.manifest.file, self._key_line(k.manifest, "sourceRef"),
-                  f"Kustomization {k.describe()} cannot be checked offline: {why}", fix)
+        self.rec.add("unchecked", rule, state.cluster, k, k.manifest.file, self.rec.key_line(k.manifest, "sourceRef"),
+                     f"Kustomization {k.describe()} is not built here: {why}", fix)
         return None
 
     def _record(self, cluster: Cluster, state: KustomizationState, result: BuildResult) -> list[tuple[FluxKustomization, str]]:
         """Store a build result, report its failure, and return the Kustomizations it applies."""
         k = state.kustomization
         state.result = result
-        state.objects = [self._inventory_object(o.origin, o.body) for o in result.objects]
-        if result.ok:
+        state.objects = [self.rec.inventory_object(o.origin, o.body) for o in result.objects]
+        refused = [o for o in state.objects if apis.unserved(o.api_version, o.kind)] if result.ok else []
+        if refused:
+            # The server-side dry-run of the whole set fails: Flux applies none of it.
+            first = refused[0]
+            state.status, state.objects = "failed", []
+            state.reason = f"apiVersion not served: no matches for kind \"{first.kind}\" in version \"{first.api_version}\""
+            for o in refused:
+                # One finding per object: a base that several Kustomizations build is one mistake.
+                self._refused.setdefault((o.file, o.line, o.api_version, o.kind, o.name), []).append((cluster.name, k))
+        elif result.ok:
             state.status = "built"
         elif result.stage == "remote":
             state.status, state.reason = "unchecked", result.error
-            self._add("unchecked", "flux/remote-base", cluster.name, k, result.kustomization_file or k.manifest.file, None,
+            self.rec.add("unchecked", "flux/remote-base", cluster.name, k, result.kustomization_file or k.manifest.file, None,
                       f"Kustomization {k.describe()} cannot be checked offline: its kustomization.yaml uses a remote base "
                       f"({result.error.split(' is a remote base')[0]}), which kustomize-controller downloads at reconcile time",
                       "vendor the remote base into this repository (a pinned copy), or accept that only a cluster checks it")
@@ -444,7 +434,7 @@ class _Checker:
         else:
             # Flux stops this Kustomization: it applies nothing, so neither do the ones it would create.
             state.status, state.reason, state.objects = "failed", result.error, []
-            self._report_failure(cluster, state, result)
+            report_failure(self.rec, cluster, state, result)
         if state.status != "built":
             return []
         children = []
@@ -456,338 +446,15 @@ class _Checker:
                     children.append((child, k.describe()))
         return children
 
-    def _inventory_object(self, origin: str, body: dict[str, Any]) -> InventoryObject:
-        metadata = body.get("metadata") or {}
-        kind, name = str(body.get("kind", "")), str(metadata.get("name", ""))
-        file = origin or None
-        return InventoryObject(str(body.get("apiVersion", "")), kind, str(metadata.get("namespace") or ""), name,
-                               file, self._locate(file, kind, name, body), body)
 
-    def _locate(self, file: str | None, kind: str, name: str, body: dict) -> int | None:
-        """The line where an object starts in its file (names may differ after namePrefix etc.)."""
-        if not file:
-            return None
-        candidates = [m for m in self.manifests_by_file.get(file, []) if m.kind == kind]
-        namespace = str((body.get("metadata") or {}).get("namespace") or "")
-        for m in candidates:
-            if m.name == name and m.namespace == namespace:
-                return m.line
-        same_name = [m for m in candidates if m.name == name]
-        if len(same_name) == 1:  # the namespace was set or changed by the build (targetNamespace, ...)
-            return same_name[0].line
-        for m in candidates:
-            if m.name and m.name in name:  # namePrefix / nameSuffix
-                return m.line
-        return candidates[0].line if len(candidates) == 1 else None
-
-    def _lines(self, file: str) -> list[str]:
-        if file not in self._text:
-            try:
-                self._text[file] = (self.root / file).read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError):
-                self._text[file] = []
-        return self._text[file]
-
-    def _key_line(self, manifest: Manifest, key: str) -> int:
-        """The line of `key:` inside the document of a manifest, else the document's first line."""
-        lines = self._lines(manifest.file)
-        pattern = re.compile(rf"^\s+{re.escape(key)}\s*:")
-        for number in range(manifest.line - 1, len(lines)):
-            if number > manifest.line - 1 and lines[number].startswith("---"):
-                break
-            if pattern.match(lines[number]):
-                return number + 1
-        return manifest.line
-
-    def _add(self, severity: str, rule: str, cluster: str, k: FluxKustomization | None, file: str | None, line: int | None, message: str, fix: str) -> None:
-        self.findings.append(Finding(severity, rule, cluster, k.describe() if k else "", file, line, message, fix))
-
-    # -- failures ------------------------------------------------------------------------------
-    def _report_failure(self, cluster: Cluster, state: KustomizationState, result: BuildResult) -> None:
-        k = state.kustomization
-        where = f"{k.manifest.file}:{self._key_line(k.manifest, 'path')}"
-        if result.stage == "path":
-            self._add("error", "flux/path-not-found", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "path"),
-                      f"Kustomization {k.describe()} (cluster {cluster.name}) has spec.path {k.path}, which does not exist at "
-                      f"{self.source.label}: kustomize-controller stops with \"kustomization path not found\" and applies "
-                      "and prunes nothing",
-                      f"create {k.folder}/ (in dist/: run `aiops synth` and commit the result) or correct spec.path; to retire "
-                      f"the folder, delete Kustomization {k.name} in the same commit, so that Flux prunes what it applied")
-            return
-        if result.stage == "substitute" and result.undefined:
-            post_line = self._key_line(k.manifest, "postBuild")
-            for obj, origin, variables in result.undefined:
-                names = ", ".join("${" + v + "}" for v in variables)
-                line = None
-                if origin:
-                    kind, _, rest = obj.partition("/")
-                    line = self._locate(origin, kind, rest.rsplit("/", 1)[-1], {})
-                self._add("error", "flux/undefined-variable", cluster.name, k, origin or k.manifest.file, line,
-                          f"{names} in {obj} has no value: Kustomization {k.describe()} ({k.manifest.file}:{post_line}) defines "
-                          f"no such variable in spec.postBuild and the reference gives no default; kustomize-controller "
-                          "fails the build with strict substitution, and without it silently writes an empty string",
-                          f"add {', '.join(variables)} to spec.postBuild.substitute of Kustomization {k.name} "
-                          f"({k.manifest.file}:{post_line}), or give a default as ${{{variables[0]}:=value}}; write $${{...}} for a literal ${{...}}")
-            return
-        if result.stage == "substitute":
-            self._add("error", "flux/substitution-failed", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "postBuild"),
-                      f"the postBuild substitution of Kustomization {k.describe()} fails: {result.error}",
-                      "fix spec.postBuild (variable names must match ^[_[:alpha:]][_[:alpha:][:digit:]]*$) or the manifests it substitutes")
-            return
-        file = result.kustomization_file if result.kustomization_file and not result.generated else k.manifest.file
-        line = None
-        named = re.search(r"from '([^']+)'", result.error)
-        if named and file == result.kustomization_file:
-            line = next((n + 1 for n, text in enumerate(self._lines(file)) if named.group(1) in text), None)
-        else:
-            syntax = re.search(r"yaml: line (\d+):", result.error)
-            line = int(syntax.group(1)) if syntax and file == result.kustomization_file else None
-        hint = _build_hint(result.error)
-        reproduce = f"kustomize build {k.folder}" if not result.generated else f"kustomize build {k.folder} (after Flux generates its kustomization.yaml)"
-        self._add("error", "flux/build-failed", cluster.name, k, file, line,
-                  f"Kustomization {k.describe()} ({where}) does not build at {self.source.label}: {result.error.strip()}",
-                  f"{hint}; reproduce with `{reproduce}`")
-
-    # -- per-cluster checks ----------------------------------------------------------------------
-    def _check_order(self, cluster: Cluster) -> None:
-        members = [s.kustomization for s in cluster.kustomizations.values()]
-        _, problems = dependency_order(members)
-        # The order of application: dependsOn, and a Kustomization only exists once the one that
-        # applies it has run. Members of a cycle, and what waits for them, are in no wave.
-        parent_of = {s.kustomization.key: s.applied_by for s in cluster.kustomizations.values()}
-        keys = {k.describe(): k.key for k in members}
-        ordered = [replace(k, depends_on=k.depends_on + ((keys[parent_of[k.key]],) if parent_of[k.key] in keys else ()))
-                   for k in members]
-        waves, _ = dependency_order(ordered)
-        cluster.waves = [[k.key for k in wave] for wave in waves]
-        names = ", ".join(sorted(k.describe() for k in members))
-        by_key = {k.key: k for k in members}
-        for k in members:
-            for dependency in k.depends_on:
-                ancestor = parent_of.get(dependency)
-                while ancestor is not None and keys.get(ancestor) != k.key:
-                    ancestor = parent_of.get(keys.get(ancestor))
-                if ancestor is not None:
-                    child = by_key[dependency]
-                    self._add("error", "flux/depends-on-own-child", cluster.name, k, k.manifest.file, self._key_line(k.manifest, "dependsOn"),
-                              f"Kustomization {k.describe()} depends on {child.describe()}, which exists only once {k.name} has "
-                              f"applied it ({child.manifest.file}:{child.manifest.line}): {k.name} waits for it forever "
-                              f"(\"dependency '{child.describe()}' not found\") and applies nothing",
-                              f"remove {child.name} from spec.dependsOn of {k.name}; let {child.name} depend on what it needs instead")
-        for problem in problems:
-            k = problem.kustomization
-            line = self._key_line(k.manifest, "dependsOn")
-            if problem.kind == "unknown":
-                (namespace, name), = problem.names
-                self._add("error", "flux/dependency-unknown", cluster.name, k, k.manifest.file, line,
-                          f"Kustomization {k.describe()} depends on {namespace}/{name}, which no Kustomization of cluster "
-                          f"{cluster.name} defines: Flux keeps it waiting (\"dependency '{namespace}/{name}' not found\") and never applies it",
-                          f"correct spec.dependsOn (Kustomizations in this cluster: {names}), or add Kustomization {name}")
-            else:
-                chain = " -> ".join(f"{by_key[key].describe()} ({by_key[key].manifest.file}:{self._key_line(by_key[key].manifest, 'dependsOn')})"
-                                    for key in (*problem.names, problem.names[0]))
-                self._add("error", "flux/dependency-cycle", cluster.name, k, k.manifest.file, line,
-                          f"Kustomizations of cluster {cluster.name} depend on each other in a cycle: {chain}; each waits for "
-                          "the next to be Ready, so Flux applies none of them (nor anything that depends on them)",
-                          "remove one dependsOn entry of the cycle: dependencies point from workloads to configs to "
-                          "controllers, never back")
-
-    def _check_prerequisites(self, cluster: Cluster) -> None:
-        """Custom resources after their CRDs, objects after their namespaces."""
-        built = [s for s in cluster.kustomizations.values() if s.status == "built"]
-        by_key = {s.kustomization.key: s.kustomization for s in cluster.kustomizations.values()}
-        everything = [o.body for s in built for o in s.objects]
-        crd_installers: dict[str, list[_Installer]] = defaultdict(list)
-        namespace_creators: dict[str, list[FluxKustomization]] = defaultdict(list)
-        for state in built:
-            k = state.kustomization
-            for o in state.objects:
-                if o.group == "apiextensions.k8s.io" and o.kind == "CustomResourceDefinition":
-                    spec = o.body.get("spec") or {}
-                    crd_kind = (spec.get("names") or {}).get("kind")
-                    crd_installers[str(spec.get("group", ""))].append(_Installer(k, "manifest", o, crd_kind, ""))
-                elif o.group == HELM_GROUP and o.kind == "HelmRelease":
-                    chart = apis.chart_name(o.body, everything)
-                    entry = apis.chart_crds().get(chart or "")
-                    if entry and entry.installed_by(o.body):
-                        for group in entry.groups:
-                            crd_installers[group].append(_Installer(k, "helm", o, None, entry.chart))
-                elif o.group == "" and o.kind == "Namespace":
-                    namespace_creators[o.name].append(k)
-
-        crd_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
-        namespace_problems: dict[tuple, list[InventoryObject]] = defaultdict(list)
-        for state in built:
-            k = state.kustomization
-            for o in state.objects:
-                if apis.needs_crd(o.group) and o.kind != "CustomResourceDefinition":
-                    installers = [i for i in crd_installers.get(o.group, []) if i.kind is None or i.kind == o.kind]
-                    verdict = _crd_verdict(k, installers, by_key)
-                    if verdict is not None:
-                        crd_problems[(k.key, o.group, *verdict)].append(o)
-                if o.namespace and o.namespace not in apis.PRESENT_NAMESPACES and not (o.group == "" and o.kind == "Namespace"):
-                    creators = namespace_creators.get(o.namespace, [])
-                    if k in creators or any(depends_on_transitively(k, c.key, by_key) for c in creators):
-                        continue
-                    namespace_problems[(k.key, o.namespace, tuple(sorted(c.key for c in creators)))].append(o)
-
-        for (key, group, reason, installers), objects in sorted(crd_problems.items(), key=lambda item: item[0][:3]):
-            k = by_key[key]
-            first = objects[0]
-            listed = _listing(objects)
-            if reason == "none":
-                self._add("warning", "flux/crd-not-installed", cluster.name, k, first.file, first.line,
-                          f"Kustomization {k.describe()} applies {listed} ({group}), but no Kustomization of cluster "
-                          f"{cluster.name} installs the {group} CRDs (no CustomResourceDefinition, no HelmRelease of a chart "
-                          "known to install them): on a cluster without them, the dry-run fails with 'no matches for kind' "
-                          "(whether the cluster already has them cannot be seen offline)",
-                          f"install the CRDs in a Kustomization that {k.name} depends on (the chart's HelmRelease, with wait: true); "
-                          "if a chart that is not in src/aiops/data/chart_crds.yaml installs them, add it there")
-                continue
-            named = "; ".join(f"{i.kustomization.describe()} ({i.via}, {i.kustomization.manifest.file}:{i.kustomization.manifest.line})"
-                              for i in installers)
-            best = installers[0]
-            if reason == "same":
-                message = (f"Kustomization {k.describe()} applies {listed} ({group}) together with {best.via}, which installs "
-                           f"the {group} CRDs: kustomize-controller applies both in one go, before helm-controller has "
-                           f"installed the chart, and the dry-run fails with 'no matches for kind \"{first.kind}\"'")
-                fix = (f"move the {group} objects into a Kustomization with dependsOn: [{{name: {k.name}}}], and give "
-                       f"{k.name} wait: true (or a health check on HelmRelease {best.obj.namespace}/{best.obj.name})")
-            elif reason == "unordered":
-                message = (f"Kustomization {k.describe()} applies {listed} ({group}) but depends on no Kustomization that "
-                           f"installs the {group} CRDs: {named}; Flux may apply it first, and the dry-run fails with "
-                           f"'no matches for kind \"{first.kind}\"'")
-                fix = (f"add dependsOn: [{{name: {best.kustomization.name}}}] to Kustomization {k.name} "
-                       f"({k.manifest.file}:{k.manifest.line})"
-                       + ("" if best.ready_means_installed else f", and wait: true to {best.kustomization.name}"))
-            else:  # no-wait
-                message = (f"Kustomization {k.describe()} applies {listed} ({group}) after {named}, which installs the "
-                           f"{group} CRDs; but {best.kustomization.name} has neither wait: true nor a health check on that "
-                           "HelmRelease, so it is Ready as soon as the HelmRelease object exists, before helm-controller "
-                           f"installs the chart, and the dry-run of {first.kind} can fail with 'no matches for kind'")
-                fix = (f"set wait: true on Kustomization {best.kustomization.name} "
-                       f"({best.kustomization.manifest.file}:{best.kustomization.manifest.line}), or add HelmRelease "
-                       f"{best.obj.namespace}/{best.obj.name} to its spec.healthChecks")
-            self._add("error", "flux/crd-order", cluster.name, k, first.file, first.line, message, fix)
-
-        for (key, namespace, creator_keys), objects in sorted(namespace_problems.items()):
-            k = by_key[key]
-            first = objects[0]
-            listed = _listing(objects)
-            if not creator_keys:
-                self._add("warning", "flux/namespace-not-created", cluster.name, k, first.file, first.line,
-                          f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which no Kustomization of "
-                          f"cluster {cluster.name} creates: unless the cluster already has it, the apply fails with "
-                          f"'namespaces \"{namespace}\" not found'",
-                          f"add a Namespace {namespace} to {k.name} (Flux applies Namespaces first) or to a Kustomization it depends on")
-                continue
-            creators = [by_key[c] for c in creator_keys]
-            named = "; ".join(f"{c.describe()} ({c.manifest.file}:{c.manifest.line})" for c in creators)
-            self._add("error", "flux/namespace-order", cluster.name, k, first.file, first.line,
-                      f"Kustomization {k.describe()} applies {listed} in namespace {namespace}, which only {named} creates, "
-                      f"but {k.name} does not depend on it: Flux may apply them first and fail with "
-                      f"'namespaces \"{namespace}\" not found'",
-                      f"add dependsOn: [{{name: {creators[0].name}}}] to Kustomization {k.name} ({k.manifest.file}:{k.manifest.line}), "
-                      f"or move Namespace {namespace} into {k.name}")
-
-    def _check_objects(self, cluster: Cluster) -> None:
-        """SOPS secrets and objects that two Kustomizations apply."""
-        appliers: dict[tuple, list[tuple[FluxKustomization, InventoryObject]]] = defaultdict(list)
-        for state in cluster.kustomizations.values():
-            if state.status != "built":
-                continue
-            k = state.kustomization
-            encrypted = [o for o in state.objects if o.api_version == "v1" and o.kind == "Secret" and "sops" in o.body]
-            if encrypted and not k.decryption:
-                for o in encrypted:
-                    self._add("error", "flux/sops-without-decryption", cluster.name, k, o.file, o.line,
-                              f"{o.describe()} is SOPS encrypted, but Kustomization {k.describe()} has no spec.decryption: "
-                              "kustomize-controller stops with \"configuring decryption is required for this secret to be reconciled\"",
-                              f"add spec.decryption: {{provider: sops, secretRef: {{name: <secret with the key>}}}} to Kustomization {k.name}")
-            elif encrypted:
-                self._add("unchecked", "flux/decryption-offline", cluster.name, k, encrypted[0].file, encrypted[0].line,
-                          f"Kustomization {k.describe()} decrypts {_listing(encrypted)} with keys that only the cluster has: "
-                          "their content is not checked",
-                          "nothing to do offline; the cluster reports decryption errors on the Kustomization")
-            for o in state.objects:
-                appliers[o.key].append((k, o))
-        for key, entries in sorted(appliers.items()):
-            owners = sorted({k.describe() for k, _ in entries})
-            if len(owners) > 1:
-                k, o = entries[1]
-                self._add("warning", "flux/applied-twice", cluster.name, k, o.file, o.line,
-                          f"{o.describe()} is applied by {len(owners)} Kustomizations of cluster {cluster.name} ({', '.join(owners)}): "
-                          "they overwrite each other's changes, and when one stops applying it, its prune deletes it for all",
-                          "keep the object in exactly one Kustomization's folder")
+def _first_line(text: str) -> str:
+    return (text or "see its finding").strip().splitlines()[0]
 
 
-def _same_git_source(a: dict, b: dict) -> bool:
-    spec_a, spec_b = a.get("spec") or {}, b.get("spec") or {}
-    return spec_a.get("url") == spec_b.get("url") and (spec_a.get("ref") or {}) == (spec_b.get("ref") or {})
-
-
-@dataclass(frozen=True)
-class _Installer:
-    """A Kustomization that installs a CRD API group: with CRD manifests, or a HelmRelease of a chart in the table."""
-
-    kustomization: FluxKustomization
-    how: str  # manifest | helm
-    obj: InventoryObject  # the CustomResourceDefinition or the HelmRelease
-    kind: str | None  # the kind a CRD manifest defines (None: the whole group, for charts)
-    chart: str
-
-    @property
-    def via(self) -> str:
-        if self.how == "manifest":
-            return f"CustomResourceDefinition {self.obj.name}"
-        return f"HelmRelease {self.obj.namespace}/{self.obj.name} of chart {self.chart}"
-
-    @property
-    def ready_means_installed(self) -> bool:
-        """Whether the Kustomization is Ready only once its CRDs exist: always for CRD manifests
-        (applied first, awaited until established), for a HelmRelease only with wait or a health check."""
-        return self.how == "manifest" or self.kustomization.checks_health_of(HELM_GROUP, "HelmRelease", self.obj.namespace, self.obj.name)
-
-
-def _crd_verdict(k: FluxKustomization, installers: list[_Installer], by_key) -> tuple[str, tuple[_Installer, ...]] | None:
-    """None when a custom resource of Kustomization k cannot reach the API server before its CRD;
-    else why (none | same | no-wait | unordered) and the installers concerned."""
-    if not installers:
-        return ("none", ())
-    if any(i.kustomization.key == k.key and i.how == "manifest" for i in installers):
-        return None  # kustomize-controller applies CRDs first and waits until they are established
-    ordered = [i for i in installers if i.kustomization.key != k.key and depends_on_transitively(k, i.kustomization.key, by_key)]
-    if any(i.ready_means_installed for i in ordered):
-        return None
-
-    def order(items):
-        return tuple(sorted(items, key=lambda i: (i.kustomization.key, i.obj.key)))
-
-    if ordered:
-        return ("no-wait", order(ordered))
-    same = [i for i in installers if i.kustomization.key == k.key]
-    if same:
-        return ("same", order(same))
-    return ("unordered", order(installers))
-
-
-def _listing(objects: list[InventoryObject], limit: int = 3) -> str:
-    names = [o.describe() for o in objects[:limit]]
-    more = f" and {len(objects) - limit} more" if len(objects) > limit else ""
-    return ", ".join(names) + more
-
-
-def _build_hint(error: str) -> str:
-    if "kustomization path not found" in error:
-        return "create the folder or correct spec.path"
-    if "no such file or directory" in error or "evalsymlink failure" in error:
-        return "a file or folder that the kustomization.yaml lists does not exist: add it, or remove the entry"
-    if "converting YAML to JSON" in error or "yaml:" in error or "mapping values are not allowed" in error:
-        return "the YAML does not parse: fix the syntax at the line the error names"
-    if "already registered id" in error or "conflicts with" in error:
-        return "two documents declare the same object: keep one"
-    if "failed to decode Kubernetes YAML" in error:
-        return "a .yaml file in the folder is not a Kubernetes manifest: move it out, or add a kustomization.yaml that lists only manifests"
-    if "no matches for" in error or "failed to find unique target for patch" in error or "no resource matches" in error:
-        return "a patch (in the kustomization.yaml or the Kustomization's spec.patches) targets an object the build does not contain"
-    return "make the folder build with kustomize"
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """Each finding once: the same problem in a file that several clusters build (a shared base)
+    is one finding naming all of them."""
+    merged: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        merged.setdefault((f.severity, f.rule, f.kustomization, f.file, f.line, f.message, f.fix), []).append(f)
+    return [replace(same[0], cluster=", ".join(dict.fromkeys(f.cluster for f in same))) for same in merged.values()]

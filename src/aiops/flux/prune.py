@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiops.flux.check import Cluster, FluxReport, InventoryObject, KustomizationState
+from aiops.flux.report import Cluster, Finding, FluxReport, InventoryObject, KustomizationState
 
 # What deleting one of these takes with it.
 _CASCADES = {
@@ -134,3 +134,28 @@ def _removed(before: Cluster, after: Cluster, old: KustomizationState, elsewhere
 def _first_words(reason: str) -> str:
     """The head of a controller error: "kustomization path not found", "kustomize build failed", ..."""
     return (reason.splitlines()[0] if reason else "failed").split(":")[0]
+
+
+def removed_bootstrap_paths(base: FluxReport, head: FluxReport) -> list[Finding]:
+    """The clusters whose bootstrap path the new revision deletes.
+
+    The bootstrap Kustomization lives in the cluster (`flux bootstrap` created it), not only in
+    git: when its spec.path disappears, kustomize-controller stops with "kustomization path not
+    found" on it, so it applies nothing of the new revision, not even its own new definition."""
+    found = []
+    for cluster in base.clusters:
+        entry = cluster.entry
+        folder = str(entry.folder)
+        if not cluster.bootstrapped or folder == "." or folder in head.folders:
+            continue
+        where = "as `flux bootstrap` wrote it" if cluster.implied else f"defined in {entry.manifest.file} at {base.label}"
+        found.append(Finding(
+            "error", "flux/bootstrap-path-removed", cluster.name, entry.describe(), entry.manifest.file, None,
+            f"{head.label} removes {folder}/, the path of cluster {cluster.name}'s bootstrap Kustomization {entry.describe()} "
+            f"({where}); that Kustomization stays in the cluster and reconciles {entry.path} from this repository: "
+            "kustomize-controller stops with \"kustomization path not found\" and applies nothing from this repository "
+            "again (nor prunes) until the folder is back",
+            f"keep {folder}/ (with its flux-system/ folder); to retire the cluster, run `flux uninstall` on it first, then "
+            f"delete the folder; to move it, bootstrap again with --path pointing at the new folder before deleting this one",
+        ))
+    return found

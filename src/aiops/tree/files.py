@@ -7,6 +7,7 @@ validate` can hand the file list to kubeconform before it loads anything else.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -41,3 +42,21 @@ def _display(path: Path, root: Path | None = None) -> str:
         return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else text
     except ValueError:
         return text
+
+
+def special_file(path: Path) -> str | None:
+    """What a path is when it is neither a regular file nor a folder (a FIFO, a device, a socket),
+    found without opening it: opening a FIFO waits for a writer."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (a named pipe, or a `<(...)` process substitution)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"

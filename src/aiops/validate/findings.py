@@ -114,6 +114,11 @@ FLUX_BUILD = rule(
 FLUX_DEPENDS_ON = rule("flux-depends-on-missing", "error", "a Flux Kustomization `dependsOn` naming no Kustomization of its cluster", "name an existing Kustomization (and its namespace when it differs)")
 FLUX_CYCLE = rule("flux-dependency-cycle", "error", "Flux Kustomizations whose dependsOn form a cycle, so none of them ever reconciles", "remove one dependsOn of the cycle")
 FLUX_PATH = rule("flux-path-missing", "error", "a Flux Kustomization `path` that does not exist in this repository", "point spec.path at an existing folder, relative to the repository root")
+FLUX_SOURCE = rule(
+    "flux-source-missing", "error",
+    "a HelmRelease whose chart source (spec.chart.spec.sourceRef, spec.chartRef) names no object in the validated tree",
+    "correct the reference (kind, name), or define that source (and validate its folder too)",
+)
 FLUX_CRD_ORDER = rule(
     "flux-crd-order", "error",
     "a custom resource applied by a Flux Kustomization that does not depend on the one installing its CRD",

@@ -9,9 +9,10 @@ tens of milliseconds to import). `validator.validate` does the rest.
 from __future__ import annotations
 
 from pathlib import Path
+from stat import S_ISREG
 
 from aiops.schema_cache import CRD_FOLDER, CRD_TEMPLATE, CacheError, SchemaCache, default_cache_dir
-from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files
+from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files, special_file
 from aiops.validate import kubeconform
 from aiops.validate.errors import UsageError
 
@@ -61,8 +62,9 @@ def kubeconform_files(paths: list[Path]) -> list[str]:
         if path.name in KUSTOMIZE_FILES:
             continue
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
+            status = path.stat()
+            if status.st_size > MAX_FILE_BYTES or not S_ISREG(status.st_mode):
+                continue  # reported by the rules' reading (tree/manifests.py), never opened
         except OSError:
             continue
         files.append(_display(path))
@@ -84,6 +86,11 @@ def start(paths: list[Path], kubernetes_version: str | None = None, crds: list[P
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    for path in paths:
+        what = special_file(path)
+        if what:
+            raise UsageError(f"{path} is {what}, not a file or folder: reading it could wait forever or read it only once; "
+                             "pipe its content into `aiops validate -` instead")
     started.binary = kubeconform.locate()
     try:
         if crds:

@@ -51,6 +51,8 @@ class Options:
     today: date | None = None  # for retirement dates; default: today
     cache_dir: Path | None = None
     flux: bool = False  # also build every Flux Kustomization of the git working tree (aiops flux check)
+    flux_dist: str | None = None  # with flux: the folder to find Kustomizations in (flux check's --dist); default: the path validated
+    flux_rev: str | None = None  # with flux: a revision instead of the working tree (flux check's --rev)
 
 
 @dataclass
@@ -133,11 +135,20 @@ def _field(path: tuple[str, ...]) -> str:
     return text
 
 
+def _kubeconform_name(manifest: Manifest) -> str:
+    """The name kubeconform reports: an object with only metadata.generateName is 'prefix-{{ generateName }}'."""
+    if manifest.name:
+        return manifest.name
+    metadata = manifest.body.get("metadata")
+    generate = metadata.get("generateName") if isinstance(metadata, dict) else None
+    return f"{generate}{{{{ generateName }}}}" if isinstance(generate, str) and generate else ""
+
+
 def _kubeconform_findings(results: list[dict], manifests: list[Manifest], problem_files: set[str], cache: SchemaCache,
                           extra_dir: Path | None, extra_index: dict, version: str) -> list[Finding]:
     by_key: dict[tuple, list[Manifest]] = {}
     for manifest in manifests:
-        by_key.setdefault((manifest.file, manifest.kind, manifest.name, manifest.api_version), []).append(manifest)
+        by_key.setdefault((manifest.file, manifest.kind, _kubeconform_name(manifest), manifest.api_version), []).append(manifest)
     findings: list[Finding] = []
     for result in results:
         key = (result.get("filename"), result.get("kind"), result.get("name"), result.get("version"))
@@ -207,11 +218,12 @@ def validate(options: Options, started: Started | None = None) -> Report:
         findings, manifests, problem_files, files = _platform(options, started.cache, started.version, started.extra_index)
         results = started.results()
         findings += _kubeconform_findings(results, manifests, problem_files, started.cache, started.extra_dir, started.extra_index, started.version)
+        if options.flux:
+            from aiops.validate.flux_build import with_flux_build
+
+            findings = with_flux_build(findings, options, manifests, started)
     finally:
         started.close()
-
-    if options.flux:
-        findings = _with_flux_build(findings, options)
 
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}
     findings = [
@@ -222,35 +234,6 @@ def validate(options: Options, started: Started | None = None) -> Report:
     return Report(findings, started.version, files, len(manifests))
 
 
-# The static Flux rules that the build-based check (aiops flux check) also decides, more exactly:
-# with --flux its findings replace theirs, so that a mistake is reported once.
-_STATIC_FLUX_RULES = ("flux-depends-on-missing", "flux-dependency-cycle", "flux-path-missing", "flux-crd-order")
-_FLUX_SEVERITY = {"error": "error", "warning": "warning", "unchecked": "info"}
-
-
-def _with_flux_build(findings: list[Finding], options: Options) -> list[Finding]:
-    """The validator's findings with `aiops flux check`'s on the git working tree in place of the
-    static Flux rules. Needs a git repository (Flux reads git, and so does the check)."""
-    from aiops.flux import flux_findings
-    from aiops.flux.build import FluxBuildMissing
-    from aiops.flux.source import SourceError
-    from aiops.validate.context import git_root
-    from aiops.validate.findings import FLUX_BUILD
-
-    root = options.repo_root or git_root(options.paths[0])
-    if root is None or not (Path(root) / ".git").exists():
-        raise UsageError("--flux builds the Kustomizations of a git working tree, and these paths are not in one")
-    try:
-        built = flux_findings(Path(root))
-    except (FluxBuildMissing, SourceError) as exc:
-        raise ToolError(str(exc)) from None
-    kept = [f for f in findings if f.rule.id not in _STATIC_FLUX_RULES]
-    return kept + [
-        Finding(FLUX_BUILD, f.file or "", f.line, f"[{f.rule}] {f.message}", f.fix, f.kustomization, severity=_FLUX_SEVERITY[f.severity])
-        for f in built
-    ]
-
-
 def _chart_groups() -> dict[str, list[str]]:
     """Helm chart -> the API groups whose CRDs it installs: the one sourced table
     (aiops/data/chart_crds.yaml) that `aiops flux check` reads too."""
@@ -259,15 +242,27 @@ def _chart_groups() -> dict[str, list[str]]:
     return {chart: list(entry.groups) for chart, entry in chart_crds().items()}
 
 
+# Input problems that stay reported for a kustomize input: kustomize cannot read such a file either.
+_UNREADABLE_KINDS = ("unreadable", "binary", "too-large", "unparsable")
+
+
 def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
     """Read the tree and run the platform rules (while kubeconform runs)."""
-    from aiops.tree.manifests import scan_manifests
+    from aiops.tree.manifests import scan_manifests_fast
     from aiops.tree.terraform import scan_terraform
     from aiops.validate.context import Context, git_root
     from aiops.validate.environment_files import check_environment, is_environment
     from aiops.validate.rules import CHECKS
 
-    tree = scan_manifests(options.paths)
+    from aiops.tree.kustomize import kustomize_inputs
+
+    tree = scan_manifests_fast(options.paths)
+    # Patches, generator sources and other kustomize inputs are not objects: the build checks them.
+    inputs = kustomize_inputs(tree.kustomize_files)
+    if inputs:
+        tree.manifests[:] = [m for m in tree.manifests if m.file not in inputs]
+        tree.problems[:] = [p for p in tree.problems if p.file not in inputs or p.kind in _UNREADABLE_KINDS]
+        tree.other_documents[:] = [d for d in tree.other_documents if d.file not in inputs]
     terraform = scan_terraform(options.paths)
     repo_root = options.repo_root or git_root(options.paths[0]) or Path.cwd()
     findings: list[Finding] = []
@@ -298,7 +293,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
                 "its findings are missing",
             ))
     findings.extend(_problem(problem) for problem in context.pool_problems)
-    problem_files = {p.file for p in tree.problems}
+    problem_files = {p.file for p in tree.problems} | set(inputs)
     files = len({m.file for m in tree.manifests} | set(terraform.files) | {p.file for p in tree.problems})
     return findings, tree.manifests, problem_files, files
 

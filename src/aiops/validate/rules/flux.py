@@ -3,8 +3,8 @@ paths, and custom resources that could reach the cluster before their CRD.
 
 A cluster's Kustomizations are those of one environment (the folder above cluster/, apps/, ...).
 Paths are checked only for Kustomizations whose source is this repository: the GitRepository
-of a Kustomization that applies its own folder (what `flux bootstrap` writes), or the one named
-flux-system/flux-system. Other sources (another Git repository, OCI, Bucket, ExternalArtifact)
+flux-system/flux-system that `flux bootstrap` creates, or one fetching the same URL and ref.
+Other sources (another Git repository, OCI, Bucket, ExternalArtifact)
 cannot be looked into offline, so their paths are not judged.
 """
 
@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from aiops.flux.apis import needs_crd
 from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import Manifest
 from aiops.tree.shapes import mapping
 from aiops.validate.context import Context, finding
-from aiops.validate.findings import FLUX_CRD_ORDER, FLUX_CYCLE, FLUX_DEPENDS_ON, FLUX_PATH, Finding
+from aiops.validate.findings import FLUX_CRD_ORDER, FLUX_CYCLE, FLUX_DEPENDS_ON, FLUX_PATH, FLUX_SOURCE, Finding
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -102,12 +103,18 @@ def dependency_cycles(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _this_repository(kustomizations: list[FluxKustomization], ctx: Context) -> set[Key]:
+def _this_repository(ctx: Context) -> set[Key]:
+    """The GitRepositories that fetch this repository: flux-system/flux-system, which `flux bootstrap`
+    creates for it, and any that fetches the same URL and ref (as `aiops flux check` decides). Another
+    branch of the same URL, like a tenant's, is another source."""
     sources: set[Key] = {("flux-system", "flux-system")}
-    for k in kustomizations:
-        own = ctx.repository_path(k.manifest.file)
-        if k.source_kind == "GitRepository" and own is not None and k.applies(own):
-            sources.add((str(mapping(mapping(k.manifest.body.get("spec")).get("sourceRef")).get("namespace") or k.namespace), k.source_name))
+    repositories = {(m.namespace or "flux-system", m.name): mapping(m.body.get("spec")) for m in ctx.manifests
+                    if m.group == "source.toolkit.fluxcd.io" and m.kind == "GitRepository"}
+    bootstrap = repositories.get(("flux-system", "flux-system"))
+    if bootstrap is not None:
+        for key, spec in repositories.items():
+            if spec.get("url") == bootstrap.get("url") and mapping(spec.get("ref")) == mapping(bootstrap.get("ref")):
+                sources.add(key)
     return sources
 
 
@@ -115,7 +122,7 @@ def paths(ctx: Context) -> Iterator[Finding]:
     if ctx.repo_root is None:
         return
     for kustomizations in _by_environment(ctx).values():
-        ours = _this_repository(kustomizations, ctx)
+        ours = _this_repository(ctx)
         for k in kustomizations:
             source = mapping(mapping(k.manifest.body.get("spec")).get("sourceRef"))
             if k.source_kind != "GitRepository" or (str(source.get("namespace") or k.namespace), k.source_name) not in ours:
@@ -174,35 +181,81 @@ def crd_order(ctx: Context) -> Iterator[Finding]:
         installers = _installers(ctx, kustomizations, manifests)
         by_key = {(k.namespace, k.name): k for k in kustomizations}
         for manifest in manifests:
-            if manifest.group not in installers or manifest.kind == "CustomResourceDefinition":
-                continue
+            if manifest.group not in installers or manifest.kind == "CustomResourceDefinition" or not needs_crd(manifest.group):
+                continue  # Kubernetes' own APIs and Flux's (`flux bootstrap` installs those CRDs first) need no installer
             path = ctx.repository_path(manifest.file)
             owner = owner_of(path, kustomizations) if path else None
             if owner is None:
                 continue
             needs = _needs(owner, by_key)
-            for installer, installer_owner, how in installers[manifest.group]:
-                what = f"{installer.describe()} (applied by Kustomization {installer_owner.name})"
-                if installer_owner is owner:
-                    if how == "crd":
-                        continue  # kustomize-controller applies CRDs before the rest of a Kustomization
-                    yield finding(
-                        FLUX_CRD_ORDER, manifest, ("apiVersion",),
-                        f"applied by Kustomization {owner.name}, the same one that applies {what}, "
-                        f"which installs the {manifest.group} CRDs: the dry-run of {manifest.kind} fails before helm-controller "
-                        "has installed the chart",
-                        f"move {manifest.kind} {manifest.name} to a Kustomization that has dependsOn: [{{name: {owner.name}}}] "
-                        f"and make {owner.name} wait: true",
-                    )
-                elif (installer_owner.namespace, installer_owner.name) not in needs:
-                    yield finding(
-                        FLUX_CRD_ORDER, manifest, ("apiVersion",),
-                        f"applied by Kustomization {owner.name}, which does not depend on "
-                        f"{installer_owner.name}, where {what} installs the {manifest.group} CRDs: it may be applied before "
-                        "the CRD exists and fail",
-                        f"add dependsOn: [{{name: {installer_owner.name}}}] to Kustomization {owner.name} "
-                        f"(and wait: true on {installer_owner.name})",
-                    )
+            candidates = [(i, o, how) for i, o, how in installers[manifest.group]
+                          if how == "helm" or str(mapping(mapping(i.body.get("spec")).get("names")).get("kind") or manifest.kind) == manifest.kind]
+            if not candidates or any(_ordered(owner, needs, installer_owner, how, ctx) for _, installer_owner, how in candidates):
+                continue
+            # One finding per object, about the installer it most plausibly needs.
+            installer, installer_owner, how = candidates[0]
+            what = f"{installer.describe()} (applied by Kustomization {installer_owner.name})"
+            if _same(installer_owner, owner):
+                yield finding(
+                    FLUX_CRD_ORDER, manifest, ("apiVersion",),
+                    f"applied by Kustomization {owner.name}, the same one that applies {what}, "
+                    f"which installs the {manifest.group} CRDs: the dry-run of {manifest.kind} fails before helm-controller "
+                    "has installed the chart",
+                    f"move {manifest.kind} {manifest.name} to a Kustomization that has dependsOn: [{{name: {owner.name}}}] "
+                    f"and make {owner.name} wait: true",
+                )
+            else:
+                yield finding(
+                    FLUX_CRD_ORDER, manifest, ("apiVersion",),
+                    f"applied by Kustomization {owner.name}, which does not depend on "
+                    f"{installer_owner.name}, where {what} installs the {manifest.group} CRDs: it may be applied before "
+                    "the CRD exists and fail",
+                    f"add dependsOn: [{{name: {installer_owner.name}}}] to Kustomization {owner.name} "
+                    f"(and wait: true on {installer_owner.name})",
+                )
 
 
-CHECKS = (depends_on, dependency_cycles, paths, crd_order)
+def _same(a: FluxKustomization, b: FluxKustomization) -> bool:
+    """The same Kustomization: one object, or one name (each cluster of a repository has its own
+    flux-system/flux-system, and a tree read statically cannot always tell the clusters apart)."""
+    return a is b or (a.namespace, a.name) == (b.namespace, b.name)
+
+
+def _ordered(owner: FluxKustomization, needs: set[Key], installer_owner: FluxKustomization, how: str, ctx: Context) -> bool:
+    """Whether the installer's CRDs exist before owner applies its objects."""
+    if _same(installer_owner, owner):
+        return how == "crd"  # kustomize-controller applies CRDs before the rest of a Kustomization
+    if (installer_owner.namespace, installer_owner.name) in needs:
+        return True
+    # A Kustomization defined under the path of the one applying CRD manifests is created in the
+    # same apply, after the CRDs (which the controller applies first and waits for).
+    own = ctx.repository_path(owner.manifest.file)
+    return how == "crd" and own is not None and installer_owner.applies(own)
+
+
+def helm_sources(ctx: Context) -> Iterator[Finding]:
+    """A HelmRelease's chart source must exist, when the tree holds sources of that kind at all (a
+    folder of releases alone keeps its sources elsewhere). Namespaces are not compared: kustomize and
+    targetNamespace often set them at build time (`aiops flux check` compares them after the build)."""
+    defined = {(m.kind, m.name) for m in ctx.manifests if m.group.startswith("source.") and m.group.endswith(".fluxcd.io")}
+    kinds = {kind for kind, _ in defined}
+    for manifest in ctx.manifests:
+        if manifest.group != "helm.toolkit.fluxcd.io" or manifest.kind != "HelmRelease":
+            continue
+        spec = mapping(manifest.body.get("spec"))
+        if spec.get("chartRef"):
+            reference, path = mapping(spec.get("chartRef")), ("spec", "chartRef", "name")
+        else:
+            reference, path = mapping(mapping(mapping(spec.get("chart")).get("spec")).get("sourceRef")), ("spec", "chart", "spec", "sourceRef", "name")
+        kind, name = str(reference.get("kind") or ""), str(reference.get("name") or "")
+        if not kind or not name or (kind, name) in defined or kind not in kinds:
+            continue  # a tree without any source of that kind keeps its sources elsewhere: not judged
+        yield finding(
+            FLUX_SOURCE, manifest, path,
+            f"takes its chart from {kind} {name}, which no file of the validated tree defines: helm-controller cannot "
+            "fetch the chart and the release never installs",
+            f"correct {'.'.join(path[:-1])} (kind {kind}, name {name}), or add the {kind} (and validate its folder too)",
+        )
+
+
+CHECKS = (depends_on, dependency_cycles, paths, crd_order, helm_sources)
