@@ -159,7 +159,7 @@ done
 # checked against its sha256.
 charts_stamp="$VENV/.aiops-charts.stamp"
 charts_cache="$VENV/share/aiops/charts"
-charts_fp=$(fingerprint tools/charts.lock)
+charts_fp=$(fingerprint tools/charts.lock src/aiops/flux/chart_crds.py)
 if ! up_to_date "$charts_stamp" "$charts_fp"; then
   chart_mirror=${AIOPS_CHART_MIRROR:-}
   if [ -z "$chart_mirror" ] && [ -d "$ROOT/../shared/upstream/charts" ]; then
@@ -185,6 +185,9 @@ if ! up_to_date "$charts_stamp" "$charts_fp"; then
     echo "$sha  $charts_cache/$file" | sha256sum --check --quiet - \
       || { echo "$file does not match its sha256 in tools/charts.lock" >&2; rm -rf "$charts_cache"; exit 2; }
   done < tools/charts.lock
+  # Which chart installs which CRD groups, for aiops flux check and validate: read from the
+  # charts themselves, rendered with Helm (src/aiops/flux/chart_crds.py).
+  "$VENV/bin/python" -m aiops.flux.chart_crds "$charts_cache" "$VENV/bin/helm" 1.36.0 | sed 's/^/    /'
   echo "$charts_fp" > "$charts_stamp"
 fi
 

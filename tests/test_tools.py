@@ -46,3 +46,21 @@ def test_the_host_run_operators_are_the_pinned_modules():
     from aiops_constructs.k8s import charts
 
     assert f"require sigs.k8s.io/kueue v{charts.KUEUE.version}" in (REPO / "tools/go/kueue/go.mod").read_text()
+
+
+def test_which_chart_installs_which_crds_comes_from_the_charts():
+    """The set-up renders every pinned chart with Helm and records its CRDs' groups and where the
+    chart keeps them (crds/ folders can be skipped with install.crds: Skip; templates cannot)."""
+    from aiops.flux.apis import chart_crds
+    from aiops.flux.chart_crds import read_index
+
+    assert read_index() == {
+        "cluster-autoscaler": {}, "metrics-server": {}, "prometheus-adapter": {},
+        "dask-kubernetes-operator": {"kubernetes.dask.org": "crds-folder"},
+        "gpu-operator": {"nfd.k8s-sigs.io": "crds-folder", "nvidia.com": "crds-folder"},
+        "kube-prometheus-stack": {"monitoring.coreos.com": "crds-folder"},
+        "kuberay-operator": {"ray.io": "crds-folder"},
+        "kueue": {"kueue.x-k8s.io": "templates"},
+    }
+    assert chart_crds()["kueue"].installed_by({"spec": {"install": {"crds": "Skip"}}})  # templates: Skip does not stop them
+    assert not chart_crds()["kuberay-operator"].installed_by({"spec": {"install": {"crds": "Skip"}}})

@@ -2,17 +2,14 @@
 
 A custom resource reaches the API server only after its CRD; `aiops flux check` needs to know
 which API groups need no CRD from this repository at all (Kubernetes' own, and the Flux APIs
-that `flux bootstrap` installs) and which HelmReleases install which groups (a small table,
-`aiops/data/chart_crds.yaml`, with sources).
+that `flux bootstrap` installs) and which HelmReleases install which groups (read from the
+pinned charts themselves: aiops.flux.chart_crds).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-
-import yaml
 
 # API groups that Kubernetes serves itself (no CRD needed); "" is the core group.
 KUBERNETES_GROUPS = frozenset({
@@ -60,13 +57,15 @@ class ChartCrds:
 
 @cache
 def chart_crds() -> dict[str, ChartCrds]:
-    """The table of aiops/data/chart_crds.yaml, by chart name."""
-    text = resources.files("aiops").joinpath("data/chart_crds.yaml").read_text(encoding="utf-8")
+    """Which chart installs which CRD groups, by chart name: what the set-up found by rendering
+    the pinned charts of the chart cache with Helm (aiops.flux.chart_crds); {} without the cache."""
+    from aiops.flux.chart_crds import read_index
+
     table: dict[str, ChartCrds] = {}
-    for index, entry in enumerate(yaml.load(text, Loader=yaml.CSafeLoader)["charts"]):
-        if set(entry) != {"chart", "groups", "crds", "source"} or entry["crds"] not in ("crds-folder", "templates"):
-            raise ValueError(f"aiops/data/chart_crds.yaml: entry {index + 1} needs chart, groups, crds (crds-folder|templates) and source")
-        table[entry["chart"]] = ChartCrds(entry["chart"], tuple(entry["groups"]), entry["crds"], entry["source"])
+    for chart, groups in read_index().items():
+        if groups:
+            mode = "templates" if "templates" in groups.values() else "crds-folder"
+            table[chart] = ChartCrds(chart, tuple(sorted(groups)), mode, f"the pinned chart {chart} (tools/charts.lock), rendered with Helm by the set-up")
     return table
 
 

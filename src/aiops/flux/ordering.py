@@ -149,7 +149,7 @@ def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
                     f"CRDs, but what could is not known offline: {unknowns(k)}; whether the CRDs exist before "
                     f"{k.name} is applied cannot be decided here",
                     "nothing to do if one of those installs them and Kustomization " + k.name + " depends on it (with wait: "
-                    "true); a chart's CRDs are known offline once src/aiops/data/chart_crds.yaml lists the chart")
+                    "true); a chart's CRDs are known offline once the chart cache has the chart (tools/charts.lock)")
             continue
         if reason == "none":
             rec.add("warning", "flux/crd-not-installed", cluster.name, k, first.file, first.line,
@@ -160,7 +160,7 @@ def check_prerequisites(rec: Recorder, cluster: Cluster) -> None:
                       (f"the {group} CRDs come with Flux's extra components: bootstrap with "
                        f"`flux bootstrap --components-extra={apis.FLUX_EXTRA_GROUPS[group]}`" if group in apis.FLUX_EXTRA_GROUPS else
                        f"install the CRDs in a Kustomization that {k.name} depends on (the chart's HelmRelease, with wait: true); "
-                       "if a chart that is not in src/aiops/data/chart_crds.yaml installs them, add it there"))
+                       "if a chart that is not in tools/charts.lock installs them, pin it there and run `make setup`"))
             continue
         named = "; ".join(f"{i.kustomization.describe()} ({i.via}, {i.kustomization.manifest.file}:{i.kustomization.manifest.line})"
                           for i in installers)

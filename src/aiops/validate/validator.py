@@ -236,7 +236,7 @@ def validate(options: Options, started: Started | None = None) -> Report:
 
 def _chart_groups() -> dict[str, list[str]]:
     """Helm chart -> the API groups whose CRDs it installs: the one sourced table
-    (aiops/data/chart_crds.yaml) that `aiops flux check` reads too."""
+    (from the pinned charts, aiops.flux.chart_crds) that `aiops flux check` reads too."""
     from aiops.flux.apis import chart_crds
 
     return {chart: list(entry.groups) for chart, entry in chart_crds().items()}
