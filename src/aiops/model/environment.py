@@ -190,8 +190,15 @@ class NodePool(_Model):
 class GitSource(_Model):
     """Where Flux fetches this repository from."""
 
-    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://)\S+$")]
-    branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://)\S+$")] = Field(
+        description="The repository Flux clones: an https:// or ssh:// URL.",
+    )
+    branch: Annotated[str, StringConstraints(min_length=1)] = Field(default="main", description="The branch Flux follows.")
+    secret_ref: DnsLabel | None = Field(
+        default=None,
+        description="The Secret in flux-system with the Git credentials for a private repository "
+        "(`flux bootstrap` creates one called flux-system); becomes the GitRepository's spec.secretRef.",
+    )
 
 
 class TerraformState(_Model):

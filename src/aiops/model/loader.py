@@ -257,6 +257,12 @@ def load_environment(path: Path) -> Environment:
     return environment
 
 
+def locate(path: Path):
+    """For an environment file that loads: `where(loc)` -> (line, column) of a field, like ("nodePools", 0, "instanceType")."""
+    tree = _read_yaml(Path(path), display_path(Path(path)))
+    return lambda loc: _position(tree, tuple(loc), at_key=False)[:2]
+
+
 def environment_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob(f"*{ENVIRONMENT_SUFFIX}") if p.is_file())
 
