@@ -70,13 +70,14 @@ def _kustomizations(environment: Environment, files: Mapping[PurePosixPath, byte
     return out
 
 
-def environment_files(environment: Environment, *, source_dir: str, workdir: Path) -> dict[PurePosixPath, bytes]:
+def environment_files(environment: Environment, *, source_dir: str, workdir: Path,
+                      kept_folders: frozenset[PurePosixPath] = frozenset()) -> dict[PurePosixPath, bytes]:
     """What the constructs make of one environment: its manifests (with the header) and stacks."""
     from aiops.synth.kubernetes import synthesize_kubernetes
     from aiops.synth.terraform import synthesize_terraform
 
     header = HEADER.format(source=f"{source_dir}/{environment.name}.yaml").encode()
-    kubernetes = synthesize_kubernetes([environment], workdir / "cdk8s.out")
+    kubernetes = synthesize_kubernetes([environment], workdir / "cdk8s.out", kept_folders)
     terraform = synthesize_terraform([environment], workdir / "cdktf.out")
     return {p: header + data for p, data in kubernetes.items()} | terraform
 
@@ -98,6 +99,7 @@ def synthesize(
     finishes.
     """
     kept = dict(kept or {})
+    kept_folders = frozenset(p.parent for p in kept)
     generated: dict[str, dict[PurePosixPath, bytes]] = {}
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="aiops-synth-work-") as scratch:
@@ -105,14 +107,14 @@ def synthesize(
         if jobs > 1 and len(environments) > 1:
             from aiops.synth.parallel import synthesize_in_parallel
 
-            for name, files, took in synthesize_in_parallel(environments, source_dir=source_dir, workdir=base, jobs=jobs):
+            for name, files, took in synthesize_in_parallel(environments, source_dir=source_dir, workdir=base, jobs=jobs, kept_folders=kept_folders):
                 generated[name], seconds[name] = files, took
                 if progress:
                     progress(name, took)
         else:
             for environment in environments:
                 started = time.perf_counter()
-                generated[environment.name] = environment_files(environment, source_dir=source_dir, workdir=base / environment.name)
+                generated[environment.name] = environment_files(environment, source_dir=source_dir, workdir=base / environment.name, kept_folders=kept_folders)
                 seconds[environment.name] = time.perf_counter() - started
                 if progress:
                     progress(environment.name, seconds[environment.name])

@@ -175,7 +175,7 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
         )
 
 
-def _environment(files: _Files, environment: Environment) -> None:
+def _environment(files: _Files, environment: Environment, kept_folders: frozenset[PurePosixPath] = frozenset()) -> None:
     layout = EnvironmentLayout(environment.name)
     _controllers(files, environment, layout.infrastructure_controllers)
     _configs(files, environment, layout.infrastructure_configs)
@@ -201,7 +201,7 @@ def _environment(files: _Files, environment: Environment) -> None:
             ),
         ],
     )
-    if files.has_files(layout.apps):
+    if files.has_files(layout.apps) or any(folder.is_relative_to(layout.apps) for folder in kept_folders):
         FluxKustomizations(
             files.chart(layout.cluster / "apps.yaml"),
             "apps",
@@ -213,10 +213,14 @@ def _environment(files: _Files, environment: Environment) -> None:
         )
 
 
-def synthesize_kubernetes(environments: list[Environment], outdir: Path) -> dict[PurePosixPath, bytes]:
-    """Run the cdk8s synthesis into `outdir` and return each file's bytes by its dist/ path."""
+def synthesize_kubernetes(environments: list[Environment], outdir: Path, kept_folders: frozenset[PurePosixPath] = frozenset()) -> dict[PurePosixPath, bytes]:
+    """Run the cdk8s synthesis into `outdir` and return each file's bytes by its dist/ path.
+
+    `kept_folders`: dist/ folders that will hold files synth carries along (the user's own
+    manifests), so that the Kustomization applying them exists even when no construct writes there.
+    """
     files = _Files(App(outdir=str(outdir), yaml_output_type=YamlOutputType.FILE_PER_CHART), {})
     for environment in environments:
-        _environment(files, environment)
+        _environment(files, environment, kept_folders)
     files.app.synth()
     return {path: (outdir / name).read_bytes() for name, path in files.by_chart_file.items()}

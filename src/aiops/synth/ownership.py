@@ -90,40 +90,62 @@ def foreign_files(current: Tree, replaced: Iterable[str] | None, environments: I
     return refused
 
 
-def _secret_ref(data: bytes) -> tuple[str | None, int | None]:
+def _bootstrap_source(data: bytes) -> dict[str, tuple[str | None, int | None]] | None:
+    """url, branch and secretRef of the GitRepository in a gotk-sync.yaml, each with its line."""
     from ruamel.yaml import YAML
 
     try:
         documents = list(YAML(typ="rt").load_all(data.decode("utf-8")))
-    except Exception:  # an unreadable bootstrap file: synth replaces it with its own
-        return None, None
+    except Exception:  # noqa: BLE001 - an unreadable bootstrap file: synth replaces it with its own
+        return None
     for document in documents:
         if isinstance(document, dict) and document.get("kind") == "GitRepository":
             spec = document.get("spec") or {}
-            secret = spec.get("secretRef") or {}
-            if isinstance(secret, dict) and secret.get("name"):
-                return str(secret["name"]), spec.lc.data.get("secretRef", (None,))[0] + 1
-    return None, None
+            if not isinstance(spec, dict):
+                return None
+
+            def line(mapping, key):
+                return mapping.lc.key(key)[0] + 1 if hasattr(mapping, "lc") and key in mapping else None
+
+            ref, secret = spec.get("ref") or {}, spec.get("secretRef") or {}
+            return {
+                "url": (spec.get("url"), line(spec, "url")),
+                "branch": (ref.get("branch") if isinstance(ref, dict) else None, line(ref, "branch") if isinstance(ref, dict) else None),
+                "secretRef": (secret.get("name") if isinstance(secret, dict) else None, line(spec, "secretRef")),
+            }
+    return None
 
 
-def sync_conflicts(current: Tree, secrets: Mapping[str, str | None], dist_shown: str, environments_dir: str) -> list[SourceError]:
-    """A gotk-sync.yaml that flux bootstrap wrote with a credentials Secret the environment does
-    not name: synth would drop the secretRef, and Flux could no longer fetch a private repository."""
+def sync_conflicts(current: Tree, sources: Mapping[str, object], dist_shown: str, environments_dir: str) -> list[SourceError]:
+    """A gotk-sync.yaml that flux bootstrap wrote with another repository URL, branch or
+    credentials Secret than the environment's `git:`: replacing it with synth's would point Flux
+    elsewhere or drop the credentials of a private repository, so synth refuses and says what to set.
+
+    `sources`: each environment's GitSource (url, branch, secret_ref).
+    """
     refused = []
-    for environment, wanted in sorted(secrets.items()):
+    for environment, git in sorted(sources.items()):
         path = EnvironmentLayout(environment).flux_system / SYNC_FILE
         data = current.get(path)
         if data is None or is_generated(path, data):
             continue
-        secret, line = _secret_ref(data)
-        if secret is not None and secret != wanted:
-            now = f"names secretRef {wanted!r}" if wanted else "names no secretRef"
-            refused.append(SourceError(
-                f"{dist_shown}/{path}", line, None,
-                f"flux bootstrap wrote this GitRepository with spec.secretRef {secret!r}, but the environment {now}; "
-                "synth would replace it and Flux could lose the credentials of the repository",
-                f"set `secretRef: {secret}` under `git:` in {environments_dir}/{environment}.yaml (or remove the secretRef here if the repository is public)",
-            ))
+        written = _bootstrap_source(data)
+        if written is None:
+            continue
+        wanted = {"url": git.url, "branch": git.branch, "secretRef": git.secret_ref}
+        for field, (value, line) in written.items():
+            if value is None:  # bootstrap said nothing about it: the environment decides
+                continue
+            if value != wanted[field]:
+                now = f"says {wanted[field]!r}" if wanted[field] else "names none"
+                refused.append(SourceError(
+                    f"{dist_shown}/{path}", line, None,
+                    f"flux bootstrap wrote this GitRepository with {field} {value!r}, but the environment's git.{field} {now}; "
+                    "synth would replace the file and Flux would "
+                    + ("lose the credentials of the repository" if field == "secretRef" else "follow another source than the one it was bootstrapped with"),
+                    f"set `{field}: {value}` under `git:` in {environments_dir}/{environment}.yaml"
+                    + (" (or delete the secretRef here if the repository is public)" if field == "secretRef" else " (or run flux bootstrap again with the environment's values)"),
+                ))
     return refused
 
 
@@ -152,7 +174,10 @@ def user_manifests(root: Path, environments: Iterable[str], all_environments: It
             continue  # READMEs and the like stay in manifests/
         owner = relative.parts[0]
         if owner != SHARED and owner not in known:
-            errors.append(SourceError(shown, None, None, f"'{owner}' is not an environment",
+            from difflib import get_close_matches
+
+            close = get_close_matches(owner, known, n=1)
+            errors.append(SourceError(shown, None, None, f"'{owner}' is not an environment" + (f" (did you mean '{close[0]}'?)" if close else ""),
                                       f"use {MANIFESTS}/<environment>/ with one of: {', '.join(known)}, or {MANIFESTS}/{SHARED}/ for all of them"))
             continue
         inner = PurePosixPath(*relative.parts[1:])

@@ -18,21 +18,22 @@ from pathlib import Path, PurePosixPath
 from aiops.model import Environment
 
 
-def _one(environment: Environment, source_dir: str, workdir: str) -> tuple[str, dict[PurePosixPath, bytes], float]:
+def _one(environment: Environment, source_dir: str, workdir: str, kept_folders: frozenset[PurePosixPath]) -> tuple[str, dict[PurePosixPath, bytes], float]:
     from aiops.synth import environment_files
 
     started = time.perf_counter()
-    files = environment_files(environment, source_dir=source_dir, workdir=Path(workdir))
+    files = environment_files(environment, source_dir=source_dir, workdir=Path(workdir), kept_folders=kept_folders)
     return environment.name, files, time.perf_counter() - started
 
 
 def synthesize_in_parallel(
-    environments: list[Environment], *, source_dir: str, workdir: Path, jobs: int
+    environments: list[Environment], *, source_dir: str, workdir: Path, jobs: int,
+    kept_folders: frozenset[PurePosixPath] = frozenset(),
 ) -> Iterator[tuple[str, dict[PurePosixPath, bytes], float]]:
     """(name, files, seconds) of every environment, in the order they finish."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(environments)), mp_context=context) as pool:
-        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name)) for e in environments}
+        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name), kept_folders) for e in environments}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -46,7 +46,7 @@ def plan(
     names = [e.name for e in environments]
     dist_shown = display_path(dist)
     errors = foreign_files(current, replaced, every, dist_shown)
-    errors += sync_conflicts(current, {e.name: e.git.secret_ref for e in environments}, dist_shown, display_path(environments_dir))
+    errors += sync_conflicts(current, {e.name: e.git for e in environments}, dist_shown, display_path(environments_dir))
     user, problems = user_manifests(Path(environments_dir).resolve().parent, names, every)
     errors += problems
     if errors:
