@@ -494,21 +494,36 @@ def test_secrets_that_are_encrypted_ignored_or_outside_git_pass(tree, tmp_path):
 
 # --- environment files ------------------------------------------------------------------------------
 
-def test_environment_files_against_the_committed_schema(tmp_path, monkeypatch):
+def test_environment_files_get_synths_messages(tmp_path, monkeypatch):
+    """What `aiops synth` would say about the file (the model's checks), not jsonschema's wording."""
     from conftest import REPO
 
     monkeypatch.chdir(tmp_path)
-    text = (REPO / "environments/aws-primary.yaml").read_text().replace("region: us-east-1", "regoin: us-east-1", 1)
+    text = (REPO / "environments/aws-primary.yaml").read_text().replace("region: us-east-1\nzones", "regoin: us-east-1\nzones", 1)
     text = text.replace("../schemas/environment.schema.json", str(REPO / "schemas/environment.schema.json"))
     write(tmp_path / "environments/aws-primary.yaml", text)
-    findings = run_validate("environments").findings
+    findings = [f for f in run_validate("environments").findings if f.level == "error"]
     assert [(f.rule.id, f.file, f.line) for f in findings] == [
-        ("environment-schema", "environments/aws-primary.yaml", 3),
-        ("environment-schema", "environments/aws-primary.yaml", 6),
+        ("environment-invalid", "environments/aws-primary.yaml", 3),
+        ("environment-invalid", "environments/aws-primary.yaml", 6),
     ]
-    assert [f.message for f in findings] == [
-        "(top level): 'region' is a required property",
-        "regoin: Additional properties are not allowed ('regoin' was unexpected)",
+    assert [f.message for f in findings] == ["region: required field 'region' is missing", "regoin: unknown field 'regoin'"]
+    assert findings[0].hint == "add 'region' here"
+    assert findings[1].hint.startswith("did you mean 'region'? allowed fields here: name, description, cloud, region, ")
+
+
+def test_environment_files_against_a_stale_committed_schema(tmp_path, monkeypatch):
+    """A file the model accepts but the committed schema (what editors see) rejects: the schema fell behind."""
+    import json
+
+    from conftest import REPO
+
+    monkeypatch.chdir(tmp_path)
+    schema = json.loads((REPO / "schemas/environment.schema.json").read_text())
+    del schema["properties"]["description"]
+    write(tmp_path / "schemas/environment.schema.json", json.dumps(schema))
+    write(tmp_path / "environments/aws-primary.yaml", (REPO / "environments/aws-primary.yaml").read_text())
+    findings = [f for f in run_validate("environments").findings if f.level == "error"]
+    assert [(f.rule.id, f.line, f.message) for f in findings] == [
+        ("environment-schema", 4, "description: Additional properties are not allowed ('description' was unexpected)"),
     ]
-    assert findings[0].hint == "add the field 'region'"
-    assert findings[1].hint.startswith("did you mean 'region'? remove it or correct its spelling; allowed fields here: cloud, costCentre, ")

@@ -264,7 +264,8 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
     from aiops.tree.manifests import scan_manifests
     from aiops.tree.terraform import scan_terraform
     from aiops.validate.context import Context, git_root
-    from aiops.validate.environment_files import check_environment, is_environment
+    from aiops.validate.environment_files import check_environment, check_environment_model, is_environment
+    from aiops.validate.findings import ENVIRONMENT_INVALID
     from aiops.validate.rules import CHECKS
 
     tree = scan_manifests(options.paths)
@@ -278,7 +279,11 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
         findings.append(_problem(problem))
     for document in tree.other_documents:
         if (document.file, document.line) in environment_documents:
-            findings.extend(check_environment(document, repo_root))
+            model_findings = list(check_environment_model(document, options.today or date.today()))
+            findings.extend(model_findings)
+            if not any(f.rule is ENVIRONMENT_INVALID for f in model_findings):
+                # the committed schema (what editors see) must agree: a stale one is reported
+                findings.extend(check_environment(document, repo_root))
 
     def crd_index(group: str, kind: str) -> dict | None:
         return (extra_index.get(group) or {}).get(kind) or cache.crd(group, kind)
