@@ -16,7 +16,12 @@ COMMANDS = (synth, schemas, validate, flux, diff, cost)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aiops", description="GitOps manifests for a multi-cloud GPU ML platform.")
+    from aiops import __version__
+
+    parser = argparse.ArgumentParser(prog="aiops", description="GitOps manifests for a multi-cloud GPU ML platform. "
+                                     "Run it anywhere in the project: default paths are the project's (the nearest "
+                                     "folder above with environments/).")
+    parser.add_argument("--version", action="version", version=f"aiops {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(commands)

@@ -18,12 +18,16 @@ def run(args: argparse.Namespace) -> int:
     from aiops.tree import git
     from aiops.tree.terraform import scan_terraform_files
 
+    from aiops.project import default_path
+
     try:
         if args.rev:
             repository = git.repository_root(Path.cwd())
-            files = git.files_at_revision(repository, git.resolve_commit(repository, args.rev), args.path.strip("/"))
+            files = git.files_at_revision(repository, git.resolve_commit(repository, args.rev), (args.path or "dist").strip("/"))
         else:
-            files = git.files_in_folder(Path(args.path), args.path.rstrip("/"))
+            # the project's dist/ is read under its own name, from whatever folder this runs in
+            path = args.path or str(default_path("dist"))
+            files = git.files_in_folder(Path(path), (args.path or "dist").rstrip("/"))
     except (git.TreeReadError, OSError) as exc:
         print(f"aiops cost: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     cost = commands.add_parser("cost", help="monthly cost of the node pools in dist/, per environment, cloud and pool")
-    cost.add_argument("path", nargs="?", default="dist", metavar="PATH", help="folder to read (default: dist)")
+    cost.add_argument("path", nargs="?", metavar="PATH", help="folder to read (default: the project's dist/; with --rev: dist)")
     cost.add_argument("--rev", metavar="REV", help="read PATH (relative to the repository root) at this git revision")
     cost.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or markdown")
     cost.set_defaults(handler=run)

@@ -20,7 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from aiops.validate.errors import ToolError, UsageError
     from aiops.validate.start import start
 
-    paths = [Path(p) for p in args.paths or ["dist"]]
+    from aiops.project import default_path
+
+    paths = [Path(p) for p in args.paths] if args.paths else [default_path("dist")]
     crds = [Path(p) for p in args.crd or []]
     try:
         started = start(paths, args.kubernetes_version, crds)
@@ -81,7 +83,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Validate Kubernetes manifests and Terraform JSON under PATHs (default: dist/). "
         "Exit 0 clean, 1 findings at or above --fail-on, 2 usage or unreadable input.",
     )
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: dist)")
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the project's dist/)")
     validate.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (sarif: SARIF 2.1.0 for code scanning)")
     validate.add_argument("--kubernetes-version", metavar="X.Y", help="validate against this Kubernetes version's schemas (default: the cache's, see schemas/sources.yaml)")
     validate.add_argument("--skip", action="append", metavar="RULE", help="do not report this rule (repeatable, or comma-separated)")

@@ -317,5 +317,7 @@ class Environment(_Model):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of environment files, as committed in schemas/environment.schema.json."""
-    schema = Environment.model_json_schema(by_alias=True, mode="validation")
+    from aiops.model.schema_docs import document
+
+    schema = document(Environment.model_json_schema(by_alias=True, mode="validation"))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

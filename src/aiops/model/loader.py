@@ -272,6 +272,17 @@ def load_environments(directory: Path, names: Iterable[str] | None = None) -> li
     directory = Path(directory)
     wanted = list(names or [])
     if wanted:
+        known = [p.stem for p in environment_files(directory)]
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise InvalidEnvironment([
+                SourceError(
+                    display_path(directory / f"{name}{ENVIRONMENT_SUFFIX}"), None, None, f"no environment '{name}' (no such file)",
+                    (f"did you mean '{close[0]}'? " if (close := get_close_matches(name, known, n=1)) else "")
+                    + (f"the environments in {display_path(directory)}/ are: {', '.join(known)}" if known else f"{display_path(directory)}/ has no environment files"),
+                )
+                for name in unknown
+            ])
         files = [directory / f"{name}{ENVIRONMENT_SUFFIX}" for name in wanted]
     else:
         files = environment_files(directory)

@@ -263,6 +263,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
     """Read the tree and run the platform rules (while kubeconform runs)."""
     from aiops.tree.manifests import scan_manifests
     from aiops.tree.terraform import scan_terraform
+    from aiops.project import find_root
     from aiops.validate.context import Context, git_root
     from aiops.validate.environment_files import check_environment, check_environment_model, is_environment
     from aiops.validate.findings import ENVIRONMENT_INVALID
@@ -270,7 +271,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
 
     tree = scan_manifests(options.paths)
     terraform = scan_terraform(options.paths)
-    repo_root = options.repo_root or git_root(options.paths[0]) or Path.cwd()
+    repo_root = options.repo_root or git_root(options.paths[0]) or find_root() or Path.cwd()
     findings: list[Finding] = []
     environment_documents = {(d.file, d.line) for d in tree.other_documents if is_environment(d)}
     for problem in [*tree.problems, *terraform.problems]:
