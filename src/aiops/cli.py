@@ -30,6 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from aiops.model.catalog import CatalogError, use_repository_catalog
+    from aiops.project import find_root
+
+    try:  # the project's own instance types (catalog/instance_types.yaml), for every command
+        use_repository_catalog(find_root())
+    except (CatalogError, OSError) as exc:
+        print(f"aiops: {exc}", file=sys.stderr)
+        return 2
     return args.handler(args)
 
 

@@ -20,10 +20,16 @@ def run(args: argparse.Namespace) -> int:
 
     from aiops.project import default_path
 
+    from aiops.model.catalog import REPOSITORY_CATALOG, CatalogError, using_catalog
+
+    catalog: tuple[str | None] | None = None  # None: the catalog in effect (the working tree's)
     try:
         if args.rev:
             repository = git.repository_root(Path.cwd())
-            files = git.files_at_revision(repository, git.resolve_commit(repository, args.rev), (args.path or "dist").strip("/"))
+            commit = git.resolve_commit(repository, args.rev)
+            files = git.files_at_revision(repository, commit, (args.path or "dist").strip("/"))
+            # priced with the catalog of that revision, not the checked-out one
+            catalog = (git.files_at_revision(repository, commit, "catalog").get(REPOSITORY_CATALOG, b"").decode() or None,)
         else:
             # the project's dist/ is read under its own name, from whatever folder this runs in
             path = args.path or str(default_path("dist"))
@@ -37,7 +43,15 @@ def run(args: argparse.Namespace) -> int:
     if tree.problems:
         return EXIT_USAGE
     render = {"table": render_table, "json": render_json, "markdown": render_markdown}[args.format]
-    sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+    try:
+        if catalog is None:
+            sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+        else:
+            with using_catalog(catalog[0], f"{REPOSITORY_CATALOG} at {args.rev}") as at_revision:
+                sys.stdout.write(render(pool_costs(tree), at_revision.hours_per_month))
+    except CatalogError as exc:
+        print(f"aiops cost: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -12,11 +12,14 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 def default_jobs() -> int:
-    """One process per environment, up to the cores this process may use."""
+    """Environments at once: one more than the cores this process may use. A synthesis keeps a
+    core less than busy (Python and jsii's Node wait on each other), so one process beyond the
+    core count still gains (measured on 2 cores with scripts/bench_synth.py, README)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, cores) + 1
 
 
 def _refused(errors, what: str) -> int:
@@ -119,7 +122,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     synth.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files when dist/ is not what the sources produce")
     synth.add_argument("--full", action="store_true", help="with --check: always synthesize, even when nothing that feeds synthesis changed since the last full check (CI)")
     synth.add_argument("--no-validate", action="store_true", help="write dist/ without running `aiops validate` on it first")
-    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the cores available)")
+    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the cores available + 1)")
     synth.add_argument("--environments", metavar="DIR", help="folder of environment files (default: environments/ of the project)")
     synth.add_argument("--out", metavar="DIR", help="output folder (default: dist/ of the project)")
     synth.set_defaults(handler=run)

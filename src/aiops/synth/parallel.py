@@ -18,9 +18,12 @@ from pathlib import Path, PurePosixPath
 from aiops.model import Environment
 
 
-def _one(environment: Environment, source_dir: str, workdir: str, kept_folders: frozenset[PurePosixPath]) -> tuple[str, dict[PurePosixPath, bytes], float]:
+def _one(environment: Environment, source_dir: str, workdir: str, kept_folders: frozenset[PurePosixPath],
+         catalog: tuple[str, str] | None) -> tuple[str, dict[PurePosixPath, bytes], float]:
+    from aiops.model.catalog import use_catalog_text
     from aiops.synth import environment_files
 
+    use_catalog_text(catalog)  # the project's catalog, as in the parent (a fresh interpreter has none)
     started = time.perf_counter()
     files = environment_files(environment, source_dir=source_dir, workdir=Path(workdir), kept_folders=kept_folders)
     return environment.name, files, time.perf_counter() - started
@@ -31,9 +34,12 @@ def synthesize_in_parallel(
     kept_folders: frozenset[PurePosixPath] = frozenset(),
 ) -> Iterator[tuple[str, dict[PurePosixPath, bytes], float]]:
     """(name, files, seconds) of every environment, in the order they finish."""
+    from aiops.model.catalog import repository_catalog_text
+
     context = multiprocessing.get_context("spawn")
+    catalog = repository_catalog_text()
     with ProcessPoolExecutor(max_workers=min(jobs, len(environments)), mp_context=context) as pool:
-        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name), kept_folders) for e in environments}
+        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name), kept_folders, catalog) for e in environments}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -3,7 +3,7 @@
 A full check (or a synthesis) records one digest of everything that feeds synthesis and of the
 dist/ it found (or wrote). The next check computes the same digest first; only when it is equal
 does it answer without synthesizing. The digest covers, byte for byte: the environment files
-and manifests/ of the project, every file of the `aiops` and `aiops_constructs` packages
+manifests/ and catalog/ of the project, every file of the `aiops` and `aiops_constructs` packages
 (code, the instance catalog and other data), the project's lock files and synthesis
 configuration, the names of the installed distributions (so their versions), the Python
 interpreter, the command's arguments, and every file of dist/. Any change to one of them
@@ -54,6 +54,7 @@ def inputs_digest(project: Path, environments_dir: Path, dist: Path, arguments: 
     digest.update(json.dumps({"python": sys.version, "executable": sys.executable, "arguments": arguments}).encode())
     _add_tree(digest, "environments", environments_dir)
     _add_tree(digest, "manifests", project / "manifests")
+    _add_tree(digest, "catalog", project / "catalog")  # the project's instance types
     _add_tree(digest, "aiops", Path(aiops.__file__).parent)
     _add_tree(digest, "aiops_constructs", Path(next(iter(aiops_constructs.__path__))))
     for name in PROJECT_FILES:
