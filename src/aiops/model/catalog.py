@@ -33,7 +33,7 @@ REPOSITORY_CATALOG = "catalog/instance_types.yaml"  # the project's own types, r
 
 
 class CatalogError(ValueError):
-    """The catalog file itself is malformed (a mistake in src/aiops/data/instance_types.yaml)."""
+    """The catalog file itself is malformed (src/aiops/data/instance_types.yaml or a project catalog/instance_types.yaml)."""
 
 
 @dataclass(frozen=True)

@@ -175,11 +175,25 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
         )
 
 
+def _user(files: _Files, environment: Environment, layout: EnvironmentLayout) -> None:
+    """The user's own constructs (aiops_constructs.user), each into the file it names."""
+    from aiops_constructs import user
+
+    for construct in user.USER_CONSTRUCTS:
+        if not construct.applies_to(environment.name):
+            continue
+        path = layout.flux_layers()[construct.layer] / f"{construct.name}.yaml"
+        if path in files.by_chart_file.values():
+            raise ValueError(f"UserConstruct {construct.name!r}: {path} is already generated; give the construct another name")
+        construct.build(files.chart(path), environment)
+
+
 def _environment(files: _Files, environment: Environment, kept_folders: frozenset[PurePosixPath] = frozenset()) -> None:
     layout = EnvironmentLayout(environment.name)
     _controllers(files, environment, layout.infrastructure_controllers)
     _configs(files, environment, layout.infrastructure_configs)
     _apps(files, environment, layout.apps)
+    _user(files, environment, layout)
     GitSync(
         files.chart(layout.flux_system / "gotk-sync.yaml"),
         "sync",

@@ -129,7 +129,7 @@ INSTANCE_RETIRED = rule("instance-retired", "error", "a node pool on an instance
 INSTANCE_RETIRING = rule("instance-retiring", "warning", "a node pool on an instance type whose retirement its cloud has announced", "plan the move to the replacement named")
 KUBERNETES_UNSUPPORTED = rule("kubernetes-unsupported", "warning", "an environment whose kubernetesVersion is past the end of its cloud's standard support (src/aiops/data/kubernetes_support.yaml)", "move kubernetesVersion to a minor version in standard support")
 KUBERNETES_SUPPORT_UNKNOWN = rule("kubernetes-support-unknown", "warning", "an environment whose kubernetesVersion the support table does not list for its cloud", "use a version the table lists, or add the version with its dates and source to src/aiops/data/kubernetes_support.yaml")
-INSTANCE_UNKNOWN = rule("instance-unknown", "warning", "a node pool whose instance type the catalog does not know, so capacity rules skip it", "add the instance type to src/aiops/data/instance_types.yaml with a sourced price")
+INSTANCE_UNKNOWN = rule("instance-unknown", "warning", "a node pool whose instance type the catalog does not know, so capacity rules skip it", "add the instance type to catalog/instance_types.yaml (the project catalog) with a sourced price per region")
 SECRET_PLAINTEXT = rule(
     "secret-plaintext", "error",
     "a Secret with plaintext data/stringData in a tree that is committed to git",
