@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, aiops
+from validate_helpers import run_validate, write
 
 # (environment, text replaced, replacement): mistakes the JSON Schema alone lets through.
 MISTAKES = {
@@ -105,4 +106,41 @@ def test_unknown_kubernetes_version_names_the_known_ones(tmp_path):
         "is not in the support table for GKE (it lists 1.31, 1.32, 1.33, 1.34, 1.35, 1.36; checked 2026-12-01)",
         "    fix: move kubernetesVersion to one of 1.35, 1.36 (in GKE standard support on 2026-12-01), or add 1.29 with its "
         "dates and source to src/aiops/data/kubernetes_support.yaml",
+    ]
+
+
+# --- the validator in-process ----------------------------------------------------------------
+
+def test_environment_files_get_synths_messages(tmp_path, monkeypatch):
+    """What `aiops synth` would say about the file (the model's checks), not jsonschema's wording."""
+    from conftest import REPO
+
+    monkeypatch.chdir(tmp_path)
+    text = (REPO / "environments/aws-primary.yaml").read_text().replace("region: us-east-1\nzones", "regoin: us-east-1\nzones", 1)
+    text = text.replace("../schemas/environment.schema.json", str(REPO / "schemas/environment.schema.json"))
+    write(tmp_path / "environments/aws-primary.yaml", text)
+    findings = [f for f in run_validate("environments").findings if f.level == "error"]
+    assert [(f.rule.id, f.file, f.line) for f in findings] == [
+        ("environment-invalid", "environments/aws-primary.yaml", 3),
+        ("environment-invalid", "environments/aws-primary.yaml", 6),
+    ]
+    assert [f.message for f in findings] == ["region: required field 'region' is missing", "regoin: unknown field 'regoin'"]
+    assert findings[0].hint == "add 'region' here"
+    assert findings[1].hint.startswith("did you mean 'region'? allowed fields here: name, description, cloud, region, ")
+
+
+def test_environment_files_against_a_stale_committed_schema(tmp_path, monkeypatch):
+    """A file the model accepts but the committed schema (what editors see) rejects: the schema fell behind."""
+    import json
+
+    from conftest import REPO
+
+    monkeypatch.chdir(tmp_path)
+    schema = json.loads((REPO / "schemas/environment.schema.json").read_text())
+    del schema["properties"]["description"]
+    write(tmp_path / "schemas/environment.schema.json", json.dumps(schema))
+    write(tmp_path / "environments/aws-primary.yaml", (REPO / "environments/aws-primary.yaml").read_text())
+    findings = [f for f in run_validate("environments").findings if f.level == "error"]
+    assert [(f.rule.id, f.line, f.message) for f in findings] == [
+        ("environment-schema", 4, "description: Additional properties are not allowed ('description' was unexpected)"),
     ]
