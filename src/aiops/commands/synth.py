@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from aiops.synth.plan import Refused, plan
 
     project, environments_dir, dist = resolve_defaults(args.environments, args.out)
-    key = [*sorted(args.env or []), str(environments_dir), str(dist)]
+    key = [*sorted(args.env or []), str(Path(environments_dir).resolve()), str(Path(dist).resolve())]  # the same from any folder
     if args.check and not args.full and stamp.unchanged(project, environments_dir, dist, key):
         print(f"{display_path(dist)} is up to date (nothing that feeds synthesis changed since the last full check; `--full` checks again)")
         return EXIT_OK
