@@ -165,3 +165,25 @@ def test_user_construct_props_are_checked():
         UserConstruct("x", "workloads", lambda scope, env: None)
     with pytest.raises(ValueError, match=r"name 'My_Thing': use lowercase letters"):
         UserConstruct("My_Thing", "apps", lambda scope, env: None)
+
+
+def test_a_construct_refusing_its_props_is_a_clean_error(monkeypatch, reference_environments):
+    """A user construct that takes a generated file's name: synth says so (exit 2), no traceback."""
+    import argparse
+
+    from aiops.commands import synth
+    from aiops_constructs import user
+
+    monkeypatch.setattr(user, "USER_CONSTRUCTS", [user.UserConstruct("training-workers", "apps", lambda scope, env: None)])
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    args = argparse.Namespace(env=["aws-primary"], check=True, full=True, no_validate=False, jobs=1, environments=None, out=None)
+    import io
+    import sys
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert synth.run(args) == 2
+    assert err.getvalue().splitlines()[-2:] == [
+        "aiops synth: a construct refused its input; nothing was written.",
+        "UserConstruct 'training-workers': aws-primary/apps/training-workers.yaml is already generated; give the construct another name",
+    ]

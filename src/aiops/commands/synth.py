@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
             planned = plan(environments, environments_dir=environments_dir, dist=dist, current=current, replaced=replaced, jobs=jobs, progress=progress)
         except Refused as exc:
             return _refused(exc.errors, "file(s) in the way")
+        except ValueError as exc:  # a construct refusing its props (InvalidProps and the k8s constructs' ValueError)
+            return _construct_error(exc)
         changes = compare_trees(planned.tree, current)
         if changes:
             print(f"aiops synth --check: {display_path(dist)} is not what the environments produce:", file=sys.stderr)
@@ -80,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             planned = plan(environments, environments_dir=environments_dir, dist=dist, current=read_tree(dist), replaced=replaced, jobs=jobs, progress=progress)
         except Refused as exc:
             return _refused(exc.errors, "file(s) in the way")
+        except ValueError as exc:
+            return _construct_error(exc)
         if not args.no_validate:
             validating = time.perf_counter()
             refused = _validate(planned.tree, dist)
@@ -92,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{planned.synthesis.summary(name)} -> {display_path(dist / name)}")
     print(f"done in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
+
+
+def _construct_error(exc: ValueError) -> int:
+    print(f"aiops synth: a construct refused its input; nothing was written.\n{exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _validate(tree, dist: Path) -> int | None:
