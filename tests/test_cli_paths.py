@@ -43,3 +43,14 @@ def test_unknown_environment_lists_the_known_ones(tmp_path):
         "environments/aws-primery.yaml: no environment 'aws-primery' (no such file)",
         "    fix: did you mean 'aws-primary'? the environments in environments/ are: aws-primary, azure-dr, gcp-burst",
     ]
+
+
+def test_synth_runs_in_parallel_only_where_the_cores_allow(monkeypatch):
+    import os
+
+    from aiops.commands.synth import default_jobs
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    for load, jobs in ((0.0, 3), (0.4, 2), (1.2, 1), (6.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert default_jobs() == jobs, load

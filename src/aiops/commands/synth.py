@@ -12,14 +12,21 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 def default_jobs() -> int:
-    """Environments at once: one more than the cores this process may use. A synthesis keeps a
-    core less than busy (Python and jsii's Node wait on each other), so one process beyond the
-    core count still gains (measured on 2 cores with scripts/bench_synth.py, README)."""
+    """Environments at once, where the cores allow: one more than the cores that are free (the
+    cores this process may use minus the 1-minute load average), since a synthesis keeps a core
+    less than busy while Python and jsii's Node wait on each other; one at a time, in this
+    process, when no core is free. On a busy machine parallel processes only share the same CPU
+    and each pays its own start-up (README, Synthesis: measured with scripts/bench_synth.py)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(1, cores) + 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    free = cores - load
+    return 1 if free < 1 else int(free) + 1
 
 
 def _refused(errors, what: str) -> int:
@@ -58,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
 
     replaced = args.env or None
     jobs = args.jobs or default_jobs()
+    if len(environments) > 1:
+        print(f"synthesizing {len(environments)} environments, {min(jobs, len(environments))} at a time", flush=True)
     if args.check:
         current = read_tree(dist)
         try:
@@ -131,7 +140,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     synth.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files when dist/ is not what the sources produce")
     synth.add_argument("--full", action="store_true", help="with --check: always synthesize, even when nothing that feeds synthesis changed since the last full check (CI)")
     synth.add_argument("--no-validate", action="store_true", help="write dist/ without running `aiops validate` on it first")
-    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the cores available + 1)")
+    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the free cores + 1; 1 when none is free)")
     synth.add_argument("--environments", metavar="DIR", help="folder of environment files (default: environments/ of the project)")
     synth.add_argument("--out", metavar="DIR", help="output folder (default: dist/ of the project)")
     synth.set_defaults(handler=run)
