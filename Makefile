@@ -13,7 +13,7 @@ synth: setup
 
 test: setup
 	.venv/bin/aiops schemas export --check
-	.venv/bin/aiops synth --check
+	.venv/bin/aiops synth --check --full
 	.venv/bin/aiops validate dist environments
 	.venv/bin/aiops flux check --worktree
 	.venv/bin/checkov --config-file .checkov.yaml

@@ -6,16 +6,22 @@
 Every case runs in a fresh process (as a user would run it) and writes into a scratch folder,
 never into dist/:
 
-  baseline    the Kubernetes side only: cdk8s synthesis of every environment (no cdktn, no
-              provider bindings), the part of `aiops synth` the Terraform stacks add to
-  all clouds  `aiops synth`: both sides, every environment, the three clouds' stacks
-  <env>       `aiops synth --env <env>`: both sides, one environment (one cloud)
+  baseline    one environment at a time: `aiops synth --env <env>` for each environment, one
+              after the other; the baseline is the sum of their times (what a synthesis of all
+              of them costs without running environments side by side)
+  <env>       each of those single-environment syntheses on its own
+  all         `aiops synth`: every environment, in parallel processes (the default --jobs)
+  all, --jobs 1   every environment one after the other in one process
+  no-op check `aiops synth --check` on an up-to-date tree whose inputs have not changed since
+              the last full check (answered from the input digest, aiops.synth.stamp)
+  full check  `aiops synth --check --full`: the same check, synthesizing
 
-Cases alternate (baseline, all, each env; then again) so that a change in the machine's load
-hits them alike. For each case it prints the median wall-clock seconds and the ratio to the
-baseline's median, and the peak resident memory of the whole process tree (Python and the
-Node.js that jsii runs, sampled from /proc every 50 ms; Linux only), also as a ratio. Run it on
-an idle machine; figures from a busy one are only comparable within the same run.
+Cases alternate (each env, all, ...; then again) so that a change in the machine's load hits
+them alike. For each case it prints the median wall-clock seconds and the ratio to the baseline,
+and the peak resident memory of the whole process tree (Python, the worker processes and the
+Node.js that jsii runs, sampled from /proc every 50 ms; Linux only). Then the targets of
+issue 15: all <= 0.6 x baseline, no-op check <= 0.1 x all. Run it on an idle machine; figures
+from a busy one are only comparable within the same run.
 """
 
 from __future__ import annotations
@@ -33,14 +39,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = REPO / ".venv" / "bin"
 
-KUBERNETES_ONLY = """
-import sys, tempfile
-from pathlib import Path
-from aiops.model import load_environments
-from aiops.synth.kubernetes import synthesize_kubernetes
-with tempfile.TemporaryDirectory() as out:
-    synthesize_kubernetes(load_environments(Path(sys.argv[1])), Path(out))
-"""
 
 
 def _tree_rss_kib(root: int) -> int:
@@ -96,27 +94,43 @@ def main() -> int:
     parser.add_argument("--environments", default="environments", help="folder of environment files (default: environments)")
     args = parser.parse_args()
 
-    python, aiops = str(BIN / "python"), str(BIN / "aiops")
+    aiops = str(BIN / "aiops")
     names = sorted(p.stem for p in (REPO / args.environments).glob("*.yaml"))
-    cases = {"baseline: Kubernetes side only": [python, "-c", KUBERNETES_ONLY, args.environments]}
-    cases["all clouds: aiops synth"] = [aiops, "synth", "--environments", args.environments, "--out", "{out}"]
-    for name in names:
-        cases[f"{name}: aiops synth --env {name}"] = [aiops, "synth", "--environments", args.environments, "--out", "{out}", "--env", name]
+    synth = [aiops, "synth", "--environments", args.environments]
+    cases = {f"{name}: aiops synth --env {name}": [*synth, "--out", "{out}", "--env", name] for name in names}
+    cases["all: aiops synth"] = [*synth, "--out", "{out}"]
+    cases["all, --jobs 1: aiops synth --jobs 1"] = [*synth, "--out", "{out}", "--jobs", "1"]
+    # The checks read an up-to-date tree of their own, kept for the whole run.
+    kept = tempfile.mkdtemp(prefix="aiops-bench-checked-")
+    measure([*synth, "--out", f"{kept}/dist", "--no-validate"])
+    measure([*synth, "--check", "--full", "--out", f"{kept}/dist"])  # records the input digest
+    cases["no-op check: aiops synth --check"] = [*synth, "--check", "--out", f"{kept}/dist"]
+    cases["full check: aiops synth --check --full"] = [*synth, "--check", "--full", "--out", f"{kept}/dist"]
 
-    measure(cases["baseline: Kubernetes side only"])  # warm the file cache; not counted
     results: dict[str, list[tuple[float, float]]] = {case: [] for case in cases}
-    for _ in range(args.runs):
-        for case, command in cases.items():
-            results[case].append(measure(command))
+    try:
+        for _ in range(args.runs):
+            for case, command in cases.items():
+                results[case].append(measure(command))
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
 
-    base_seconds = statistics.median(s for s, _ in results["baseline: Kubernetes side only"])
-    base_memory = statistics.median(m for _, m in results["baseline: Kubernetes side only"])
+    singles = [case for case in cases if case.split(":")[0] in names]
+    # the baseline of each run: its single-environment syntheses one after the other
+    baseline_runs = [sum(results[case][run][0] for case in singles) for run in range(args.runs)]
+    base = statistics.median(baseline_runs)
     print(f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}, median of {args.runs} run(s) per case")
-    print(f"{'case':<52} {'seconds':>8} {'x base':>7} {'peak MiB':>9} {'x base':>7}   all runs (s)")
+    print(f"{'case':<52} {'seconds':>8} {'x base':>7} {'peak MiB':>9}   all runs (s)")
+    print(f"{'baseline: the environments one at a time (sum)':<52} {base:8.1f} {1:7.2f} {'':>9}   {', '.join(f'{s:.1f}' for s in baseline_runs)}")
+    medians = {}
     for case, runs in results.items():
         seconds, memory = statistics.median(s for s, _ in runs), statistics.median(m for _, m in runs)
+        medians[case] = seconds
         every = ", ".join(f"{s:.1f}" for s, _ in runs)
-        print(f"{case:<52} {seconds:8.1f} {seconds / base_seconds:7.2f} {memory:9.0f} {memory / base_memory:7.2f}   {every}")
+        print(f"{case:<52} {seconds:8.1f} {seconds / base:7.2f} {memory:9.0f}   {every}")
+    full, noop = medians["all: aiops synth"], medians["no-op check: aiops synth --check"]
+    print(f"target: all <= 0.6 x baseline: {full / base:.2f} ({'met' if full <= 0.6 * base else 'NOT met'})")
+    print(f"target: no-op check <= 0.1 x all: {noop / full:.3f} ({'met' if noop <= 0.1 * full else 'NOT met'})")
     return 0
 
 

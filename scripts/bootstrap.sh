@@ -10,7 +10,7 @@
 #                   flux-build is our own program (tools/go/flux-build/main.go)
 #   .venv/share/aiops/schemas
 #                   the offline schema cache of `aiops validate` (schemas/sources.yaml pins it;
-#                   the pinned CRDs come from a mirror folder, see the last step)
+#                   its pinned files are downloaded, or taken from AIOPS_SCHEMA_MIRROR)
 # Each step is skipped when its lock files are unchanged since it last ran, so running this
 # again is cheap. Mirrors: PIP_INDEX_URL / UV_INDEX_URL, npm_config_registry and GOPROXY
 # (e.g. GOPROXY=file:///path/to/mirror) and AIOPS_SCHEMA_MIRROR are honoured; nothing else is
@@ -193,25 +193,16 @@ fi
 
 # --- Schema cache for `aiops validate` -------------------------------------------------------
 # kubeconform reads schemas from .venv/share/aiops/schemas only (never the network). It is built
-# from the pins in schemas/sources.yaml (and your CRDs in schemas/crds/), taking pinned files from
-# a mirror folder: $AIOPS_SCHEMA_MIRROR, else ../shared/upstream/crds beside this repository (CI
-# has it there). AIOPS_SCHEMA_MIRROR=network downloads them from their pinned URLs instead.
-# Wheels missing from the mirror come through pip (PIP_INDEX_URL applies); every file is
-# checked against its sha256.
+# from the pins in schemas/sources.yaml (and your CRDs in schemas/crds/): every pinned file is
+# downloaded from its pinned URL and checked against its sha256. AIOPS_SCHEMA_MIRROR=DIR takes
+# the files from a mirror folder instead (laid out as the 'mirror:' paths in the pins; this
+# project's .ci/run points it at ../shared/upstream/crds). Wheels come through pip
+# (PIP_INDEX_URL applies) unless the mirror has them.
 schemas_stamp="$VENV/.aiops-schemas.stamp"
 schemas_cache="$VENV/share/aiops/schemas"
 schemas_fp=$(fingerprint schemas/sources.yaml src/aiops/schema_cache/*.py $(find schemas/crds -type f 2>/dev/null | LC_ALL=C sort))
 if ! up_to_date "$schemas_stamp" "$schemas_fp" || [ ! -f "$schemas_cache/index.json" ]; then
-  mirror=${AIOPS_SCHEMA_MIRROR:-}
-  if [ -z "$mirror" ] && [ -d "$ROOT/../shared/upstream/crds" ]; then
-    mirror="$ROOT/../shared/upstream/crds"
-  fi
-  if [ -z "$mirror" ]; then
-    echo "The schema cache for aiops validate needs the pinned CRDs: set AIOPS_SCHEMA_MIRROR to a folder" >&2
-    echo "holding them (laid out as the 'mirror:' paths in schemas/sources.yaml), place that folder at" >&2
-    echo "$(cd "$ROOT/.." && pwd)/shared/upstream/crds, or set AIOPS_SCHEMA_MIRROR=network to download them." >&2
-    exit 2
-  fi
+  mirror=${AIOPS_SCHEMA_MIRROR:-network}
   sync_args=(--cache "$schemas_cache")
   if [ "$mirror" != network ]; then
     [ -d "$mirror" ] || { echo "AIOPS_SCHEMA_MIRROR=$mirror is not a folder" >&2; exit 2; }

@@ -105,7 +105,7 @@ REFUSALS = [
         eks_node_group(pool(instance_type="p9.huge")),
         "unit/gpu: pool.instanceType: 'p9.huge' is not an instance type the catalog knows for aws\n"
         "    fix: known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
-        "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+        "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml",
         id="eks-instance-type-aws-does-not-offer",
     ),
     pytest.param(
@@ -133,7 +133,7 @@ REFUSALS = [
         aks_node_pool(pool(instance_type="p3.2xlarge", name="gpu")),
         "unit/gpu: pool.instanceType: 'p3.2xlarge' is not an instance type the catalog knows for azure\n"
         "    fix: known azure types: Standard_D4s_v5, Standard_NC4as_T4_v3, Standard_NC6s_v3, Standard_NC8as_T4_v3; to use another, "
-        "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+        "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml",
         id="aks-instance-type-azure-does-not-offer",
     ),
     pytest.param(

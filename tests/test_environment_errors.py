@@ -95,7 +95,7 @@ def test_the_valid_example_is_valid(tmp_path):
             [
                 "demo.yaml:14:19: nodePools[0].instanceType: 'p3.2xlarg' is not an instance type the catalog knows for aws\n"
                 "    fix: did you mean 'p3.2xlarge'? known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
-                "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml"
+                "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml"
             ],
             id="unknown-instance-type",
         ),
@@ -104,7 +104,7 @@ def test_the_valid_example_is_valid(tmp_path):
             [
                 "demo.yaml:14:19: nodePools[0].instanceType: 'Standard_NC6s_v3' is not an instance type the catalog knows for aws\n"
                 "    fix: known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
-                "add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml"
+                "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml"
             ],
             id="instance-type-of-another-cloud",
         ),

@@ -44,3 +44,39 @@ def test_schema_rejects_what_the_model_rejects():
         "'NO_SCHEDULE' is not one of ['NoSchedule', 'PreferNoSchedule', 'NoExecute']",
         "Additional properties are not allowed ('instanceTyp' was unexpected)",
     ]
+
+
+def _properties(schema: dict):
+    for model, definition in [("Environment", schema), *schema.get("$defs", {}).items()]:
+        for name, prop in definition.get("properties", {}).items():
+            yield f"{model}.{name}", prop
+
+
+def test_every_property_is_described_for_editors():
+    import json
+
+    schema = json.loads((REPO / ENVIRONMENT_SCHEMA).read_text())
+    undescribed = [name for name, prop in _properties(schema) if not prop.get("description")]
+    assert undescribed == []
+    assert len(list(_properties(schema))) >= 87
+
+
+def test_instance_types_are_an_enum_per_cloud():
+    import copy
+    import json
+
+    from aiops.model.catalog import load_catalog
+
+    schema = json.loads((REPO / ENVIRONMENT_SCHEMA).read_text())
+    catalog = load_catalog()
+    every = sorted({n for cloud in ("aws", "azure", "gcp") for n in catalog.instance_type_names(cloud)})
+    assert schema["$defs"]["NodePool"]["properties"]["instanceType"]["enum"] == every  # what an editor completes
+    yaml = YAML(typ="safe")
+    azure = yaml.load((REPO / "environments/azure-dr.yaml").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(azure)) == []
+    wrong = copy.deepcopy(azure)
+    wrong["nodePools"][1]["instanceType"] = "p3.2xlarge"  # an AWS type, on Azure
+    [error] = list(validator.iter_errors(wrong))
+    assert error.validator == "enum" and list(error.absolute_path) == ["nodePools", 1, "instanceType"]
+    assert error.validator_value == catalog.instance_type_names("azure")

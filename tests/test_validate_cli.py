@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from aiops.synth.dist_tree import read_tree
 from conftest import BIN, REPO, copy_project, run
 from validate_helpers import PENDING_ON_DIST, SAMPLES, dist_copy, edit, write
 
@@ -241,18 +242,31 @@ def test_each_kuberay_sample_is_schema_valid_or_explained(name):
 
 
 @pytest.mark.synth
-def test_synth_validates_before_it_replaces_dist(tmp_path):
-    """The design's retired Standard_NC6s_v3 in azure-dr: `aiops synth` refuses to write the tree."""
+def test_synth_refuses_a_retired_instance_at_the_environment_line(tmp_path):
+    """The design's retired Standard_NC6s_v3 in azure-dr: `aiops synth` refuses before it
+    synthesizes, pointing at the environment file (as `aiops validate environments` does)."""
     project = copy_project(tmp_path / "project")
     edit(project / "environments/azure-dr.yaml", "instanceType: Standard_NC8as_T4_v3", "instanceType: Standard_NC6s_v3")
     before = (project / "dist/azure-dr/terraform/aks/cdk.tf.json").read_bytes()
     result = run([str(BIN / "aiops"), "synth", "--env", "azure-dr"], project)
-    assert result.returncode == 1, result.stderr
-    assert re.search(r"^dist/azure-dr/terraform/aks/cdk.tf.json:\d+: error \[instance-retired\] azurerm_kubernetes_cluster_node_pool.node_pool_gpu "
-                     r"\(node pool gpu\): node pool gpu uses Standard_NC6s_v3, which was retired by Azure on 2025-09-30", result.stderr, re.M)
-    assert result.stderr.rstrip().endswith("aiops synth: the synthesized tree has 1 error(s); dist was left unchanged.")
+    assert result.returncode == 2, result.stderr
+    assert re.search(r"^environments/azure-dr.yaml:29: node pool gpu uses Standard_NC6s_v3, which was retired by Azure on 2025-09-30", result.stderr, re.M)
     assert (project / "dist/azure-dr/terraform/aks/cdk.tf.json").read_bytes() == before
     assert result.stdout == ""
+
+
+@pytest.mark.synth
+def test_synth_validates_before_it_replaces_dist(tmp_path):
+    """A user manifest the schema rejects: the synthesized tree fails validation, dist/ stays."""
+    project = copy_project(tmp_path / "project")
+    write(project / "manifests/azure-dr/apps/settings.yaml",
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: ml-training\ndata:\n  epochs: 10\n")
+    before = read_tree(project / "dist")
+    result = run([str(BIN / "aiops"), "synth", "--env", "azure-dr"], project)
+    assert result.returncode == 1, result.stderr
+    assert re.search(r"^dist/azure-dr/apps/settings.yaml:\d+: error \[schema\] ConfigMap/ml-training/settings: ", result.stderr, re.M)
+    assert result.stderr.rstrip().endswith("aiops synth: the synthesized tree has 1 error(s); dist was left unchanged.")
+    assert read_tree(project / "dist") == before
 
 
 def test_fields_of_the_wrong_shape_never_crash_a_rule(tmp_path):

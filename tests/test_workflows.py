@@ -42,8 +42,9 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 
 
 def _steps() -> list[dict]:
+    """The steps of the main job (`check`); the terraform-validate job has its own tests."""
     workflow = yaml.safe_load((REPO / ".github/workflows/pull-request.yml").read_text())
-    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+    return workflow["jobs"]["check"]["steps"]
 
 
 def test_the_workflow_does_what_the_issue_asks_in_order():
@@ -108,3 +109,40 @@ def test_the_synth_hook_stops_a_commit_that_breaks_an_environment(tmp_path):
     run(["git", "add", "environments/aws-primary.yaml"], project, check=True)
     skipped = run([str(BIN / "pre-commit"), "run", "aiops-synth-check", "--files", ".gitignore"], project, env=environment)
     assert skipped.returncode == 0 and "(no files to check)Skipped" in skipped.stdout  # only runs when its inputs change
+
+
+def _workflow() -> dict:
+    return yaml.safe_load((REPO / ".github/workflows/pull-request.yml").read_text())
+
+
+def _go_directive(go_mod: Path) -> tuple[int, ...]:
+    line = next(line for line in go_mod.read_text().splitlines() if line.startswith("go "))
+    return tuple(int(part) for part in line.split()[1].split("."))
+
+
+def test_the_workflow_takes_go_from_the_go_mod_that_needs_the_newest():
+    """One source of truth: setup-go reads the version from a go.mod, the one no other tool's
+    go.mod outdoes (the set-up builds with GOTOOLCHAIN=local, so an older Go cannot build it)."""
+    [setup_go] = [s for s in _steps() if s.get("uses", "").startswith("actions/setup-go@")]
+    assert "go-version" not in setup_go["with"]
+    named = REPO / setup_go["with"]["go-version-file"]
+    assert max(_go_directive(p) for p in (REPO / "tools/go").glob("*/go.mod")) == _go_directive(named)
+
+
+def test_terraform_validate_runs_for_every_stack_in_dist():
+    job = _workflow()["jobs"]["terraform-validate"]
+    stacks = sorted(str(p.parent.relative_to(REPO)) for p in (REPO / "dist").glob("*/terraform/*/cdk.tf.json"))
+    assert job["strategy"]["matrix"]["stack"] == stacks
+    [validate] = [s for s in job["steps"] if "terraform validate" in s.get("run", "")]
+    assert validate["working-directory"] == "${{ matrix.stack }}"
+    assert validate["run"].splitlines() == ["terraform init -backend=false -input=false", "terraform validate"]
+    [setup] = [s for s in job["steps"] if s.get("uses", "").startswith("hashicorp/setup-terraform@")]
+    major, minor, _ = (int(p) for p in setup["with"]["terraform_version"].split("."))
+    assert (major, minor) >= (1, 10)  # the stacks use S3-native locking (use_lockfile)
+
+
+def test_ci_checks_synthesis_in_full():
+    """CI never answers `synth --check` from the input digest (aiops.synth.stamp)."""
+    runs = "\n".join(s.get("run", "") for s in _steps())
+    assert ".venv/bin/aiops synth --check --full" in runs
+    assert ".venv/bin/aiops synth --check --full" in (REPO / "Makefile").read_text()

@@ -16,7 +16,12 @@ COMMANDS = (synth, schemas, validate, flux, diff, cost, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aiops", description="GitOps manifests for a multi-cloud GPU ML platform.")
+    from aiops import __version__
+
+    parser = argparse.ArgumentParser(prog="aiops", description="GitOps manifests for a multi-cloud GPU ML platform. "
+                                     "Run it anywhere in the project: default paths are the project's (the nearest "
+                                     "folder above with environments/).")
+    parser.add_argument("--version", action="version", version=f"aiops {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(commands)
@@ -25,7 +30,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from aiops.project import find_root
+
+    root = find_root()
+    # The project's own instance types, for every command. Read only when the file is there, so
+    # that a project without one imports nothing more before `aiops validate` starts kubeconform.
+    if root is not None and (root / "catalog" / "instance_types.yaml").is_file():
+        from aiops.model.catalog import CatalogError, use_repository_catalog
+
+        try:
+            use_repository_catalog(root)
+        except (CatalogError, OSError) as exc:
+            print(f"aiops: {exc}", file=sys.stderr)
+            return 2
+    else:
+        _no_repository_catalog()
     return args.handler(args)
+
+
+def _no_repository_catalog() -> None:
+    """In-process callers (tests) may have used a project catalog before: forget it."""
+    catalog = sys.modules.get("aiops.model.catalog")
+    if catalog is not None:
+        catalog.use_catalog_text(None)
 
 
 def run() -> None:

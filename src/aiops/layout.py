@@ -3,6 +3,8 @@
     dist/<environment>/
       cluster/                        what `flux bootstrap --path` points at
         flux-system/gotk-sync.yaml    GitRepository + the Kustomization that syncs this folder
+        flux-system/...               flux bootstrap's own files (gotk-components.yaml, its
+                                      kustomization.yaml), kept by synth
         infrastructure.yaml           Kustomizations: infra-controllers -> infra-configs
         apps.yaml                     Kustomization: apps (depends on infra-configs)
       infrastructure/controllers/     HelmRepositories and HelmReleases (operators, CRDs)
@@ -58,13 +60,26 @@ class EnvironmentLayout:
         return self.root / "terraform" / stack
 
     def kustomize_folders(self) -> dict[PurePosixPath, tuple[PurePosixPath, ...]]:
-        """Each folder that gets a kustomization.yaml, with the sub-folders it includes."""
+        """Each folder that gets a kustomization.yaml from synth, with the sub-folders it includes.
+
+        flux-system/ is not one: `flux bootstrap` writes its kustomization.yaml there only when
+        the folder has none (flux2 pkg/manifestgen/kustomization), so synth lists the folder's
+        files from cluster/kustomization.yaml until bootstrap has written its own.
+        """
         return {
             self.cluster: (self.flux_system,),
-            self.flux_system: (),
             self.infrastructure_controllers: (),
             self.infrastructure_configs: (),
             self.apps: (),
+        }
+
+    def flux_layers(self) -> dict[str, PurePosixPath]:
+        """The folders a user's own manifests can go to, by their name under manifests/<env>/."""
+        return {
+            "cluster": self.cluster,
+            "infrastructure/controllers": self.infrastructure_controllers,
+            "infrastructure/configs": self.infrastructure_configs,
+            "apps": self.apps,
         }
 
     @staticmethod

@@ -42,9 +42,10 @@ class GitSync(Construct):
             kind="GitRepository",
             metadata={"name": SOURCE_NAME, "namespace": FLUX_NAMESPACE},
         )
-        repository.add_json_patch(
-            JsonPatch.add("/spec", {"interval": "1m", "url": git.url, "ref": {"branch": git.branch}})
-        )
+        spec: dict = {"interval": "1m", "url": git.url, "ref": {"branch": git.branch}}
+        if git.secret_ref is not None:  # what `flux bootstrap` adds for a private repository
+            spec["secretRef"] = {"name": git.secret_ref}
+        repository.add_json_patch(JsonPatch.add("/spec", spec))
         FluxKustomizations(
             self,
             "sync",

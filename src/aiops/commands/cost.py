@@ -18,12 +18,22 @@ def run(args: argparse.Namespace) -> int:
     from aiops.tree import git
     from aiops.tree.terraform import scan_terraform_files
 
+    from aiops.project import default_path
+
+    from aiops.model.catalog import REPOSITORY_CATALOG, CatalogError, using_catalog
+
+    catalog: tuple[str | None] | None = None  # None: the catalog in effect (the working tree's)
     try:
         if args.rev:
             repository = git.repository_root(Path.cwd())
-            files = git.files_at_revision(repository, git.resolve_commit(repository, args.rev), args.path.strip("/"))
+            commit = git.resolve_commit(repository, args.rev)
+            files = git.files_at_revision(repository, commit, (args.path or "dist").strip("/"))
+            # priced with the catalog of that revision, not the checked-out one
+            catalog = (git.files_at_revision(repository, commit, "catalog").get(REPOSITORY_CATALOG, b"").decode() or None,)
         else:
-            files = git.files_in_folder(Path(args.path), args.path.rstrip("/"))
+            # the project's dist/ is read under its own name, from whatever folder this runs in
+            path = args.path or str(default_path("dist"))
+            files = git.files_in_folder(Path(path), (args.path or "dist").rstrip("/"))
     except (git.TreeReadError, OSError) as exc:
         print(f"aiops cost: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -33,13 +43,21 @@ def run(args: argparse.Namespace) -> int:
     if tree.problems:
         return EXIT_USAGE
     render = {"table": render_table, "json": render_json, "markdown": render_markdown}[args.format]
-    sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+    try:
+        if catalog is None:
+            sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+        else:
+            with using_catalog(catalog[0], f"{REPOSITORY_CATALOG} at {args.rev}") as at_revision:
+                sys.stdout.write(render(pool_costs(tree), at_revision.hours_per_month))
+    except CatalogError as exc:
+        print(f"aiops cost: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     cost = commands.add_parser("cost", help="monthly cost of the node pools in dist/, per environment, cloud and pool")
-    cost.add_argument("path", nargs="?", default="dist", metavar="PATH", help="folder to read (default: dist)")
+    cost.add_argument("path", nargs="?", metavar="PATH", help="folder to read (default: the project's dist/; with --rev: dist)")
     cost.add_argument("--rev", metavar="REV", help="read PATH (relative to the repository root) at this git revision")
     cost.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or markdown")
     cost.set_defaults(handler=run)

@@ -13,6 +13,31 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 FORMATS = ("markdown", "json", "text")
 
 
+def _catalog_at(repository: Path, commit: str | None) -> tuple[str | None, str]:
+    """The project's catalog/instance_types.yaml at a commit (None: the working tree's), as
+    (text or None, where), so that each side is priced by its own catalog."""
+    from aiops.model.catalog import REPOSITORY_CATALOG
+    from aiops.tree import git
+
+    if commit is None:
+        path = repository / REPOSITORY_CATALOG
+        return (path.read_text(encoding="utf-8") if path.is_file() else None), REPOSITORY_CATALOG
+    data = git.files_at_revision(repository, commit, "catalog").get(REPOSITORY_CATALOG)
+    return (data.decode("utf-8") if data is not None else None), f"{REPOSITORY_CATALOG} at {git.short(repository, commit)}"
+
+
+def load_catalogs(args: argparse.Namespace) -> tuple[tuple[str | None, str], tuple[str | None, str]] | None:
+    """The catalogs that price base and head (None with two folders: the one in effect prices both)."""
+    from aiops.tree import git
+
+    if args.folders:
+        return None
+    repository = git.repository_root(Path.cwd())
+    base = git.resolve_commit(repository, args.base) if args.base else git.merge_base(repository, "HEAD", git.default_branch(repository))
+    head = git.resolve_commit(repository, args.head) if args.head else None
+    return _catalog_at(repository, base), _catalog_at(repository, head)
+
+
 def load_sides(args: argparse.Namespace) -> tuple[tuple[dict, str], tuple[dict, str], str]:
     """(files, label) of base and head, and the compared folder's name in the repository."""
     from aiops.tree import git
@@ -68,15 +93,22 @@ def run(args: argparse.Namespace) -> int:
     from aiops.review.snapshot import build_pair
     from aiops.tree.git import TreeReadError
 
+    from aiops.model.catalog import CatalogError
+
     try:
         (base_files, base_label), (head_files, head_label), root = load_sides(args)
+        catalogs = load_catalogs(args)
     except (TreeReadError, OSError) as exc:
         print(f"aiops diff: {exc}", file=sys.stderr)
         return EXIT_USAGE
     render = {"markdown": render_markdown, "json": render_json, "text": render_text}[args.format]
-    with _without_cyclic_gc():
-        report = compare(*build_pair(base_files, head_files, base_label, head_label, root))
-        text = render(report)
+    try:
+        with _without_cyclic_gc():
+            report = compare(*build_pair(base_files, head_files, base_label, head_label, root, catalogs=catalogs))
+            text = render(report)
+    except CatalogError as exc:
+        print(f"aiops diff: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -12,7 +12,9 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 def export(args: argparse.Namespace) -> int:
     from aiops.schema_export import render_environment_schema
 
-    target = Path(args.output)
+    from aiops.project import default_path
+
+    target = Path(args.output) if args.output else default_path("schemas/environment.schema.json")
     text = render_environment_schema()
     if args.check:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
@@ -34,9 +36,13 @@ def sync(args: argparse.Namespace) -> int:
     if mirror is not None and not mirror.is_dir():
         print(f"aiops schemas sync: the mirror {mirror} is not a folder", file=sys.stderr)
         return EXIT_USAGE
+    from aiops.project import default_path
+
     cache = Path(args.cache) if args.cache else default_cache_dir()
+    sources = Path(args.sources) if args.sources else default_path("schemas/sources.yaml")
+    crds = Path(args.crds) if args.crds else default_path("schemas/crds")
     try:
-        build_cache(cache, sources_path=Path(args.sources), user_crds=Path(args.crds), mirror=mirror)
+        build_cache(cache, sources_path=sources, user_crds=crds, mirror=mirror)
     except SyncError as exc:
         print(f"aiops schemas sync: {exc}; the previous cache (if any) is unchanged", file=sys.stderr)
         return EXIT_USAGE
@@ -49,11 +55,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     subcommands = schemas.add_subparsers(dest="schemas_command", required=True, metavar="SUBCOMMAND")
     exporter = subcommands.add_parser("export", help="write schemas/environment.schema.json from the models")
     exporter.add_argument("--check", action="store_true", help="exit 1 when the committed schema is stale")
-    exporter.add_argument("--output", default="schemas/environment.schema.json", metavar="FILE")
+    exporter.add_argument("--output", metavar="FILE", help="default: the project's schemas/environment.schema.json")
     exporter.set_defaults(handler=export)
     syncer = subcommands.add_parser("sync", help="build the schema cache that `aiops validate` gives kubeconform, from schemas/sources.yaml")
     syncer.add_argument("--mirror", metavar="DIR", help="take pinned files from this folder (same relative paths as `mirror:` in the pins; wheels by file name) before the network")
-    syncer.add_argument("--sources", default="schemas/sources.yaml", metavar="FILE", help="the pins (default: schemas/sources.yaml)")
-    syncer.add_argument("--crds", default="schemas/crds", metavar="DIR", help="your own CRDs to add (default: schemas/crds)")
+    syncer.add_argument("--sources", metavar="FILE", help="the pins (default: the project's schemas/sources.yaml)")
+    syncer.add_argument("--crds", metavar="DIR", help="your own CRDs to add (default: the project's schemas/crds)")
     syncer.add_argument("--cache", metavar="DIR", help="where to build it (default: $AIOPS_SCHEMA_CACHE, else <venv>/share/aiops/schemas)")
     syncer.set_defaults(handler=sync)

@@ -3,50 +3,113 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
+def default_jobs() -> int:
+    """Environments at once, where the cores allow: one more than the cores that are free (the
+    cores this process may use minus the 1-minute load average), since a synthesis keeps a core
+    less than busy while Python and jsii's Node wait on each other; one at a time, in this
+    process, when no core is free. On a busy machine parallel processes only share the same CPU
+    and each pays its own start-up (README, Synthesis: measured with scripts/bench_synth.py)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    free = cores - load
+    return 1 if free < 1 else int(free) + 1
+
+
+def _refused(errors, what: str) -> int:
+    print(f"aiops synth: {len(errors)} {what}; nothing was written.", file=sys.stderr)
+    for error in errors:
+        print(error, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def run(args: argparse.Namespace) -> int:
     from aiops.model import InvalidEnvironment, load_environments
     from aiops.model.loader import display_path
-    from aiops.synth import synthesize
-    from aiops.synth.dist_tree import compare_trees, dist_lock, merged_tree, read_tree, replace_dist
+    from aiops.project import resolve_defaults
+    from aiops.synth import stamp
+    from aiops.synth.dist_tree import compare_trees, dist_lock, read_tree, replace_dist
+    from aiops.synth.plan import Refused, plan
 
-    environments_dir, dist = Path(args.environments), Path(args.out)
+    project, environments_dir, dist = resolve_defaults(args.environments, args.out)
+    key = [*sorted(args.env or []), str(Path(environments_dir).resolve()), str(Path(dist).resolve())]  # the same from any folder
+    if args.check and not args.full and stamp.unchanged(project, environments_dir, dist, key):
+        print(f"{display_path(dist)} is up to date (nothing that feeds synthesis changed since the last full check; `--full` checks again)")
+        return EXIT_OK
     try:
         environments = load_environments(environments_dir, args.env or None)
     except InvalidEnvironment as exc:
-        print(f"aiops synth: {len(exc.errors)} error(s) in the environment files; nothing was written.", file=sys.stderr)
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        return EXIT_USAGE
-    synthesis = synthesize(environments, source_dir=environments_dir.name)
+        return _refused(exc.errors, "error(s) in the environment files")
+    from aiops.validate.environment_rules import synth_refusals
+
+    refusals = synth_refusals(environments, environments_dir)
+    if refusals:
+        return _refused(refusals, "error(s) in the environment files")
+    started = time.perf_counter()
+
+    def progress(name: str, seconds: float) -> None:
+        print(f"{name}: synthesized in {seconds:.1f} s", flush=True)
+
     replaced = args.env or None
+    jobs = args.jobs or default_jobs()
+    if len(environments) > 1:
+        print(f"synthesizing {len(environments)} environments, {min(jobs, len(environments))} at a time", flush=True)
     if args.check:
         current = read_tree(dist)
-        expected = merged_tree(current, synthesis.files, replaced)
-        changes = compare_trees(expected, current)
+        try:
+            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=current, replaced=replaced, jobs=jobs, progress=progress)
+        except Refused as exc:
+            return _refused(exc.errors, "file(s) in the way")
+        except ValueError as exc:  # a construct refusing its props (InvalidProps and the k8s constructs' ValueError)
+            return _construct_error(exc)
+        changes = compare_trees(planned.tree, current)
         if changes:
             print(f"aiops synth --check: {display_path(dist)} is not what the environments produce:", file=sys.stderr)
             for kind, path in changes:
                 print(f"  {kind:8} {display_path(dist / path)}", file=sys.stderr)
             print("run `aiops synth` and commit the result", file=sys.stderr)
+            stamp.forget(project, key)
             return EXIT_FINDINGS
-        print(f"{display_path(dist)} is up to date ({len(expected)} files)")
+        stamp.record(project, environments_dir, dist, key)
+        print(f"{display_path(dist)} is up to date ({len(planned.tree)} files, checked in {time.perf_counter() - started:.1f} s)")
         return EXIT_OK
     with dist_lock(dist):
-        tree = merged_tree(read_tree(dist), synthesis.files, replaced)
+        try:
+            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=read_tree(dist), replaced=replaced, jobs=jobs, progress=progress)
+        except Refused as exc:
+            return _refused(exc.errors, "file(s) in the way")
+        except ValueError as exc:
+            return _construct_error(exc)
         if not args.no_validate:
-            refused = _validate(tree, dist)
+            validating = time.perf_counter()
+            refused = _validate(planned.tree, dist)
             if refused is not None:
                 return refused
-        replace_dist(dist, tree)
-    for name in synthesis.environments:
-        print(f"{synthesis.summary(name)} -> {display_path(dist / name)}")
+            print(f"validated the new tree in {time.perf_counter() - validating:.1f} s", flush=True)
+        replace_dist(dist, planned.tree)
+    stamp.record(project, environments_dir, dist, key)
+    for name in planned.synthesis.environments:
+        print(f"{planned.synthesis.summary(name)} -> {display_path(dist / name)}")
+    print(f"done in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
+
+
+def _construct_error(exc: ValueError) -> int:
+    print(f"aiops synth: a construct refused its input; nothing was written.\n{exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _validate(tree, dist: Path) -> int | None:
@@ -75,7 +138,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     synth = commands.add_parser("synth", help="synthesize environments into dist/ (Kubernetes YAML and Terraform JSON)")
     synth.add_argument("--env", action="append", metavar="NAME", help="only this environment (repeatable); others in dist/ stay as they are")
     synth.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files when dist/ is not what the sources produce")
+    synth.add_argument("--full", action="store_true", help="with --check: always synthesize, even when nothing that feeds synthesis changed since the last full check (CI)")
     synth.add_argument("--no-validate", action="store_true", help="write dist/ without running `aiops validate` on it first")
-    synth.add_argument("--environments", default="environments", metavar="DIR", help="folder of environment files (default: environments)")
-    synth.add_argument("--out", default="dist", metavar="DIR", help="output folder (default: dist)")
+    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the free cores + 1; 1 when none is free)")
+    synth.add_argument("--environments", metavar="DIR", help="folder of environment files (default: environments/ of the project)")
+    synth.add_argument("--out", metavar="DIR", help="output folder (default: dist/ of the project)")
     synth.set_defaults(handler=run)

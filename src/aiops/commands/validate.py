@@ -23,10 +23,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.flux and (args.dist or args.rev):
         print(f"aiops validate: {'--dist' if args.dist else '--rev'} chooses what --flux builds; add --flux", file=sys.stderr)
         return EXIT_USAGE
+    from aiops.project import default_path
+
     crds = [Path(p) for p in args.crd or []]
     stdin = None
     try:
-        paths, stdin = _with_stdin(args.paths or ["dist"])
+        paths, stdin = _with_stdin(args.paths or [str(default_path("dist"))])
         started = start(paths, args.kubernetes_version, crds)
     except (UsageError, ToolError) as exc:
         print(f"aiops validate: {exc}", file=sys.stderr)
@@ -127,7 +129,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Validate Kubernetes manifests and Terraform JSON under PATHs (default: dist/). "
         "Exit 0 clean, 1 findings at or above --fail-on, 2 usage or unreadable input.",
     )
-    validate.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: dist)")
+    validate.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: the project's dist/)")
     validate.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format (sarif: SARIF 2.1.0 for code scanning)")
     validate.add_argument("--kubernetes-version", metavar="X.Y", help="validate against this Kubernetes version's schemas (default: the cache's, see schemas/sources.yaml)")
     validate.add_argument("--skip", action="append", metavar="RULE", help="do not report this rule (repeatable, or comma-separated)")

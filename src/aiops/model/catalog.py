@@ -1,7 +1,12 @@
 """The instance-type catalog: vCPU, memory, GPUs and price of every machine type we use.
 
-The facts live in `aiops/data/instance_types.yaml` (package data) so that they are reviewed
-like code; this module types and indexes them. Capacity checks (queues, validators) and cost
+The defaults live in `aiops/data/instance_types.yaml` (package data) so that they are reviewed
+like code. A project adds or overrides types in its own `catalog/instance_types.yaml` (same
+format; `hoursPerMonth` optional; a type listed there replaces the packaged one whole), which
+the `aiops` commands read from the project root (`use_repository_catalog`) and `aiops diff` /
+`aiops cost --rev` read at each revision (`using_catalog`). Prices are per region: either one
+`price:` (with its `region`) or `prices:` keyed by region, each with its source and date; this
+module types and indexes them. Capacity checks (queues, validators) and cost
 reports (`aiops cost`, `aiops diff`) read the same objects, so their numbers agree.
 
 Plain frozen dataclasses, read with a strict little reader (unknown or missing keys and wrong
@@ -12,19 +17,23 @@ their Python work together (see scripts/bench_validate.py).
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields, is_dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
 
 import yaml
 
 Cloud = Literal["aws", "azure", "gcp"]
 CLOUDS: tuple[Cloud, ...] = ("aws", "azure", "gcp")
+REPOSITORY_CATALOG = "catalog/instance_types.yaml"  # the project's own types, relative to its root
 
 
 class CatalogError(ValueError):
-    """The catalog file itself is malformed (a mistake in src/aiops/data/instance_types.yaml)."""
+    """The catalog file itself is malformed (src/aiops/data/instance_types.yaml or a project catalog/instance_types.yaml)."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,14 @@ class Retirement:
 class InstanceType:
     vcpu: int
     memory_gi_b: float
-    price: Price
+    price: Price  # the first region's price (the one cost reports use until they are per region)
     gpu: Gpu | None = None
     retirement: Retirement | None = None
+    regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+
+    def price_in(self, region: str) -> Price | None:
+        """The price in this region, when the catalog has one (never another region's)."""
+        return self.regional_prices.get(region) or (self.price if self.price.region == region else None)
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,7 @@ def _read(cls: type, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise CatalogError(f"{where}: expected a mapping, got {data!r}")
     hints = get_type_hints(cls)
-    known = {_key(f.name): f for f in fields(cls)}
+    known = {_key(f.name): f for f in fields(cls) if f.metadata.get("yaml", True)}
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
@@ -148,26 +162,110 @@ def _value(hint: Any, value: Any, where: str) -> Any:
     raise CatalogError(f"{where}: no reader for {hint}")  # pragma: no cover (a new field type)
 
 
-def parse_catalog(data: Any, where: str = "instance_types.yaml") -> Catalog:
-    if not isinstance(data, dict) or set(data) != {"hoursPerMonth", "clouds"}:
-        raise CatalogError(f"{where}: expected exactly the keys hoursPerMonth and clouds")
+def _regional(item: Any, where: str) -> tuple[Any, dict[str, Price]]:
+    """An entry with `prices: {<region>: {hourlyUSD, source, date}}` as `price:` (the first) and
+    the prices by region; an entry with one `price:` as it is."""
+    if not isinstance(item, dict) or "prices" not in item:
+        return item, {}
+    if "price" in item:
+        raise CatalogError(f"{where}: give either price or prices (by region), not both")
+    prices = item["prices"]
+    if not isinstance(prices, dict) or not prices:
+        raise CatalogError(f"{where}.prices: expected a mapping of region to price, like us-east-1: {{hourlyUSD: 1.0, source: ..., date: ...}}")
+    regional = {}
+    for region, body in prices.items():
+        if not isinstance(body, dict):
+            raise CatalogError(f"{where}.prices.{region}: expected a mapping with hourlyUSD, source and date")
+        regional[str(region)] = _read(Price, {**body, "region": str(region)}, f"{where}.prices.{region}")
+    first = next(iter(regional.values()))
+    rest = {k: v for k, v in item.items() if k != "prices"}
+    return {**rest, "price": {"hourlyUSD": first.hourly_usd, "region": first.region, "source": first.source, "date": first.date}}, regional
+
+
+def _entry(cls: type, item: Any, where: str) -> Any:
+    item, regional = _regional(item, where)
+    entry = _read(cls, item, where)
+    return replace(entry, regional_prices=regional) if regional and cls is InstanceType else entry
+
+
+def parse_catalog(data: Any, where: str = "instance_types.yaml", *, partial: bool = False) -> Catalog:
+    """The catalog in `data`; `partial`: a project's additions (hoursPerMonth and clouds optional)."""
+    keys = set(data) if isinstance(data, dict) else None
+    if keys is None or (partial and not keys <= {"hoursPerMonth", "clouds"}) or (not partial and keys != {"hoursPerMonth", "clouds"}):
+        expected = "only the keys hoursPerMonth and clouds" if partial else "exactly the keys hoursPerMonth and clouds"
+        raise CatalogError(f"{where}: expected {expected}")
     clouds: dict[Cloud, CloudCatalog] = {}
-    for cloud, body in (data["clouds"] or {}).items():
+    for cloud, body in (data.get("clouds") or {}).items():
         if cloud not in CLOUDS:
             raise CatalogError(f"{where}: clouds.{cloud}: unknown cloud; allowed: {', '.join(CLOUDS)}")
         if not isinstance(body, dict) or not set(body) <= {"instanceTypes", "accelerators"}:
             raise CatalogError(f"{where}: clouds.{cloud}: expected instanceTypes and optionally accelerators")
         clouds[cloud] = CloudCatalog(
-            {name: _read(InstanceType, item, f"{where}: clouds.{cloud}.instanceTypes.{name}") for name, item in (body.get("instanceTypes") or {}).items()},
-            {name: _read(Accelerator, item, f"{where}: clouds.{cloud}.accelerators.{name}") for name, item in (body.get("accelerators") or {}).items()},
+            {name: _entry(InstanceType, item, f"{where}: clouds.{cloud}.instanceTypes.{name}") for name, item in (body.get("instanceTypes") or {}).items()},
+            {name: _entry(Accelerator, item, f"{where}: clouds.{cloud}.accelerators.{name}") for name, item in (body.get("accelerators") or {}).items()},
         )
-    hours = data["hoursPerMonth"]
+    hours = data.get("hoursPerMonth", 1 if partial else None)
     if not isinstance(hours, int) or isinstance(hours, bool) or hours < 1:
         raise CatalogError(f"{where}: hoursPerMonth: expected a positive whole number, got {hours!r}")
     return Catalog(hours, clouds)
 
 
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @cache
+def packaged_catalog() -> Catalog:
+    return parse_catalog(_yaml(resources.files("aiops").joinpath("data/instance_types.yaml").read_text(encoding="utf-8")))
+
+
+@cache
+def _merged(overlay: tuple[str, str] | None) -> Catalog:
+    base = packaged_catalog()
+    if overlay is None:
+        return base
+    text, where = overlay
+    data = _yaml(text) or {}
+    extra = parse_catalog(data, where, partial=True)
+    clouds = dict(base.clouds)
+    for cloud, body in extra.clouds.items():
+        clouds[cloud] = CloudCatalog({**base.clouds[cloud].instance_types, **body.instance_types},
+                                     {**base.clouds[cloud].accelerators, **body.accelerators})
+    hours = data.get("hoursPerMonth", base.hours_per_month) if isinstance(data, dict) else base.hours_per_month
+    return Catalog(hours, clouds)
+
+
+_overlay: tuple[str, str] | None = None  # (text, where) of the project's catalog in effect
+
+
 def load_catalog() -> Catalog:
-    text = resources.files("aiops").joinpath("data/instance_types.yaml").read_text(encoding="utf-8")
-    return parse_catalog(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    """The packaged catalog with the project's additions in effect (see use_repository_catalog)."""
+    return _merged(_overlay)
+
+
+def repository_catalog_text() -> tuple[str, str] | None:
+    """The project's catalog in effect, as (text, where), to hand to another process."""
+    return _overlay
+
+
+def use_catalog_text(overlay: tuple[str, str] | None) -> None:
+    global _overlay
+    _merged(overlay)  # a malformed file fails here, where it is named
+    _overlay = overlay
+
+
+def use_repository_catalog(root: Path | None) -> None:
+    """Use `<root>/catalog/instance_types.yaml` when it exists (none: the packaged catalog alone)."""
+    path = Path(root) / REPOSITORY_CATALOG if root is not None else None
+    use_catalog_text((path.read_text(encoding="utf-8"), REPOSITORY_CATALOG) if path is not None and path.is_file() else None)
+
+
+@contextmanager
+def using_catalog(text: str | None, where: str = REPOSITORY_CATALOG) -> Iterator[Catalog]:
+    """The catalog of a revision (its catalog/instance_types.yaml text, or None) for a while."""
+    previous = _overlay
+    use_catalog_text((text, where) if text is not None else None)
+    try:
+        yield load_catalog()
+    finally:
+        use_catalog_text(previous)

@@ -54,7 +54,7 @@ def instance_type_violation(cloud: Cloud, instance_type: str) -> Violation | Non
         "instance_type",
         f"'{instance_type}' is not an instance type the catalog knows for {cloud}",
         f"{_did_you_mean(instance_type, known)}known {cloud} types: {', '.join(known)}; "
-        "to use another, add it with its vCPU, memory, GPUs and price to src/aiops/data/instance_types.yaml",
+        "to use another, add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml",
         ("instanceType",),
     )
 

@@ -218,8 +218,15 @@ class NodePool(_Model):
 class GitSource(_Model):
     """Where Flux fetches this repository from."""
 
-    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://)\S+$")]
-    branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+    url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://)\S+$")] = Field(
+        description="The repository Flux clones: an https:// or ssh:// URL.",
+    )
+    branch: Annotated[str, StringConstraints(min_length=1)] = Field(default="main", description="The branch Flux follows.")
+    secret_ref: DnsLabel | None = Field(
+        default=None,
+        description="The Secret in flux-system with the Git credentials for a private repository "
+        "(`flux bootstrap` creates one called flux-system); becomes the GitRepository's spec.secretRef.",
+    )
 
 
 class TerraformState(_Model):
@@ -378,5 +385,7 @@ class Environment(_Model):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of environment files, as committed in schemas/environment.schema.json."""
-    schema = Environment.model_json_schema(by_alias=True, mode="validation")
+    from aiops.model.schema_docs import document
+
+    schema = document(Environment.model_json_schema(by_alias=True, mode="validation"))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -257,6 +257,12 @@ def load_environment(path: Path) -> Environment:
     return environment
 
 
+def locate(path: Path):
+    """For an environment file that loads: `where(loc)` -> (line, column) of a field, like ("nodePools", 0, "instanceType")."""
+    tree = _read_yaml(Path(path), display_path(Path(path)))
+    return lambda loc: _position(tree, tuple(loc), at_key=False)[:2]
+
+
 def environment_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob(f"*{ENVIRONMENT_SUFFIX}") if p.is_file())
 
@@ -266,6 +272,17 @@ def load_environments(directory: Path, names: Iterable[str] | None = None) -> li
     directory = Path(directory)
     wanted = list(names or [])
     if wanted:
+        known = [p.stem for p in environment_files(directory)]
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise InvalidEnvironment([
+                SourceError(
+                    display_path(directory / f"{name}{ENVIRONMENT_SUFFIX}"), None, None, f"no environment '{name}' (no such file)",
+                    (f"did you mean '{close[0]}'? " if (close := get_close_matches(name, known, n=1)) else "")
+                    + (f"the environments in {display_path(directory)}/ are: {', '.join(known)}" if known else f"{display_path(directory)}/ has no environment files"),
+                )
+                for name in unknown
+            ])
         files = [directory / f"{name}{ENVIRONMENT_SUFFIX}" for name in wanted]
     else:
         files = environment_files(directory)

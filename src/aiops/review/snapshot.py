@@ -130,7 +130,7 @@ def _is_manifest_file(path: str) -> bool:
 
 
 def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label: str, head_label: str,
-               root: str) -> tuple[Snapshot, Snapshot]:
+               root: str, catalogs=None) -> tuple[Snapshot, Snapshot]:
     """Both sides of a comparison, parsing only the YAML documents that can have changed.
 
     A diff must cost what the change costs, not what the tree costs (parsing YAML is by far the
@@ -143,6 +143,8 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
       what a deletion does; a file with YAML directives or a piece that does not parse alone is
       parsed whole, so errors keep their real line;
     - what is parsed is read by `fast_yaml` (rapidyaml wherever its reading equals PyYAML's).
+    `catalogs`: (text, where) of the project catalog that prices each side (its revision's
+    catalog/instance_types.yaml); None prices both with the catalog in effect.
     The one thing this cannot see is an object defined twice: with one copy skipped, the other can
     show as added or removed. Duplicates are an error Flux itself stops on; `aiops validate` and
     `aiops flux check` report them.
@@ -213,5 +215,13 @@ def build_pair(base: Mapping[str, bytes], head: Mapping[str, bytes], base_label:
         for path in sorted(whole[side]):
             documents, problems = whole_documents[(side, path)]
             add_documents(trees[side], path, _file_name(path), documents, problems)
-    return (build_snapshot(base, base_label, root, manifests=trees[0]),
-            build_snapshot(head, head_label, root, manifests=trees[1]))
+    if catalogs is None:
+        return (build_snapshot(base, base_label, root, manifests=trees[0]),
+                build_snapshot(head, head_label, root, manifests=trees[1]))
+    from aiops.model.catalog import using_catalog
+
+    with using_catalog(*catalogs[0]):  # pool costs are priced as each snapshot is built
+        before = build_snapshot(base, base_label, root, manifests=trees[0])
+    with using_catalog(*catalogs[1]):
+        after = build_snapshot(head, head_label, root, manifests=trees[1])
+    return before, after

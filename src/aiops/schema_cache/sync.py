@@ -127,7 +127,10 @@ class Fetcher:
                 return _verified(response.read(), pin.sha256, pin.url)
         except OSError as exc:
             where = f"not in the mirror {self.mirror} ({pin.mirror}) and " if self.mirror else ""
-            raise SyncError(f"{pin.mirror}: {where}could not download {pin.url}: {exc}; pass --mirror DIR with a copy") from None
+            raise SyncError(
+                f"{pin.mirror}: {where}could not download {pin.url}: {exc}; "
+                "without access to it, pass --mirror DIR (make setup: AIOPS_SCHEMA_MIRROR=DIR) with a copy of the pinned files"
+            ) from None
 
     def wheel(self, pin: PinnedWheel) -> bytes:
         for folder in (self.mirror, self.downloads):

@@ -178,11 +178,25 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
         )
 
 
-def _environment(files: _Files, environment: Environment) -> None:
+def _user(files: _Files, environment: Environment, layout: EnvironmentLayout) -> None:
+    """The user's own constructs (aiops_constructs.user), each into the file it names."""
+    from aiops_constructs import user
+
+    for construct in user.USER_CONSTRUCTS:
+        if not construct.applies_to(environment.name):
+            continue
+        path = layout.flux_layers()[construct.layer] / f"{construct.name}.yaml"
+        if path in files.by_chart_file.values():
+            raise ValueError(f"UserConstruct {construct.name!r}: {path} is already generated; give the construct another name")
+        construct.build(files.chart(path), environment)
+
+
+def _environment(files: _Files, environment: Environment, kept_folders: frozenset[PurePosixPath] = frozenset()) -> None:
     layout = EnvironmentLayout(environment.name)
     _controllers(files, environment, layout.infrastructure_controllers)
     _configs(files, environment, layout.infrastructure_configs)
     _apps(files, environment, layout.apps)
+    _user(files, environment, layout)
     GitSync(
         files.chart(layout.flux_system / "gotk-sync.yaml"),
         "sync",
@@ -204,7 +218,7 @@ def _environment(files: _Files, environment: Environment) -> None:
             ),
         ],
     )
-    if files.has_files(layout.apps):
+    if files.has_files(layout.apps) or any(folder.is_relative_to(layout.apps) for folder in kept_folders):
         FluxKustomizations(
             files.chart(layout.cluster / "apps.yaml"),
             "apps",
@@ -216,10 +230,14 @@ def _environment(files: _Files, environment: Environment) -> None:
         )
 
 
-def synthesize_kubernetes(environments: list[Environment], outdir: Path) -> dict[PurePosixPath, bytes]:
-    """Run the cdk8s synthesis into `outdir` and return each file's bytes by its dist/ path."""
+def synthesize_kubernetes(environments: list[Environment], outdir: Path, kept_folders: frozenset[PurePosixPath] = frozenset()) -> dict[PurePosixPath, bytes]:
+    """Run the cdk8s synthesis into `outdir` and return each file's bytes by its dist/ path.
+
+    `kept_folders`: dist/ folders that will hold files synth carries along (the user's own
+    manifests), so that the Kustomization applying them exists even when no construct writes there.
+    """
     files = _Files(App(outdir=str(outdir), yaml_output_type=YamlOutputType.FILE_PER_CHART), {})
     for environment in environments:
-        _environment(files, environment)
+        _environment(files, environment, kept_folders)
     files.app.synth()
     return {path: (outdir / name).read_bytes() for name, path in files.by_chart_file.items()}

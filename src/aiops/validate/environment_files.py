@@ -1,8 +1,11 @@
-"""Environment files (environments/*.yaml) checked with jsonschema against
-schemas/environment.schema.json, each error with its file and line.
+"""Environment files (environments/*.yaml) as `aiops validate` checks them.
 
-`aiops synth` checks the same files with the pydantic model itself (with more precise
-messages); this check is what any other tool sees: the committed schema that editors use.
+First exactly what `aiops synth` checks before it synthesizes: the pydantic model through the
+same loader (every error with synth's message, file and line) and the environment rules
+(aiops.validate.environment_rules: retired instance types, Kubernetes versions out of standard
+support), so the two never disagree. When the model accepts the file, it is also checked with
+jsonschema against schemas/environment.schema.json, the committed schema editors use, so a
+schema that has fallen behind the model is reported too.
 """
 
 from __future__ import annotations
@@ -56,6 +59,25 @@ def _fix(error) -> str:
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems"):
         return f"respect {validator} {schema[validator]}"
     return "correct the value as schemas/environment.schema.json describes"
+
+
+def check_environment_model(document: Manifest, today) -> Iterator[Finding]:
+    """The model's checks and the environment rules, as synth runs them, at the file's lines."""
+    from aiops.model import InvalidEnvironment
+    from aiops.model.loader import load_environment
+    from aiops.validate.environment_rules import environment_findings
+    from aiops.validate.findings import ENVIRONMENT_INVALID
+
+    name = document.body.get("name")
+    what = f"environment {name}" if isinstance(name, str) else None
+    try:
+        environment = load_environment(Path(document.file))
+    except InvalidEnvironment as exc:
+        for error in exc.errors:
+            message = f"{error.field}: {error.message}" if error.field else error.message
+            yield Finding(ENVIRONMENT_INVALID, document.file, error.line, message, error.hint or None, what)
+        return
+    yield from environment_findings(environment, Path(document.file), document.file, today)
 
 
 def check_environment(document: Manifest, repo_root: Path | None) -> Iterator[Finding]:

@@ -64,6 +64,7 @@ INPUT_NOT_KUBERNETES = rule("input-not-kubernetes", "warning", "a YAML document 
 SCHEMA = rule("schema", "error", "an object that its Kubernetes or CRD schema rejects (kubeconform -strict)", "make the field match the schema of this apiVersion and kind")
 SCHEMA_DEFAULTED = rule("schema-defaulted", "warning", "a required CRD field left out that the API server fills from the CRD's default before it validates", "write the field explicitly with the value you mean")
 SCHEMA_MISSING = rule("schema-missing", "warning", "a kind that no schema in the cache describes (so nothing validated it)", "add its CRD to schemas/crds/ and run `aiops schemas sync`, or pass --crd FILE")
+ENVIRONMENT_INVALID = rule("environment-invalid", "error", "an environment file that `aiops synth` refuses (the model's own checks, with synth's message)", "correct the field as the message says")
 ENVIRONMENT_SCHEMA = rule("environment-schema", "error", "an environment file that schemas/environment.schema.json rejects", "correct the field as the schema describes (the first line of each environment file points editors at it)")
 
 # --- Platform rules ---------------------------------------------------------------------------
@@ -135,7 +136,9 @@ GPU_POOL_UNTAINTED = rule(
     "gpu-pool-untainted", "warning", "a GPU node pool without the nvidia.com/gpu NoSchedule taint",
     "remove `gpuTaint: false` from the pool (or taint it nvidia.com/gpu:NoSchedule) so that only pods that ask for GPUs land there",
 )
-INSTANCE_UNKNOWN = rule("instance-unknown", "warning", "a node pool whose instance type the catalog does not know, so capacity rules skip it", "add the instance type to src/aiops/data/instance_types.yaml with a sourced price")
+KUBERNETES_UNSUPPORTED = rule("kubernetes-unsupported", "warning", "an environment whose kubernetesVersion is past the end of its cloud's standard support (src/aiops/data/kubernetes_support.yaml)", "move kubernetesVersion to a minor version in standard support")
+KUBERNETES_SUPPORT_UNKNOWN = rule("kubernetes-support-unknown", "warning", "an environment whose kubernetesVersion the support table does not list for its cloud", "use a version the table lists, or add the version with its dates and source to src/aiops/data/kubernetes_support.yaml")
+INSTANCE_UNKNOWN = rule("instance-unknown", "warning", "a node pool whose instance type the catalog does not know, so capacity rules skip it", "add the instance type to catalog/instance_types.yaml (the project catalog) with a sourced price per region")
 SECRET_PLAINTEXT = rule(
     "secret-plaintext", "error",
     "a Secret with plaintext data/stringData in a tree that is committed to git",

@@ -250,8 +250,10 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
     """Read the tree and run the platform rules (while kubeconform runs)."""
     from aiops.tree.manifests import scan_manifests_fast
     from aiops.tree.terraform import scan_terraform
+    from aiops.project import find_root
     from aiops.validate.context import Context, git_root
-    from aiops.validate.environment_files import check_environment, is_environment
+    from aiops.validate.environment_files import check_environment, check_environment_model, is_environment
+    from aiops.validate.findings import ENVIRONMENT_INVALID
     from aiops.validate.rules import CHECKS
 
     from aiops.tree.kustomize import kustomize_inputs
@@ -264,7 +266,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
         tree.problems[:] = [p for p in tree.problems if p.file not in inputs or p.kind in _UNREADABLE_KINDS]
         tree.other_documents[:] = [d for d in tree.other_documents if d.file not in inputs]
     terraform = scan_terraform(options.paths)
-    repo_root = options.repo_root or git_root(options.paths[0]) or Path.cwd()
+    repo_root = options.repo_root or git_root(options.paths[0]) or find_root() or Path.cwd()
     findings: list[Finding] = []
     environment_documents = {(d.file, d.line) for d in tree.other_documents if is_environment(d)}
     for problem in [*tree.problems, *terraform.problems]:
@@ -273,7 +275,11 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
         findings.append(_problem(problem))
     for document in tree.other_documents:
         if (document.file, document.line) in environment_documents:
-            findings.extend(check_environment(document, repo_root))
+            model_findings = list(check_environment_model(document, options.today or date.today()))
+            findings.extend(model_findings)
+            if not any(f.rule is ENVIRONMENT_INVALID for f in model_findings):
+                # the committed schema (what editors see) must agree: a stale one is reported
+                findings.extend(check_environment(document, repo_root))
 
     def crd_index(group: str, kind: str) -> dict | None:
         return (extra_index.get(group) or {}).get(kind) or cache.crd(group, kind)

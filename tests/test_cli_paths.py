@@ -1,0 +1,56 @@
+"""`aiops --version`, commands run from any folder of the project, and unknown names."""
+
+from __future__ import annotations
+
+import shutil
+
+from aiops import __version__
+from conftest import REPO, aiops, copy_project
+
+
+def test_version():
+    result = aiops("--version", cwd=REPO)
+    assert (result.returncode, result.stdout) == (0, f"aiops {__version__}\n")
+
+
+def test_commands_find_the_project_from_a_subfolder(tmp_path):
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(REPO / "schemas", project / "schemas")
+    (project / "pyproject.toml").write_text("")
+    inside = project / "dist" / "aws-primary" / "apps"
+    validate = aiops("validate", cwd=inside)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    assert validate.stdout.splitlines()[-1].startswith("aiops validate: no findings in 45 files")
+    assert aiops("schemas", "export", "--check", cwd=inside).stdout == "../../../schemas/environment.schema.json is up to date\n"
+    cost = aiops("cost", cwd=inside)
+    assert cost.returncode == 0 and "aws-primary" in cost.stdout
+    environments = aiops("validate", "../../../environments", cwd=inside)
+    assert environments.returncode == 0  # paths given are the user's, relative to where they are
+    # synth --check reads the project's environments/ and dist/ (refusing an unknown name at once)
+    check = aiops("synth", "--check", "--env", "nosuch", cwd=inside)
+    assert check.returncode == 2
+    assert check.stderr.splitlines()[1:] == [
+        "../../../environments/nosuch.yaml: no environment 'nosuch' (no such file)",
+        "    fix: the environments in ../../../environments/ are: aws-primary, azure-dr, gcp-burst",
+    ]
+
+
+def test_unknown_environment_lists_the_known_ones(tmp_path):
+    result = aiops("synth", "--env", "aws-primery", cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "aiops synth: 1 error(s) in the environment files; nothing was written.",
+        "environments/aws-primery.yaml: no environment 'aws-primery' (no such file)",
+        "    fix: did you mean 'aws-primary'? the environments in environments/ are: aws-primary, azure-dr, gcp-burst",
+    ]
+
+
+def test_synth_runs_in_parallel_only_where_the_cores_allow(monkeypatch):
+    import os
+
+    from aiops.commands.synth import default_jobs
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    for load, jobs in ((0.0, 3), (0.4, 2), (1.2, 1), (6.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert default_jobs() == jobs, load
