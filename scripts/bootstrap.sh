@@ -153,21 +153,17 @@ done
 
 # --- Helm charts for `aiops simulate` -------------------------------------------------------
 # The simulation renders every HelmRelease from its pinned chart. tools/charts.lock lists each
-# chart package with its sha256; they are copied from a mirror folder ($AIOPS_CHART_MIRROR, else
-# ../shared/upstream/charts beside this repository) into .venv/share/aiops/charts, or, with
-# AIOPS_CHART_MIRROR=network, pulled from the chart repositories with Helm. Every file is
-# checked against its sha256.
+# chart package with its sha256; they are pulled from the chart repositories with Helm, or
+# copied from a mirror folder when AIOPS_CHART_MIRROR=DIR says so (this project's .ci/run points
+# it at ../shared/upstream/charts), into .venv/share/aiops/charts. Every file is checked
+# against its sha256.
 charts_stamp="$VENV/.aiops-charts.stamp"
 charts_cache="$VENV/share/aiops/charts"
 charts_fp=$(fingerprint tools/charts.lock src/aiops/flux/chart_crds.py)
 if ! up_to_date "$charts_stamp" "$charts_fp"; then
-  chart_mirror=${AIOPS_CHART_MIRROR:-}
-  if [ -z "$chart_mirror" ] && [ -d "$ROOT/../shared/upstream/charts" ]; then
-    chart_mirror="$ROOT/../shared/upstream/charts"
-  fi
-  if [ -z "$chart_mirror" ]; then
-    echo "aiops simulate needs the pinned Helm charts: set AIOPS_CHART_MIRROR to a folder holding the files of" >&2
-    echo "tools/charts.lock, place it at $(cd "$ROOT/.." && pwd)/shared/upstream/charts, or set AIOPS_CHART_MIRROR=network." >&2
+  chart_mirror=${AIOPS_CHART_MIRROR:-network}
+  if [ "$chart_mirror" != network ] && [ ! -d "$chart_mirror" ]; then
+    echo "AIOPS_CHART_MIRROR=$chart_mirror is not a folder" >&2
     exit 2
   fi
   say "Helm charts for aiops simulate (from ${chart_mirror})"
@@ -183,7 +179,7 @@ if ! up_to_date "$charts_stamp" "$charts_fp"; then
       cp "$chart_mirror/$file" "$charts_cache/$file"
     fi
     echo "$sha  $charts_cache/$file" | sha256sum --check --quiet - \
-      || { echo "$file does not match its sha256 in tools/charts.lock" >&2; rm -rf "$charts_cache"; exit 2; }
+      || { echo "$file does not match its sha256 in tools/charts.lock (the lock pins the packages of this project's chart mirror; a package pulled from its repository needs its published digest there)" >&2; rm -rf "$charts_cache"; exit 2; }
   done < tools/charts.lock
   # Which chart installs which CRD groups, for aiops flux check and validate: read from the
   # charts themselves, rendered with Helm (src/aiops/flux/chart_crds.py).

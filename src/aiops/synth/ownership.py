@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
-from aiops.layout import DIST, KUSTOMIZATION_FILE, TERRAFORM_FILE, EnvironmentLayout
+from aiops.layout import DIST, KUSTOMIZATION_FILE, TERRAFORM_FILE, TERRAFORM_VERSIONS_FILE, EnvironmentLayout
 from aiops.model.errors import SourceError
 
 MANIFESTS = "manifests"  # the user's own manifests, beside environments/
@@ -39,7 +39,7 @@ def is_generated(path: PurePosixPath, data: bytes) -> bool:
     """A file synth wrote (and may therefore replace or delete)."""
     if data.startswith(GENERATED_PREFIX):
         return True
-    return path.name == TERRAFORM_FILE and len(path.parts) == 4 and path.parts[1] == "terraform"
+    return path.name in (TERRAFORM_FILE, TERRAFORM_VERSIONS_FILE) and len(path.parts) == 4 and path.parts[1] == "terraform"
 
 
 def is_bootstrap(path: PurePosixPath) -> bool:
