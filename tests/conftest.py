@@ -24,6 +24,27 @@ def run(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, check:
     return result
 
 
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+class GitScratch:
+    """A throwaway git repository at `root`, for tests that need a real revision history."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def git(self, *args: str) -> str:
+        return run(["git", *args], self.root, env=GIT_IDENTITY, check=True).stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
 def aiops(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     return run([str(BIN / "aiops"), *args], cwd, check=check)
 

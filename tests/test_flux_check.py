@@ -20,15 +20,11 @@ import yaml
 from aiops.flux import check_repository, flux_findings, prune_changes
 from aiops.tree.flux import flux_kustomizations, owner_of
 from aiops.tree.manifests import scan_manifests
-from conftest import REPO, aiops, run
-
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
+from conftest import REPO, GitScratch, aiops, run
 
 
-class FluxRepo:
+
+class FluxRepo(GitScratch):
     """A throwaway git repository holding a copy of the reference dist/ of some environments."""
 
     def __init__(self, root: Path, environments: tuple[str, ...] = ("aws-primary",)) -> None:
@@ -38,14 +34,6 @@ class FluxRepo:
         for environment in environments:
             shutil.copytree(REPO / "dist" / environment, root / "dist" / environment)
         self.commit("reference tree")
-
-    def git(self, *args: str) -> str:
-        return run(["git", *args], self.root, env=GIT_IDENTITY, check=True).stdout.strip()
-
-    def commit(self, message: str) -> str:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
 
     def check(self, *args: str):
         return aiops("flux", "check", *args, cwd=self.root)

@@ -22,12 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, REPO, aiops, run
+from conftest import BIN, REPO, GitScratch, aiops, run
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.com",
-}
 REPOSITORIES = ("flux2-hub-spoke-example", "flux2-kustomize-helm-example", "flux2-monitoring-example",
                 "flux2-multi-tenancy", "gitops-istio")
 
@@ -41,7 +37,7 @@ def flux_repos() -> Path:
     pytest.skip("the public Flux repositories (../shared/upstream/flux-repos) are not next to this checkout")
 
 
-class Scratch:
+class Scratch(GitScratch):
     """A scratch git repository holding a copy of one upstream repository."""
 
     def __init__(self, root: Path, source: Path) -> None:
@@ -49,14 +45,6 @@ class Scratch:
         shutil.copytree(source, root)
         self.git("init", "--quiet")
         self.commit("upstream")
-
-    def git(self, *args: str) -> str:
-        return run(["git", *args], self.root, env=GIT_IDENTITY, check=True).stdout.strip()
-
-    def commit(self, message: str) -> str:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD")
 
     def flux(self, *args: str) -> tuple[int, dict]:
         result = aiops("flux", "check", "--dist", ".", "--format", "json", *args, cwd=self.root)

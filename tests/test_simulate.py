@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, aiops, run
+from conftest import BIN, REPO, GitScratch, aiops
 
 FAULTS = """\
 apiVersion: apps/v1
@@ -106,9 +106,9 @@ spec:
 
 
 def _git_repository(folder: Path) -> None:
-    run(["git", "init", "-q", "-b", "main"], folder, check=True)
-    run(["git", "add", "-A"], folder, check=True)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "tree"], folder, check=True)
+    repository = GitScratch(folder)
+    repository.git("init", "--quiet", "--initial-branch", "main")
+    repository.commit("tree")
 
 
 @pytest.fixture(scope="session")
