@@ -72,7 +72,7 @@ def baseline(environment: str, applied: Path) -> float:
     sys.path.insert(0, str(REPO / "src"))
     from aiops.simulate.control_plane import control_plane
     from aiops.simulate.nodes import read_cluster
-    from aiops.simulate.run import _register
+    from aiops.simulate.run import register_nodes
 
     cluster = read_cluster(REPO / "dist", environment)
     files = sorted(applied.glob("*.yaml"))
@@ -80,7 +80,7 @@ def baseline(environment: str, applied: Path) -> float:
     with control_plane(cluster.kubernetes_version) as plane:
         kubectl = next((REPO / ".venv" / "libexec" / "aiops").glob(f"kubernetes-{cluster.kubernetes_version}")) / "kubectl"
         version = str(plane.api.get("/version")["gitVersion"]).lstrip("v")
-        _register(plane.api, cluster, "desired", version)
+        register_nodes(plane.api, cluster, "desired", version)
         for path in files:
             docs = _replayable(path)
             if not docs:

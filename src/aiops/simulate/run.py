@@ -90,7 +90,7 @@ class EnvironmentResult:
         }
 
 
-def _register(api, cluster: SimCluster, end: str, version: str) -> dict[str, int]:
+def register_nodes(api, cluster: SimCluster, end: str, version: str) -> dict[str, int]:
     counts = {}
     existing = {n["metadata"]["name"] for n in api.items("/api/v1/nodes")}
     for pool in cluster.pools:
@@ -117,14 +117,14 @@ def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Pa
         version = str(plane.api.get("/version")["gitVersion"]).lstrip("v")
         result = EnvironmentResult(environment, cluster.cloud, version)
         log(f"{environment}: Kubernetes {version} control plane on {plane.server}")
-        nodes = _register(plane.api, cluster, "desired", version)
+        nodes = register_nodes(plane.api, cluster, "desired", version)
         log(f"{environment}: {sum(nodes.values())} node(s) at the pools' desired sizes")
         result.steps = Reconciler(plane, version, log=lambda message: log(f"{environment}: {message}")).run(flux_cluster)
         if result.steps and result.steps[0].ok:  # Flux is bootstrapped: whatever got applied runs
             for end in PASSES:
                 pass_start = time.monotonic()
                 if end == "max":
-                    nodes = _register(plane.api, cluster, "max", version)
+                    nodes = register_nodes(plane.api, cluster, "max", version)
                 scaled = scale_workloads(plane.api, "max" if end == "max" else "min")
                 settle(plane.api)
                 plane.check_alive()

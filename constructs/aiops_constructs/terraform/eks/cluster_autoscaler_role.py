@@ -20,7 +20,6 @@ from cdktn_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktn_provider_aws.eks_addon import EksAddon
 from cdktn_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
@@ -30,7 +29,7 @@ from constructs import Construct
 
 from aiops_constructs import cluster_autoscaler_identity
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AUTOSCALER_PREFIX
-from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME
+from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME, service_trust
 from aiops_constructs.terraform.props import InvalidProps
 
 READ_ACTIONS = (
@@ -72,18 +71,7 @@ class ClusterAutoscalerRole(Construct):
         role_name = f"{props.cluster_name}-cluster-autoscaler"
         if len(role_name) > MAX_ROLE_NAME:
             raise InvalidProps(self, "cluster_name", f"the role name '{role_name}' is longer than IAM's {MAX_ROLE_NAME} characters", "use a shorter environment name")
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole", "sts:TagSession"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[POD_IDENTITY_PRINCIPAL])],
-                )
-            ],
-        )
-        trust.override_logical_id("cluster_autoscaler_trust")
+        trust = service_trust(self, "cluster_autoscaler_trust", POD_IDENTITY_PRINCIPAL, ("sts:AssumeRole", "sts:TagSession"))
         permissions = DataAwsIamPolicyDocument(
             self,
             "permissions",

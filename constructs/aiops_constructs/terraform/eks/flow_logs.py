@@ -12,7 +12,6 @@ from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementPrincipals,
 )
 from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.flow_log import FlowLog
@@ -21,7 +20,7 @@ from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from aiops_constructs.terraform.eks.control_plane import LOG_RETENTION_DAYS
-from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME
+from aiops_constructs.terraform.eks.roles import MAX_ROLE_NAME, service_trust
 from aiops_constructs.terraform.props import InvalidProps
 
 WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams")
@@ -50,18 +49,7 @@ class EksFlowLogs(Construct):
             raise InvalidProps(self, "cluster_name", f"the role name '{role_name}' is longer than IAM's {MAX_ROLE_NAME} characters", "use a shorter environment name")
         group = CloudwatchLogGroup(self, "log-group", name=flow_log_group_name(props.cluster_name), retention_in_days=LOG_RETENTION_DAYS, kms_key_id=props.key_arn, tags=props.tags)
         group.override_logical_id("flow_logs")
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=["sts:AssumeRole"],
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"vpc-flow-logs.{props.partition.dns_suffix}"])],
-                )
-            ],
-        )
-        trust.override_logical_id("flow_logs_trust")
+        trust = service_trust(self, "flow_logs_trust", f"vpc-flow-logs.{props.partition.dns_suffix}", ("sts:AssumeRole",))
         write = DataAwsIamPolicyDocument(
             self,
             "write",

@@ -29,6 +29,23 @@ CLUSTER_TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
 
 
+def service_trust(scope: Construct, logical_id: str, principal: str, actions: tuple[str, ...] | list[str] = ("sts:AssumeRole",)) -> DataAwsIamPolicyDocument:
+    """The trust policy of a role that one AWS service principal may assume (with `actions`)."""
+    trust = DataAwsIamPolicyDocument(
+        scope,
+        "trust",
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                effect="Allow",
+                actions=list(actions),
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[principal])],
+            )
+        ],
+    )
+    trust.override_logical_id(logical_id)
+    return trust
+
+
 @dataclass(frozen=True)
 class ServiceRoleProps:
     role_name: str  # the IAM role's name
@@ -48,18 +65,7 @@ class ServiceRole(Construct):
             raise InvalidProps(self, "role_name", f"'{props.role_name}' is longer than IAM's {MAX_ROLE_NAME} characters", "use a shorter environment name")
         if not props.managed_policies:
             raise InvalidProps(self, "managed_policies", "a service role needs at least one policy", "name the AWS-managed policies the service needs")
-        trust = DataAwsIamPolicyDocument(
-            self,
-            "trust",
-            statement=[
-                DataAwsIamPolicyDocumentStatement(
-                    effect="Allow",
-                    actions=list(props.trust_actions),
-                    principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[f"{props.service}.{props.partition.dns_suffix}"])],
-                )
-            ],
-        )
-        trust.override_logical_id(f"{props.logical_id}_trust")
+        trust = service_trust(self, f"{props.logical_id}_trust", f"{props.service}.{props.partition.dns_suffix}", props.trust_actions)
         self.role = IamRole(self, "role", name=props.role_name, assume_role_policy=trust.json)
         self.role.override_logical_id(props.logical_id)
         self.attachments = []
