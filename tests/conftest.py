@@ -71,11 +71,15 @@ def reference_environments():
 
 @pytest.fixture(scope="session")
 def reference_synthesis(reference_environments, tmp_path_factory):
-    """One real synthesis of every reference environment, shared by the whole session."""
+    """One real synthesis of every reference environment, shared by the whole session (with
+    their failover pairs resolved, as `aiops synth` does)."""
+    from aiops.failover import resolve
     from aiops.synth import synthesize
 
     workdir = tmp_path_factory.mktemp("reference-synthesis")
-    return synthesize(list(reference_environments.values()), workdir=workdir)
+    resolved = resolve(REPO / "environments", list(reference_environments.values()))
+    assert not resolved.errors, resolved.errors
+    return synthesize(resolved.environments, workdir=workdir, traffic=resolved.traffic)
 
 
 @pytest.fixture(scope="session")
@@ -95,13 +99,25 @@ def reference_documents(reference_synthesis):
 
 @pytest.fixture(scope="session")
 def reference_terraform(reference_synthesis):
-    """The Terraform JSON of each reference environment, parsed."""
+    """The Terraform JSON of each reference environment's cluster stack, parsed."""
     import json
 
     return {
         path.parts[0]: json.loads(data)
         for path, data in reference_synthesis.files.items()
-        if path.name == "cdk.tf.json"
+        if path.name == "cdk.tf.json" and path.parts[2] != "traffic"
+    }
+
+
+@pytest.fixture(scope="session")
+def reference_traffic(reference_synthesis):
+    """The traffic stacks (Route 53 failover records) of the reference primaries, parsed."""
+    import json
+
+    return {
+        path.parts[0]: json.loads(data)
+        for path, data in reference_synthesis.files.items()
+        if path.name == "cdk.tf.json" and path.parts[2] == "traffic"
     }
 
 

@@ -58,6 +58,14 @@ def run(args: argparse.Namespace) -> int:
     refusals = synth_refusals(environments, environments_dir)
     if refusals:
         return _refused(refusals, "error(s) in the environment files")
+    from aiops.failover import resolve
+
+    try:  # the other side of each failover pair is read too: both files decide what is built
+        resolved = resolve(environments_dir, environments)
+    except InvalidEnvironment as exc:
+        return _refused(exc.errors, "error(s) in the environment files")
+    if resolved.errors:
+        return _refused(resolved.errors, "error(s) in the environment files")
     started = time.perf_counter()
 
     def progress(name: str, seconds: float) -> None:
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         current = read_tree(dist)
         try:
-            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=current, replaced=replaced, jobs=jobs, progress=progress)
+            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=current, replaced=replaced, jobs=jobs, progress=progress, resolved=resolved)
         except Refused as exc:
             return _refused(exc.errors, "file(s) in the way")
         except ValueError as exc:  # a construct refusing its props (InvalidProps and the k8s constructs' ValueError)
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     with dist_lock(dist):
         try:
-            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=read_tree(dist), replaced=replaced, jobs=jobs, progress=progress)
+            planned = plan(environments, environments_dir=environments_dir, dist=dist, current=read_tree(dist), replaced=replaced, jobs=jobs, progress=progress, resolved=resolved)
         except Refused as exc:
             return _refused(exc.errors, "file(s) in the way")
         except ValueError as exc:

@@ -18,6 +18,11 @@ from aiops.model.base import did_you_mean as _did_you_mean
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
 
 
+# The address range of an EKS cluster's VPC (the network construct carves its subnets from it;
+# the serving NetworkPolicy admits the ALB, which sends from these addresses, on EKS).
+EKS_VPC_CIDR = "10.0.0.0/16"
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: what is wrong, how to fix it, and where (relative to what was checked)."""

@@ -34,6 +34,7 @@ from aiops.model.base import StrictModel as _Model
 from aiops.model.base import error as _error
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
 from aiops.model.control_plane import ControlPlane, admin_violation
+from aiops.model.failover import Failover
 from aiops.model.workloads import Workloads, check_workloads
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
@@ -266,6 +267,10 @@ class Environment(_Model):
         default=ControlPlane(),
         description="The API endpoint (private, or public to authorizedCidrs) and the cluster's admins. Default: a private endpoint.",
     )
+    failover: Failover | None = Field(
+        default=None,
+        description="This environment is the standby of another (standbyFor) for the workloads listed; `state: active` is the failover switch.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -367,6 +372,15 @@ class Environment(_Model):
     @model_validator(mode="after")
     def _workloads_fit_the_pools(self) -> Environment:
         problem = check_workloads(self)
+        if problem is not None:
+            raise problem
+        return self
+
+    @model_validator(mode="after")
+    def _failover_fits_this_file(self) -> Environment:
+        from aiops.model.failover import failover_problem
+
+        problem = failover_problem(self)
         if problem is not None:
             raise problem
         return self

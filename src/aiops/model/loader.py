@@ -205,6 +205,8 @@ def _explain(error: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:
         return error["msg"], ctx["hint"]
     if kind == "string_pattern_mismatch":
         return f"{_describe(value)} has the wrong form", _PATTERN_HINTS.get(str(name), f"match the pattern {ctx.get('pattern')}")
+    if kind == "literal_error" and name == "state":
+        return f"must be one of {ctx.get('expected')}, got {_describe(value)}", "write standby (the standby's own scale) or active (failed over: serving scale, clients sent here)"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {_describe(value)}", "use one of the listed values, spelled exactly (Kubernetes spelling: NoSchedule, not NO_SCHEDULE)"
     if kind == "string_type":

@@ -33,6 +33,7 @@ from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
 from aiops_constructs.k8s.prometheus_stack import PrometheusStack
 from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.serving_ingress import ServingIngress, ServingIngressProps
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
 
 INFRA_CONTROLLERS, INFRA_CONFIGS, APPS = "infra-controllers", "infra-configs", "apps"
@@ -155,6 +156,19 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
                 hard_zone_spread=hard,
                 shared_memory_share=shm,
             )
+    serving = workloads.inference
+    if serving is not None and serving.port is not None:
+        # Every cluster that runs the serving workload can be sent its clients (aiops.failover).
+        from aiops.model.cloud_rules import EKS_VPC_CIDR
+
+        ServingIngress(
+            files.chart(folder / "inference-ingress.yaml"),
+            "inference-ingress",
+            props=ServingIngressProps(
+                cloud=cloud, name=serving.name, namespace=serving.namespace, port=serving.port,
+                health_path=serving.readiness_path or "/", source_cidr=EKS_VPC_CIDR if cloud == "aws" else None,
+            ),
+        )
     if workloads.ray is not None:
         worker_pool = environment.pool(workloads.ray.workers.pool)
         RayCluster(

@@ -19,19 +19,19 @@ from aiops.model import Environment
 
 
 def _one(environment: Environment, source_dir: str, workdir: str, kept_folders: frozenset[PurePosixPath],
-         catalog: tuple[str, str] | None) -> tuple[str, dict[PurePosixPath, bytes], float]:
+         catalog: tuple[str, str] | None, traffic: tuple = ()) -> tuple[str, dict[PurePosixPath, bytes], float]:
     from aiops.model.catalog import use_catalog_text
     from aiops.synth import environment_files
 
     use_catalog_text(catalog)  # the project's catalog, as in the parent (a fresh interpreter has none)
     started = time.perf_counter()
-    files = environment_files(environment, source_dir=source_dir, workdir=Path(workdir), kept_folders=kept_folders)
+    files = environment_files(environment, source_dir=source_dir, workdir=Path(workdir), kept_folders=kept_folders, traffic=traffic)
     return environment.name, files, time.perf_counter() - started
 
 
 def synthesize_in_parallel(
     environments: list[Environment], *, source_dir: str, workdir: Path, jobs: int,
-    kept_folders: frozenset[PurePosixPath] = frozenset(),
+    kept_folders: frozenset[PurePosixPath] = frozenset(), traffic: dict | None = None,
 ) -> Iterator[tuple[str, dict[PurePosixPath, bytes], float]]:
     """(name, files, seconds) of every environment, in the order they finish."""
     from aiops.model.catalog import repository_catalog_text
@@ -39,7 +39,7 @@ def synthesize_in_parallel(
     context = multiprocessing.get_context("spawn")
     catalog = repository_catalog_text()
     with ProcessPoolExecutor(max_workers=min(jobs, len(environments)), mp_context=context) as pool:
-        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name), kept_folders, catalog) for e in environments}
+        pending = {pool.submit(_one, e, source_dir, str(workdir / e.name), kept_folders, catalog, (traffic or {}).get(e.name, ())) for e in environments}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from aiops.failover import Resolved, resolve
 from aiops.model import Environment
 from aiops.model.errors import SourceError
 from aiops.model.loader import display_path, environment_files
@@ -40,6 +41,7 @@ def plan(
     jobs: int = 1,
     progress: Callable[[str, float], None] | None = None,
     workdir: Path | None = None,
+    resolved: Resolved | None = None,
 ) -> Planned:
     """The next dist/: `environments` synthesized in place of `replaced` (None: all of dist/)."""
     every = [p.stem for p in environment_files(environments_dir)]
@@ -52,7 +54,13 @@ def plan(
     if errors:
         raise Refused(errors)
     kept = bootstrap_files(current, names) | user
-    synthesis = synthesize(environments, source_dir=Path(environments_dir).name, kept=kept, jobs=jobs, progress=progress, workdir=workdir)
+    # Failover pairs: a standby in `active` state is built at serving scale, a primary with its
+    # traffic policy (aiops.failover); `aiops synth` resolves them first to report their errors.
+    resolved = resolved or resolve(Path(environments_dir), environments)
+    if resolved.errors:
+        raise Refused(resolved.errors)
+    synthesis = synthesize(resolved.environments, source_dir=Path(environments_dir).name, kept=kept, jobs=jobs, progress=progress,
+                           workdir=workdir, traffic=resolved.traffic)
     clashes = [p for p, data in user.items() if synthesis.files.get(p) != data]
     if clashes:
         raise Refused([

@@ -104,3 +104,33 @@ def check_environment(document: Manifest, repo_root: Path | None) -> Iterator[Fi
             path += extra[:1]
         field = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[") or "(top level)"
         yield Finding(ENVIRONMENT_SCHEMA, document.file, document.line_of(path), f"{field}: {error.message}", _fix(error), document.body.get("name") and f"environment {document.body['name']}")
+
+
+def check_failover_pairs(files: list[str]) -> Iterator[Finding]:
+    """The failover rules that need both files of a pair (aiops.failover.checks), for the
+    environment files among `files` that load: each is held against the other side of its
+    pairs, read from the same folder when it is not among them."""
+    from aiops.failover import resolve
+    from aiops.model import InvalidEnvironment
+    from aiops.model.loader import load_environment
+    from aiops.validate.findings import ENVIRONMENT_INVALID
+
+    by_folder: dict[Path, list] = {}
+    for file in files:
+        try:
+            environment = load_environment(Path(file))
+        except InvalidEnvironment:
+            continue  # reported by check_environment_model
+        by_folder.setdefault(Path(file).parent, []).append(environment)
+    for folder, environments in sorted(by_folder.items()):
+        try:
+            resolved = resolve(folder, environments)
+        except InvalidEnvironment as exc:
+            for error in exc.errors:
+                message = f"{error.field}: {error.message}" if error.field else error.message
+                yield Finding(ENVIRONMENT_INVALID, error.file, error.line, f"{message} (read as the other side of a failover pair)", error.hint or None)
+            continue
+        for error in resolved.errors:
+            name = Path(error.file).stem
+            yield Finding(ENVIRONMENT_INVALID, error.file, error.line, f"{error.field}: {error.message}" if error.field else error.message,
+                          error.hint or None, f"environment {name}")

@@ -252,7 +252,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
     from aiops.tree.terraform import scan_terraform
     from aiops.project import find_root
     from aiops.validate.context import Context, git_root
-    from aiops.validate.environment_files import check_environment, check_environment_model, is_environment
+    from aiops.validate.environment_files import check_environment, check_environment_model, check_failover_pairs, is_environment
     from aiops.validate.findings import ENVIRONMENT_INVALID
     from aiops.validate.rules import CHECKS
 
@@ -280,6 +280,9 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
             if not any(f.rule is ENVIRONMENT_INVALID for f in model_findings):
                 # the committed schema (what editors see) must agree: a stale one is reported
                 findings.extend(check_environment(document, repo_root))
+    environment_files = sorted({file for file, _ in environment_documents})
+    if environment_files:
+        findings.extend(check_failover_pairs(environment_files))
 
     def crd_index(group: str, kind: str) -> dict | None:
         return (extra_index.get(group) or {}).get(kind) or cache.crd(group, kind)

@@ -15,6 +15,7 @@ from cdktn_provider_azurerm.kubernetes_cluster import (
     KubernetesClusterNetworkProfile,
     KubernetesClusterNodeProvisioningProfile,
     KubernetesClusterOmsAgent,
+    KubernetesClusterWebAppRouting,
 )
 from constructs import Construct
 
@@ -94,6 +95,11 @@ class AksControlPlane(Construct):
             # Azure Policy's add-on, so the subscription's policy assignments (e.g. the Kubernetes
             # pod security baseline) audit and enforce in this cluster too.
             azure_policy_enabled=True,
+            # A cluster that serves gets the application routing add-on: AKS runs and upgrades the
+            # NGINX ingress controller (class webapprouting.kubernetes.azure.com) behind a public
+            # load balancer, which the serving Ingress (k8s/serving_ingress.py) uses. No DNS zones:
+            # the client name is Route 53's (the primary's traffic stack).
+            web_app_routing=KubernetesClusterWebAppRouting(dns_zone_ids=[]) if props.serves else None,
             # Service accounts can take Azure identities (the counterpart of IAM roles for
             # service accounts on EKS); the issuer is an output.
             oidc_issuer_enabled=True,

@@ -25,11 +25,12 @@ from cdktn_provider_aws.subnet import Subnet
 from cdktn_provider_aws.vpc import Vpc
 from constructs import Construct
 
+from aiops.model.cloud_rules import EKS_VPC_CIDR
 from aiops_constructs.terraform.props import InvalidProps, check_zones, terraform_id
 
 # The VPC's range. Private subnets take the first /19s (8190 addresses each: with the VPC CNI
 # every pod gets a VPC address); public subnets take /24s from the last /19.
-VPC_CIDR = ipaddress.ip_network("10.0.0.0/16")
+VPC_CIDR = ipaddress.ip_network(EKS_VPC_CIDR)
 _PRIVATE_BLOCKS = list(VPC_CIDR.subnets(new_prefix=19))
 _PUBLIC_BLOCKS = list(_PRIVATE_BLOCKS[-1].subnets(new_prefix=24))
 MAX_ZONES = len(_PRIVATE_BLOCKS) - 1

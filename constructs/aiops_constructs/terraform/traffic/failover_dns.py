@@ -1,0 +1,107 @@
+"""One client name that fails over by health: a Route 53 failover pair with health checks.
+
+- An HTTP health check on each cluster's ingress load balancer, asking the serving workload's
+  readiness path (every 10 seconds from Route 53's checkers; unhealthy after 3 failures in a
+  row, so about 30 seconds).
+- The primary's record answers while its health check passes. Its health check is a CALCULATED
+  one over the primary's endpoint check, with a threshold of 1 child; `active` (the standby's
+  `failover.state: active`, the switch in git) raises the threshold to 2, more children than it
+  has, which Route 53 documents as "always unhealthy" (HealthThreshold, UpdateHealthCheck API):
+  the primary's record stops being answered whatever its health, and clients go to the standby.
+  Failback lowers it to 1 again. Neither record, name nor routing role is replaced, so a switch
+  is an in-place update of one attribute of one health check.
+- The standby's record (SECONDARY) answers when the primary's does not. Should both be
+  unhealthy, Route 53 answers with the primary, as it documents for failover records.
+
+Records are CNAMEs to the load balancers' names: an ALB's and an Azure public IP's names are
+stable, their addresses are not. Clients see the switch after the record's TTL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktn import TerraformOutput
+from cdktn_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktn_provider_aws.route53_health_check import Route53HealthCheck
+from cdktn_provider_aws.route53_record import Route53Record, Route53RecordFailoverRoutingPolicy
+from constructs import Construct
+
+from aiops.failover import TrafficPair
+from aiops_constructs.terraform.props import InvalidProps, terraform_id
+
+HEALTH_CHECK_PORT = 80
+REQUEST_INTERVAL = 10  # seconds: Route 53's fast interval (the other is 30)
+FAILURE_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class FailoverDnsProps:
+    hosted_zone: str
+    client_name: str
+    primary: str  # environment names: the records' set identifiers
+    standby: str
+    primary_endpoint: str
+    standby_endpoint: str
+    health_path: str
+    ttl: int = 60
+    active: bool = False  # the switch: hold the primary unhealthy
+
+    @classmethod
+    def of(cls, pair: TrafficPair) -> FailoverDnsProps:
+        return cls(pair.hosted_zone, pair.client_name, pair.primary, pair.standby, pair.primary_endpoint, pair.standby_endpoint,
+                   pair.health_path, pair.ttl, pair.active)
+
+
+class FailoverDns(Construct):
+    """Health checks, and the PRIMARY and SECONDARY records of `client_name`."""
+
+    def __init__(self, scope: Construct, id: str, *, props: FailoverDnsProps) -> None:
+        super().__init__(scope, id)
+        if not props.client_name.endswith(f".{props.hosted_zone}"):
+            raise InvalidProps(self, "client_name", f"'{props.client_name}' is not in the hosted zone '{props.hosted_zone}'", f"use a name ending in .{props.hosted_zone}")
+        if not props.health_path.startswith("/"):
+            raise InvalidProps(self, "health_path", f"'{props.health_path}' is not an HTTP path", "give the readiness path, starting with '/'")
+        if not 10 <= props.ttl <= 3600:
+            raise InvalidProps(self, "ttl", f"a TTL of {props.ttl} s", "use 10 to 3600 seconds")
+        if props.primary == props.standby or props.primary_endpoint == props.standby_endpoint:
+            raise InvalidProps(self, "standby", "the primary and the standby are the same", "give the standby its own environment and endpoint")
+        prefix = terraform_id(id)
+        zone = DataAwsRoute53Zone(self, "zone", name=props.hosted_zone, private_zone=False)
+        zone.override_logical_id(terraform_id(prefix, "zone"))
+
+        def endpoint_check(environment: str, endpoint: str) -> Route53HealthCheck:
+            check = Route53HealthCheck(
+                self, f"{environment}-health",
+                type="HTTP", fqdn=endpoint, port=HEALTH_CHECK_PORT, resource_path=props.health_path,
+                request_interval=REQUEST_INTERVAL, failure_threshold=FAILURE_THRESHOLD,
+                tags={"Name": f"{id} on {environment}"},
+            )
+            check.override_logical_id(terraform_id(prefix, environment, "health"))
+            return check
+
+        primary_check = endpoint_check(props.primary, props.primary_endpoint)
+        standby_check = endpoint_check(props.standby, props.standby_endpoint)
+        # The switch: 1 = the primary's own health decides; 2 (> its 1 child) = always unhealthy.
+        serving = Route53HealthCheck(
+            self, "primary-serving",
+            type="CALCULATED", child_healthchecks=[primary_check.id], child_health_threshold=2 if props.active else 1,
+            tags={"Name": f"{id}: {props.primary} serves" + (" (failed over to " + props.standby + " in git)" if props.active else "")},
+        )
+        serving.override_logical_id(terraform_id(prefix, props.primary, "serving"))
+        for role, environment, endpoint, check in (
+            ("PRIMARY", props.primary, props.primary_endpoint, serving),
+            ("SECONDARY", props.standby, props.standby_endpoint, standby_check),
+        ):
+            record = Route53Record(
+                self, f"{environment}-record",
+                zone_id=zone.zone_id, name=props.client_name, type="CNAME", ttl=props.ttl, records=[endpoint],
+                set_identifier=environment, failover_routing_policy=Route53RecordFailoverRoutingPolicy(type=role),
+                health_check_id=check.id,
+            )
+            record.override_logical_id(terraform_id(prefix, environment, "record"))
+        for name, value, description in (
+            ("client_name", props.client_name, "The one name clients use; Route 53 answers with the serving cluster's load balancer."),
+            ("serving_health_check_id", serving.id, f"Healthy while {props.primary} takes the traffic (CALCULATED over its endpoint check)."),
+        ):
+            TerraformOutput(self, name, value=value, description=description).override_logical_id(terraform_id(prefix, name))

@@ -1,0 +1,49 @@
+"""The traffic stack of a primary environment: `dist/<primary>/terraform/traffic/`.
+
+Its own stack (and state, in the primary's backend) rather than part of the EKS stack: a
+failover or a failback changes only this stack's plan, a few health-check and record
+attributes, never the cluster's; and a cluster stack being replaced or unreachable does not
+hold up moving the clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktn import TerraformStack
+from constructs import Construct
+
+from aiops.failover import TrafficPair
+from aiops.model import Environment
+from aiops_constructs.terraform.props import InvalidProps
+from aiops_constructs.terraform.remote_backend import add_remote_backend
+
+STACK_NAME = "traffic"
+
+
+class TrafficStack(TerraformStack):
+    """Route 53 failover pairs of one primary (on AWS), one per standby that takes its traffic."""
+
+    def __init__(self, scope: Construct, id: str, *, environment: Environment, pairs: Sequence[TrafficPair]) -> None:
+        super().__init__(scope, id)
+        self.stack_name = STACK_NAME
+        if environment.cloud != "aws":
+            raise InvalidProps(self, "environment.cloud", f"the traffic policy is Route 53's, and '{environment.name}' is on {environment.cloud}",
+                               "give the traffic stack an aws primary")
+        if len(pairs) != 1:
+            raise InvalidProps(self, "pairs", f"{len(pairs)} failover pairs for one primary; a Route 53 failover name has one primary and one secondary record",
+                               "give one standby the traffic of each primary")
+        for index, pair in enumerate(pairs):
+            if pair.primary != environment.name:
+                raise InvalidProps(self, f"pairs[{index}].primary", f"the pair's primary is '{pair.primary}', not '{environment.name}'", "build a primary's stack from its own pairs")
+        add_remote_backend(self, environment, STACK_NAME)
+        # Imported only now: the AWS bindings take seconds to load.
+        from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+        from aiops_constructs.terraform.tags import environment_tags
+        from aiops_constructs.terraform.traffic.failover_dns import FailoverDns, FailoverDnsProps
+
+        # Route 53 is global; the provider's region only places its API calls.
+        AwsProvider(self, "aws", region=environment.region, default_tags=[AwsProviderDefaultTags(tags=environment_tags(environment))])
+        for pair in pairs:
+            FailoverDns(self, pair.workload, props=FailoverDnsProps.of(pair))

@@ -1,0 +1,185 @@
+"""The failover rules that need both files: the standby's and its primary's.
+
+`aiops synth` and `aiops validate environments` read every environment file, so they can hold a
+standby against its primary; the model alone (one file) cannot. Each error points at the
+standby's file and line (or the primary's, when the fault is there) and says how to fix it:
+
+- `standbyFor` names an environment of the folder, which is not itself a standby;
+- the primary runs each listed workload, of the same kind and in the same namespace, from the
+  same image (after a failover clients must get the same service);
+- the standby's pools hold every listed workload at the primary's `maxReplicas`: nodes per
+  pool from what one node offers to pods (aiops.model.allocatable, the cloud's documented
+  reservations over the catalog's vCPU, memory and GPUs) against the pool's `max`;
+- one standby with traffic per primary (a Route 53 failover pair has one secondary), and that
+  primary on AWS (the traffic policy is Route 53's; Azure Traffic Manager and Google Cloud DNS
+  routing policies are not built).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from aiops.model.allocatable import node_resources
+from aiops.model.base import did_you_mean
+from aiops.model.catalog import load_catalog
+from aiops.model.environment import Environment, NodePool
+from aiops.model.errors import SourceError
+from aiops.model.failover import ScaledGroup, scaled_groups, workload_named
+from aiops.model.quantity import parse_quantity
+
+Where = Callable[[tuple], tuple[int | None, int | None]]
+
+
+def pods_per_node(cloud: str, pool: NodePool, group: ScaledGroup) -> int:
+    """How many pods of `group` one node of `pool` holds, by GPUs, CPU, memory and max pods."""
+    machine = load_catalog().instance_type(cloud, pool.instance_type)  # type: ignore[arg-type]
+    if machine is None:
+        return 0
+    gpus = pool.gpu_count(cloud)  # type: ignore[arg-type]
+    node = node_resources(cloud, pool.instance_type, machine.vcpu, machine.memory_gi_b, gpus)
+    counts = [node.max_pods]
+    resources = group.resources
+    if resources.gpus:
+        counts.append(gpus // resources.gpus)
+    counts.append(math.floor(node.allocatable_cpu_millis / (float(parse_quantity(resources.cpu)) * 1000) + 1e-9))
+    counts.append(math.floor(node.allocatable_memory_bytes / float(parse_quantity(resources.memory)) + 1e-9))
+    return max(min(counts), 0)
+
+
+def nodes_for(cloud: str, pool: NodePool, group: ScaledGroup, replicas: int) -> int | None:
+    """Nodes of `pool` that `replicas` pods of `group` need; None when one node cannot hold one."""
+    per_node = pods_per_node(cloud, pool, group)
+    return math.ceil(replicas / per_node) if per_node else None
+
+
+class _Files:
+    """Where each environment's fields are, read once per file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._where: dict[str, Where] = {}
+
+    def shown(self, name: str) -> str:
+        from aiops.model.loader import display_path
+
+        return display_path(self.directory / f"{name}.yaml")
+
+    def folder(self) -> str:
+        from aiops.model.loader import display_path
+
+        return display_path(self.directory)
+
+    def error(self, name: str, loc: tuple, field: str, message: str, hint: str) -> SourceError:
+        from aiops.model.loader import locate
+
+        if name not in self._where:
+            self._where[name] = locate(self.directory / f"{name}.yaml")
+        line, column = self._where[name](loc)
+        return SourceError(self.shown(name), line, column, message, hint, field)
+
+
+def _field(loc: Iterable[str | int]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def pair_errors(standby: Environment, primary: Environment, files: _Files) -> list[SourceError]:
+    """What is wrong with `standby` as the standby of `primary` (both already valid on their own)."""
+    failover = standby.failover
+    assert failover is not None
+    errors: list[SourceError] = []
+
+    def refuse(loc: tuple, message: str, hint: str, name: str = standby.name) -> None:
+        errors.append(files.error(name, loc, _field(loc), message, hint))
+
+    if primary.failover is not None:
+        refuse(("failover", "standbyFor"), f"'{primary.name}' is itself the standby of '{primary.failover.standby_for}'",
+               f"name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving")
+        return errors
+    if failover.traffic is not None and primary.cloud != "aws":
+        refuse(("failover", "traffic"), f"the traffic policy is made of Route 53 failover records, and the primary '{primary.name}' is on {primary.cloud}, not AWS",
+               "put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)")
+    # Capacity: what the standby's pools must hold at the primary's maxReplicas, pool by pool.
+    needed: dict[str, list[tuple[str, int, int, int]]] = {}  # pool -> (workload, replicas, per node, nodes)
+    for index, name in enumerate(failover.workloads):
+        at = ("failover", "workloads", index)
+        theirs = workload_named(primary.workloads, name)
+        ours = workload_named(standby.workloads, name)
+        assert ours is not None  # the model checked that this environment runs it
+        if theirs is None:
+            runs = [w.name for _, w in primary.workloads.named()]
+            refuse(at, f"'{primary.name}' runs no workload '{name}'",
+                   f"{did_you_mean(name, runs)}list the workloads this environment takes over from {primary.name}" + (f" (it runs: {', '.join(runs)})" if runs else ""))
+            continue
+        (their_key, their_workload), (our_key, our_workload) = theirs, ours
+        if their_key != our_key:
+            refuse(("workloads", our_key, "name"), f"'{name}' is the {their_key} workload on {primary.name} but the {our_key} workload here",
+                   f"run the copy under workloads.{their_key}, as on {primary.name}")
+            continue
+        if their_workload.namespace != our_workload.namespace:
+            refuse(("workloads", our_key, "namespace"), f"'{name}' runs in namespace '{their_workload.namespace}' on {primary.name} but in '{our_workload.namespace}' here",
+                   f"use namespace {their_workload.namespace}: clients, secrets and policies name it")
+        for part, image_loc in _images(our_key):
+            their_image, our_image = _image(their_workload, part), _image(our_workload, part)
+            if their_image != our_image:
+                refuse(("workloads", our_key, *image_loc), f"'{name}' runs {their_image} on {primary.name} but {our_image} here; after a failover clients would get another version",
+                       f"use {their_image}, and change both files in the same commit when the version moves")
+        for theirs_group, ours_group in zip(scaled_groups(primary.workloads, their_key), scaled_groups(standby.workloads, our_key)):
+            pool = standby.pool(ours_group.pool)
+            per_node = pods_per_node(standby.cloud, pool, ours_group)
+            if per_node == 0:
+                continue  # the model refuses a pod larger than a node
+            needed.setdefault(pool.name, []).append((f"{name} ({ours_group.role})" if ours_group.role != "replicas" else name,
+                                                     theirs_group.max_replicas, per_node, math.ceil(theirs_group.max_replicas / per_node)))
+    for pool_name, needs in needed.items():
+        index = next(i for i, p in enumerate(standby.node_pools) if p.name == pool_name)
+        pool = standby.node_pools[index]
+        total = sum(nodes for *_, nodes in needs)
+        if total > pool.max:
+            what = "; ".join(f"{workload}: {replicas} replicas at {per} per node = {nodes} node(s)" for workload, replicas, per, nodes in needs)
+            refuse(("nodePools", index, "max"),
+                   f"pool '{pool_name}' ({pool.instance_type}) holds at most {pool.max} node(s), and taking over from {primary.name} at its maxReplicas needs {total} ({what})",
+                   f"raise max to {total}: the standby must hold what it stands in for at the primary's maximum (it stays at min until a failover)")
+    return errors
+
+
+def _images(key: str) -> list[tuple[str, tuple[str, ...]]]:
+    if key == "ray":
+        return [("head", ("head", "image")), ("workers", ("workers", "image"))]
+    return [("", ("image",))]
+
+
+def _image(workload, part: str) -> str:
+    return getattr(workload, part).image if part else workload.image
+
+
+def failover_errors(environments: Iterable[Environment], directory: Path) -> list[SourceError]:
+    """Every standby among `environments` against its primary (also in `environments`)."""
+    by_name = {e.name: e for e in environments}
+    files = _Files(directory)
+    errors: list[SourceError] = []
+    with_traffic: dict[str, str] = {}
+    for environment in by_name.values():
+        failover = environment.failover
+        if failover is None:
+            continue
+        primary = by_name.get(failover.standby_for)
+        if primary is None:
+            known = sorted(n for n in by_name if n != environment.name)
+            errors.append(files.error(environment.name, ("failover", "standbyFor"), "failover.standbyFor",
+                                      f"no environment '{failover.standby_for}' in {files.folder()}/",
+                                      f"{did_you_mean(failover.standby_for, known)}name the primary's environment" + (f" (environments: {', '.join(known)})" if known else "")))
+            continue
+        if failover.traffic is not None:
+            if primary.name in with_traffic:
+                errors.append(files.error(environment.name, ("failover", "traffic"), "failover.traffic",
+                                          f"'{with_traffic[primary.name]}' already takes {primary.name}'s traffic; a Route 53 failover pair has one secondary",
+                                          "give traffic to one standby of each primary"))
+                continue
+            with_traffic[primary.name] = environment.name
+        errors.extend(pair_errors(environment, primary, files))
+    return sorted(errors, key=lambda e: (e.file, e.line or 0))
