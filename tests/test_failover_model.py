@@ -82,6 +82,13 @@ PAIR_MISTAKES = {
         "but ghcr.io/example-org/model-server:1.0.1 here; after a failover clients would get another version\n"
         "    fix: use ghcr.io/example-org/model-server:1.0.0, and change both files in the same commit when the version moves",
     ),
+    "an image in the primary cloud's private registry": (
+        ("azure-dr", "image: ghcr.io/example-org/model-server:1.0.0", "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/model-server:1.0.0"),
+        "environments/azure-dr.yaml:80:12: workloads.inference.image: 'model-server' pulls 111122223333.dkr.ecr.us-east-1.amazonaws.com/model-server:1.0.0 "
+        "from aws-primary's ECR, which a failover away from aws cannot reach, and no managed service replicates ECR to azure\n"
+        "    fix: push the image to a registry both clouds reach (as ghcr.io/example-org/model-server), or mirror it into azure's registry "
+        "and use that reference here (the README's Failover runbook)",
+    ),
     "another namespace than the primary's": (
         ("azure-dr", "namespace: ml-serving\n    pool: gpu", "namespace: ml-training\n    pool: gpu"),
         "environments/azure-dr.yaml:78:16: workloads.inference.namespace: 'model-server' runs in namespace 'ml-serving' on aws-primary but in 'ml-training' here\n"
@@ -164,3 +171,9 @@ def test_standby_state_is_the_file_as_written(reference_environments):
     assert resolved.environments == list(reference_environments.values())
     (pair,) = resolved.traffic["aws-primary"]
     assert (pair.standby, pair.client_name, pair.health_path, pair.active) == ("azure-dr", "models.ml.example.org", "/v2/health/ready", False)
+
+
+def test_a_mirror_in_the_standbys_registry_is_the_same_image(tmp_path, monkeypatch):
+    errors = _errors(tmp_path, monkeypatch, "azure-dr", "image: ghcr.io/example-org/model-server:1.0.0",
+                     "image: aiopsdr.azurecr.io/example-org/model-server:1.0.0")
+    assert errors == []

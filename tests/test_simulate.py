@@ -1,8 +1,9 @@
 """`aiops simulate` on the real control plane: what the reference platform does on a cluster.
 
-Two simulations run per session (session fixtures): the three reference environments as a
-user runs them (`aiops simulate --format json` in the repository), and a copy of gcp-burst with
-faults injected, each of which must be caught in the scheduler's or a controller's own words.
+Three simulations run per session (session fixtures): the three reference environments as a
+user runs them (`aiops simulate --format json` in the repository), a copy of gcp-burst with
+faults injected, each of which must be caught in the scheduler's or a controller's own words,
+and azure-dr failed over (its `failover.state: active`, synthesized in a scratch project).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, GitScratch, aiops
+from conftest import BIN, REPO, GitScratch, aiops, copy_project
 
 FAULTS = """\
 apiVersion: apps/v1
@@ -132,6 +133,21 @@ def fault_simulation(tmp_path_factory):
     _git_repository(root)
     result = aiops("simulate", "--format", "json", "--env", "gcp-burst", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
+    return json.loads(result.stdout)["environments"][0]
+
+
+@pytest.fixture(scope="session")
+def failover_simulation(tmp_path_factory):
+    """azure-dr with its failover switch on: synthesized (`aiops synth --env azure-dr`, which reads
+    aws-primary too) in a scratch project, then simulated."""
+    project = copy_project(tmp_path_factory.mktemp("failover") / "project")
+    standby = project / "environments" / "azure-dr.yaml"
+    standby.write_text(standby.read_text().replace("  state: standby\n", "  state: active\n", 1))
+    synth = aiops("synth", "--env", "azure-dr", cwd=project)
+    assert synth.returncode == 0, synth.stderr
+    _git_repository(project)
+    result = aiops("simulate", "--format", "json", "--env", "azure-dr", cwd=project)
+    assert result.returncode in (0, 1), result.stderr
     return json.loads(result.stdout)["environments"][0]
 
 
@@ -346,3 +362,22 @@ def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, envi
     for pod in pods:
         containers = {k: v for k, v in pod["requests"].items() if k in ("cpu", "memory")}
         assert containers == {k: v for k, v in pod["limits"].items() if k in ("cpu", "memory")}, pod["name"]
+
+
+# -- a failover (issue 18) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("end", "replicas", "nodes"), [("desired", 3, 3), ("max", 20, 20)])
+def test_at_failover_scale_every_standby_workload_is_placed(failover_simulation, end, replicas, nodes):
+    """azure-dr active: model-server at aws-primary's bounds (3 to 20), every pod on the gpu pool,
+    which starts at the 3 nodes the primary's minimum needs and holds its maximum at max."""
+    env_pass = _pass(failover_simulation, end)
+    pods = _pods_of(env_pass, "ml-serving", "Deployment/model-server")
+    assert len(pods) == replicas
+    assert [p for p in pods if not p["node"]] == []
+    assert {p["pool"] for p in pods} == {"gpu"}
+    gpu = next(p for p in env_pass["pools"] if p["pool"] == "gpu")
+    assert gpu["nodes"] == nodes
+    assert [p for p in env_pass["pending"] if p["namespace"] == "ml-serving"] == []
+    failed = [f"{s['kind']} {s['name']}: {s['error']}" for s in failover_simulation["reconcile"] if not s["ok"]]
+    assert failed == []

@@ -6,7 +6,9 @@ standby's file and line (or the primary's, when the fault is there) and says how
 
 - `standbyFor` names an environment of the folder, which is not itself a standby;
 - the primary runs each listed workload, of the same kind and in the same namespace, from the
-  same image (after a failover clients must get the same service);
+  same image (repository and tag; a mirror in another registry is the same image), and the
+  standby does not pull it from the primary cloud's private registry (after a failover
+  clients must get the same service, from a registry that still answers);
 - the standby's pools hold every listed workload at the primary's `maxReplicas`: nodes per
   pool from what one node offers to pods (aiops.model.allocatable, the cloud's documented
   reservations over the catalog's vCPU, memory and GPUs) against the pool's `max`;
@@ -18,6 +20,7 @@ standby's file and line (or the primary's, when the fault is there) and says how
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -125,7 +128,14 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
                    f"use namespace {their_workload.namespace}: clients, secrets and policies name it")
         for part, image_loc in _images(our_key):
             their_image, our_image = _image(their_workload, part), _image(our_workload, part)
-            if their_image != our_image:
+            registry = registry_problem(our_image, primary.cloud, standby.cloud)
+            if registry is not None:
+                refuse(("workloads", our_key, *image_loc),
+                       f"'{name}' pulls {our_image} from {primary.name}'s {registry}, which a failover away from {primary.cloud} cannot reach, "
+                       f"and no managed service replicates {registry} to {standby.cloud}",
+                       "push the image to a registry both clouds reach (as ghcr.io/example-org/model-server), "
+                       f"or mirror it into {standby.cloud}'s registry and use that reference here (the README's Failover runbook)")
+            elif _repository(their_image) != _repository(our_image):
                 refuse(("workloads", our_key, *image_loc), f"'{name}' runs {their_image} on {primary.name} but {our_image} here; after a failover clients would get another version",
                        f"use {their_image}, and change both files in the same commit when the version moves")
         for theirs_group, ours_group in zip(scaled_groups(primary.workloads, their_key), scaled_groups(standby.workloads, our_key)):
@@ -145,6 +155,31 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
                    f"pool '{pool_name}' ({pool.instance_type}) holds at most {pool.max} node(s), and taking over from {primary.name} at its maxReplicas needs {total} ({what})",
                    f"raise max to {total}: the standby must hold what it stands in for at the primary's maximum (it stays at min until a failover)")
     return errors
+
+
+# The private registries of each cloud, which the other clouds' nodes cannot pull from without
+# credentials, and which no managed service replicates to another cloud (ECR replication is
+# AWS-to-AWS, ACR geo-replication Azure-to-Azure, Artifact Registry's remote repositories do
+# not pull from ECR or ACR).
+PRIVATE_REGISTRIES = {
+    "aws": (re.compile(r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/"), "ECR"),
+    "azure": (re.compile(r"^[a-z0-9]+\.azurecr\.io/"), "ACR"),
+    "gcp": (re.compile(r"^([a-z0-9-]+-docker\.pkg\.dev|([a-z]+\.)?gcr\.io)/"), "Artifact Registry"),
+}
+
+
+def _repository(image: str) -> str:
+    """An image without its registry host: a mirror (ECR -> ACR) keeps the repository and tag."""
+    first, _, rest = image.partition("/")
+    return rest if rest and ("." in first or ":" in first or first == "localhost") else image
+
+
+def registry_problem(image: str, primary_cloud: str, standby_cloud: str) -> str | None:
+    """Why the standby cannot pull `image` when the primary's cloud is down, if it cannot."""
+    pattern, registry = PRIVATE_REGISTRIES[primary_cloud]
+    if standby_cloud != primary_cloud and pattern.match(image):
+        return registry
+    return None
 
 
 def _images(key: str) -> list[tuple[str, tuple[str, ...]]]:
