@@ -23,10 +23,11 @@ def test_cdktn_synth_writes_cdktf_out_and_dist(tmp_path, reference_synthesis):
     run([str(BIN / "cdktn"), "synth"], project, check=True, env={"TF_CLI_CONFIG_FILE": ""})
     assert read_tree(project / "dist") == reference_synthesis.files
     manifest = json.loads((project / "cdktf.out" / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == ["aws-primary", "azure-dr", "gcp-burst"]
-    for stack, folder in (("aws-primary", "eks"), ("azure-dr", "aks"), ("gcp-burst", "gke")):
+    assert sorted(manifest["stacks"]) == ["aws-primary", "aws-primary-traffic", "azure-dr", "gcp-burst"]
+    for stack, environment, folder in (("aws-primary", "aws-primary", "eks"), ("aws-primary-traffic", "aws-primary", "traffic"),
+                                       ("azure-dr", "azure-dr", "aks"), ("gcp-burst", "gcp-burst", "gke")):
         native = (project / "cdktf.out" / manifest["stacks"][stack]["synthesizedStackPath"]).read_bytes()
-        assert native == (project / "dist" / stack / "terraform" / folder / "cdk.tf.json").read_bytes()
+        assert native == (project / "dist" / environment / "terraform" / folder / "cdk.tf.json").read_bytes()
 
 
 def test_cdktf_json_declares_the_target_versions_the_app_uses():
