@@ -49,3 +49,21 @@ def test_flux_kustomizations_refuse_an_unknown_dependency():
     with pytest.raises(ValueError) as caught:
         FluxKustomizations(cdk8s.Testing.chart(), "k", folders=[SyncedFolder(name="apps", path="./x", depends_on=("infra",))])
     assert str(caught.value) == "Kustomization 'apps' depends on unknown Kustomization(s): infra"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_serving_ingress_snapshot(snapshot, cloud):
+    from aiops_constructs.k8s.serving_ingress import ServingIngress, ServingIngressProps
+
+    props = ServingIngressProps(cloud=cloud, name="model-server", namespace="ml-serving", port=8000, health_path="/v2/health/ready",
+                                source_cidr="10.0.0.0/16" if cloud == "aws" else None)
+    snapshot.assert_match(_render(lambda chart: ServingIngress(chart, "ingress", props=props)), f"serving_ingress_{cloud}.json")
+
+
+def test_serving_ingress_on_eks_needs_the_vpc():
+    from aiops_constructs.k8s.serving_ingress import ServingIngress, ServingIngressProps
+
+    props = ServingIngressProps(cloud="aws", name="model-server", namespace="ml-serving", port=8000, health_path="/ready")
+    with pytest.raises(ValueError) as caught:
+        ServingIngress(cdk8s.Testing.chart(), "ingress", props=props)
+    assert str(caught.value) == "ServingIngress 'model-server': on EKS the ALB sends from the VPC's addresses; give source_cidr (the VPC's CIDR)"

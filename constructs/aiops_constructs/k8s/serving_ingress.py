@@ -11,7 +11,8 @@ neither the mirror nor the clusters by default; and each cloud has a managed con
   IPs (`target-type: ip`), so requests arrive from the VPC's addresses. The controller itself
   is not installed by this project yet (its chart is not in the pinned chart set; see the
   README's Failover section).
-- GKE: the built-in GKE Ingress controller (`gce`), which GKE selects by annotation.
+- GKE: the built-in GKE Ingress controller (`gce`), which GKE selects by annotation; its load
+  balancers reach the pods from Google's documented front-end ranges.
 
 The rule has no host, so the workload answers on the load balancer's own name (what Route 53's
 health check asks for) and on the client name that points at it.
@@ -32,6 +33,9 @@ INGRESS_CLASSES: dict[str, str] = {"aws": "alb", "azure": "webapprouting.kuberne
 # Where each cloud's ingress traffic comes from, for the NetworkPolicy: the controller's namespace
 # (NGINX in-cluster) or, for a load balancer that targets pod IPs, the network's addresses.
 AKS_APP_ROUTING_NAMESPACE = "app-routing-system"
+# Google Cloud's load balancers (and their health checks) reach pods from these ranges
+# (cloud.google.com/load-balancing/docs/health-check-concepts, "Probe IP ranges and firewall rules").
+GCP_LOAD_BALANCER_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,12 @@ class ServingIngress(Construct):
         ingress.add_json_patch(JsonPatch.add("/spec", spec))
 
         if props.cloud == "azure":
-            source: dict[str, Any] = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": AKS_APP_ROUTING_NAMESPACE}}}
+            sources: list[dict[str, Any]] = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": AKS_APP_ROUTING_NAMESPACE}}}]
         elif props.cloud == "aws":
-            source = {"ipBlock": {"cidr": props.source_cidr}}
+            sources = [{"ipBlock": {"cidr": props.source_cidr}}]
         else:
-            source = None  # GKE's load balancer reaches pods from Google's front ends; no policy written
-        if source is not None:
+            sources = [{"ipBlock": {"cidr": cidr}} for cidr in GCP_LOAD_BALANCER_RANGES]
+        if sources:
             policy = ApiObject(
                 self, "network-policy", api_version="networking.k8s.io/v1", kind="NetworkPolicy",
                 metadata={"name": f"{props.name}-from-ingress", "namespace": props.namespace, "labels": object_labels},
@@ -99,5 +103,5 @@ class ServingIngress(Construct):
             policy.add_json_patch(JsonPatch.add("/spec", {
                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": props.name}},
                 "policyTypes": ["Ingress"],
-                "ingress": [{"from": [source], "ports": [{"protocol": "TCP", "port": props.port}]}],
+                "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": props.port}]}],
             }))
