@@ -7,8 +7,8 @@ every node (AKS "cycles" the pool through a temporary one; EKS and GKE roll the 
 reviewer must know too. This module is the only place that knows which attribute does what;
 `aiops diff` looks each changed resource up here.
 
-The table covers the node pool, cluster and resource group types our stacks generate, read from
-the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
+The table covers the node pool, cluster and resource group types our stacks generate, and the
+traffic stack's Route 53 health checks and records, read from the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
 an update from a replacement. Provider versions we pin: aws 6.69.1, azurerm 5.10.0,
 google 8.7.0 (dist/*/terraform/*/cdk.tf.json). When a pin moves, re-read the sources below
 and update the rows; `tests/test_review_replacement.py` pins the rows our reference stacks hit.
@@ -66,6 +66,14 @@ GOOGLE_CLUSTER_NETWORK = Source(
     "hashicorp/terraform-provider-google google/services/container/resource_container_cluster.go, schema (ForceNew"
     " datapath_provider), read 2026-12-01 (the commit of the google 8.7.0 pin not re-read)"
 )
+AWS_ROUTE53_HEALTH_CHECK = Source(
+    "hashicorp/terraform-provider-aws internal/service/route53/health_check.go, schema (ForceNew type, request_interval,"
+    " measure_latency, reference_name, routing_control_arn), commit 01606926a0c0 (read 2026-12-02, not the 6.69.1 tag)"
+)
+AWS_ROUTE53_RECORD = Source(
+    "hashicorp/terraform-provider-aws internal/service/route53/record.go, schema (ForceNew name, zone_id),"
+    " commit 00655c1681ea (read 2026-12-02, not the 6.69.1 tag)"
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,9 @@ RULES: tuple[Rule, ...] = (
             "node_config.machine_type node_config.disk_size_gb node_config.disk_type node_config.image_type version"),
     *_rules("google_container_cluster", REPLACE, GOOGLE_CLUSTER, "name location project networking_mode"),
     *_rules("google_container_cluster", REPLACE, GOOGLE_CLUSTER_NETWORK, "datapath_provider"),
+    # The traffic stack's: a failover or failback changes child_health_threshold, which updates in place.
+    *_rules("aws_route53_health_check", REPLACE, AWS_ROUTE53_HEALTH_CHECK, "type request_interval measure_latency reference_name routing_control_arn"),
+    *_rules("aws_route53_record", REPLACE, AWS_ROUTE53_RECORD, "name zone_id"),
 )
 
 # Resources whose provider refuses to delete them while an attribute is set: (attribute, default).
