@@ -7,6 +7,7 @@ from typing import Any
 
 from constructs import Construct
 
+from aiops.model.node_overhead import NODE_EXPORTER
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
 
@@ -21,6 +22,8 @@ class PrometheusStack(Construct):
       prometheus-adapter can point at it.
     - ServiceMonitors and PodMonitors of every release are scraped (not only this chart's),
       which is how the DCGM exporter's GPU series get in.
+    - node-exporter, the one DaemonSet on every node, requests what the queues' quotas keep
+      free for it on each node (`aiops.model.node_overhead.NODE_EXPORTER`).
     - On managed Kubernetes (`managed_control_plane`) the cloud runs etcd, the scheduler and
       the controller manager out of reach; scraping them would only raise alerts forever.
     """
@@ -42,6 +45,10 @@ class PrometheusStack(Construct):
         values: dict[str, Any] = {"fullnameOverride": RELEASE}
         if managed_control_plane:
             values |= {"kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False}, "kubeEtcd": {"enabled": False}}
+        exporter = NODE_EXPORTER.quantities()
+        values["prometheus-node-exporter"] = {
+            "resources": {"requests": {"cpu": exporter["cpu"], "memory": exporter["memory"]}, "limits": {"memory": "256Mi"}}
+        }
         values["prometheus"] = {
             "prometheusSpec": {
                 "retention": retention,
