@@ -34,6 +34,7 @@ from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
 from aiops_constructs.k8s.prometheus_stack import PrometheusStack
 from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.storage_class import EbsDefaultStorageClass
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
 
 INFRA_CONTROLLERS, INFRA_CONFIGS, APPS = "infra-controllers", "infra-configs", "apps"
@@ -75,6 +76,8 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             prometheus_url=monitoring.prometheus_url,
             prometheus_release=monitoring.release,
         )
+    if cloud == "aws":  # EKS has no default StorageClass (AKS and GKE have one); Prometheus' volume needs it
+        EbsDefaultStorageClass(files.chart(folder / "storage-class.yaml"), "storage-class")
     if cloud == "aws":  # AKS and GKE run metrics-server and scale their pools themselves
         HelmChartRelease(
             files.chart(folder / "metrics-server.yaml"),
