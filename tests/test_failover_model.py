@@ -149,7 +149,8 @@ def test_the_pool_check_counts_pods_per_node_from_allocatable(reference_environm
     one_gpu = ScaledGroup("replicas", "gpu", ComputeResources(cpu="2", memory="8Gi", gpus=1), 2, 6, None)
     assert pods_per_node("azure", gpu, one_gpu) == 1  # 1 T4 per node
     cpu_only = ScaledGroup("replicas", "gpu", ComputeResources(cpu="2", memory="8Gi"), 2, 6, None)
-    # 8 vCPU less AKS's 180m kube-reserved = 7.82 CPU -> 3 pods of 2 CPU (memory would allow 5).
+    # 8 vCPU less AKS's 180m kube-reserved and the daemon sets of a GPU node (node_overhead: 470m)
+    # = 7.35 CPU -> 3 pods of 2 CPU (memory would allow 5).
     assert pods_per_node("azure", gpu, cpu_only) == 3
 
 

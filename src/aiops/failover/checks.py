@@ -36,18 +36,23 @@ Where = Callable[[tuple], tuple[int | None, int | None]]
 
 
 def pods_per_node(cloud: str, pool: NodePool, group: ScaledGroup) -> int:
-    """How many pods of `group` one node of `pool` holds, by GPUs, CPU, memory and max pods."""
+    """How many pods of `group` one node of `pool` holds, by GPUs, CPU, memory and max pods:
+    the node's allocatable less what runs on every node (aiops.model.node_overhead's daemon
+    sets, the figures Kueue's quotas are computed with)."""
+    from aiops.model.node_overhead import NODE_DAEMONS
+
     machine = load_catalog().instance_type(cloud, pool.instance_type)  # type: ignore[arg-type]
     if machine is None:
         return 0
     gpus = pool.gpu_count(cloud)  # type: ignore[arg-type]
     node = node_resources(cloud, pool.instance_type, machine.vcpu, machine.memory_gi_b, gpus)
+    daemons = NODE_DAEMONS.on(cloud, bool(gpus))  # type: ignore[arg-type]
     counts = [node.max_pods]
     resources = group.resources
     if resources.gpus:
         counts.append(gpus // resources.gpus)
-    counts.append(math.floor(node.allocatable_cpu_millis / (float(parse_quantity(resources.cpu)) * 1000) + 1e-9))
-    counts.append(math.floor(node.allocatable_memory_bytes / float(parse_quantity(resources.memory)) + 1e-9))
+    counts.append(math.floor((node.allocatable_cpu_millis - daemons.cpu_millis) / (float(parse_quantity(resources.cpu)) * 1000) + 1e-9))
+    counts.append(math.floor((node.allocatable_memory_bytes - daemons.memory_bytes) / float(parse_quantity(resources.memory)) + 1e-9))
     return max(min(counts), 0)
 
 

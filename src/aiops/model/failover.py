@@ -72,7 +72,7 @@ class Traffic(StrictModel):
 class ModelArtifacts(StrictModel):
     """Where the model files are, on the primary's cloud and on the standby's."""
 
-    name: DnsLabel
+    name: DnsLabel = Field(description="What the artifacts are, e.g. the workload that loads them.")
     source: Annotated[str, StringConstraints(pattern=r"^(s3|gs)://[a-z0-9][-a-z0-9.]*[a-z0-9](/\S*)?$|^https://[a-z0-9]+\.blob\.core\.windows\.net/\S+$")] = Field(
         description="The primary's copy: s3://bucket/prefix, gs://bucket/prefix or https://<account>.blob.core.windows.net/<container>/<prefix>."
     )

@@ -110,22 +110,26 @@ def check_failover_pairs(files: list[str]) -> Iterator[Finding]:
     """The failover rules that need both files of a pair (aiops.failover.checks), for the
     environment files among `files` that load: each is held against the other side of its
     pairs, read from the same folder when it is not among them."""
-    from aiops.failover import resolve
+    from aiops.failover import related, resolve
     from aiops.model import InvalidEnvironment
     from aiops.model.loader import load_environment
     from aiops.validate.findings import ENVIRONMENT_INVALID
 
     by_folder: dict[Path, list] = {}
+    broken: set[Path] = set()
     for file in files:
         try:
             environment = load_environment(Path(file))
         except InvalidEnvironment:
-            continue  # reported by check_environment_model
+            broken.add(Path(file).resolve())  # reported by check_environment_model
+            continue
         by_folder.setdefault(Path(file).parent, []).append(environment)
     for folder, environments in sorted(by_folder.items()):
         try:
             resolved = resolve(folder, environments)
         except InvalidEnvironment as exc:
+            if any((folder / f"{name}.yaml").resolve() in broken for name in related(folder, [e.name for e in environments])):
+                continue  # the other side is among the files checked, and its errors are reported already
             for error in exc.errors:
                 message = f"{error.field}: {error.message}" if error.field else error.message
                 yield Finding(ENVIRONMENT_INVALID, error.file, error.line, f"{message} (read as the other side of a failover pair)", error.hint or None)
