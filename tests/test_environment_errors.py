@@ -319,7 +319,7 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path):
         "    fix: node pool sizes need min <= desired <= max",
         "environments/gcp-burst.yaml:7:1: regoin: unknown field 'regoin'",
         "    fix: did you mean 'region'? allowed fields here: name, description, cloud, region, zones, kubernetesVersion, "
-        "costCentre, gcpProject, git, terraformState, nodePools, workloads, controlPlane",
+        "costCentre, gcpProject, git, terraformState, nodePools, workloads, controlPlane, failover",
     ]
     after = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()}
     assert after == before

@@ -37,29 +37,29 @@ def _errors(tmp_path: Path, monkeypatch, environment: str, old: str, new: str) -
 FILE_MISTAKES = {
     "standby of itself": (
         ("standbyFor: aws-primary", "standbyFor: azure-dr"),
-        "environments/azure-dr.yaml:52:15: failover.standbyFor: environment 'azure-dr' cannot be the standby of itself\n"
+        "environments/azure-dr.yaml:51:15: failover.standbyFor: environment 'azure-dr' cannot be the standby of itself\n"
         "    fix: name the primary environment this one takes over from",
     ),
     "workload the standby does not run": (
         ("workloads: [model-server]", "workloads: [model-servr]"),
-        "environments/azure-dr.yaml:53:15: failover.workloads[0]: 'model-servr' is not a workload of this environment; "
+        "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'model-servr' is not a workload of this environment; "
         "a standby runs its own copy of each workload it stands in for\n"
         "    fix: did you mean 'model-server'? add a copy of it under workloads (same name and namespace as on aws-primary), "
         "at the standby's scale; this environment runs: model-server",
     ),
     "client name outside the zone": (
         ("clientName: models.ml.example.org", "clientName: models.example.org"),
-        "environments/azure-dr.yaml:57:17: failover.traffic.clientName: clientName 'models.example.org' is not in the hosted zone 'ml.example.org'\n"
+        "environments/azure-dr.yaml:56:17: failover.traffic.clientName: clientName 'models.example.org' is not in the hosted zone 'ml.example.org'\n"
         "    fix: use a name that ends in .ml.example.org, like models.ml.example.org",
     ),
     "a state that is not a switch position": (
         ("state: standby", "state: failed-over"),
-        "environments/azure-dr.yaml:54:10: failover.state: must be one of 'standby' or 'active', got the string 'failed-over'\n"
+        "environments/azure-dr.yaml:53:10: failover.state: must be one of 'standby' or 'active', got the string 'failed-over'\n"
         "    fix: write standby (the standby's own scale) or active (failed over: serving scale, clients sent here)",
     ),
     "serving workload without a health path": (
         ("    readinessPath: /v2/health/ready\n", ""),
-        "environments/azure-dr.yaml:76:3: workloads.inference: Route 53 checks the health of 'model-server' on its readinessPath, and it has none\n"
+        "environments/azure-dr.yaml:71:3: workloads.inference: Route 53 checks the health of 'model-server' on its readinessPath, and it has none\n"
         "    fix: give the inference service a port and a readinessPath (the HTTP path that answers 200 when it can serve)",
     ),
 }
@@ -67,36 +67,37 @@ FILE_MISTAKES = {
 PAIR_MISTAKES = {
     "unknown primary": (
         ("azure-dr", "standbyFor: aws-primary", "standbyFor: aws-primry"),
-        "environments/azure-dr.yaml:52:15: failover.standbyFor: no environment 'aws-primry' in environments/\n"
+        "environments/azure-dr.yaml:51:15: failover.standbyFor: no environment 'aws-primry' in environments/\n"
         "    fix: did you mean 'aws-primary'? name the primary's environment (environments: aws-primary, gcp-burst)",
     ),
     "pool too small for the primary's maximum": (
-        ("azure-dr", "    max: 20\n", "    max: 6\n"),
-        "environments/azure-dr.yaml:33:10: nodePools[1].max: pool 'gpu' (Standard_NC8as_T4_v3) holds at most 6 node(s), and taking over from "
+        ("azure-dr", "    max: 20 #", "    max: 6 #"),
+        "environments/azure-dr.yaml:32:10: nodePools[1].max: pool 'gpu' (Standard_NC8as_T4_v3) holds at most 6 node(s), and taking over from "
         "aws-primary at its maxReplicas needs 20 (model-server: 20 replicas at 1 per node = 20 node(s))\n"
         "    fix: raise max to 20: the standby must hold what it stands in for at the primary's maximum (it stays at min until a failover)",
     ),
     "another image than the primary's": (
         ("azure-dr", "image: ghcr.io/example-org/model-server:1.0.0", "image: ghcr.io/example-org/model-server:1.0.1"),
-        "environments/azure-dr.yaml:80:12: workloads.inference.image: 'model-server' runs ghcr.io/example-org/model-server:1.0.0 on aws-primary "
+        "environments/azure-dr.yaml:75:12: workloads.inference.image: 'model-server' runs ghcr.io/example-org/model-server:1.0.0 on aws-primary "
         "but ghcr.io/example-org/model-server:1.0.1 here; after a failover clients would get another version\n"
         "    fix: use ghcr.io/example-org/model-server:1.0.0, and change both files in the same commit when the version moves",
     ),
     "an image in the primary cloud's private registry": (
         ("azure-dr", "image: ghcr.io/example-org/model-server:1.0.0", "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/model-server:1.0.0"),
-        "environments/azure-dr.yaml:80:12: workloads.inference.image: 'model-server' pulls 111122223333.dkr.ecr.us-east-1.amazonaws.com/model-server:1.0.0 "
+        "environments/azure-dr.yaml:75:12: workloads.inference.image: 'model-server' pulls 111122223333.dkr.ecr.us-east-1.amazonaws.com/model-server:1.0.0 "
         "from aws-primary's ECR, which a failover away from aws cannot reach, and no managed service replicates ECR to azure\n"
         "    fix: push the image to a registry both clouds reach (as ghcr.io/example-org/model-server), or mirror it into azure's registry "
         "and use that reference here (the README's Failover runbook)",
     ),
     "another namespace than the primary's": (
-        ("azure-dr", "namespace: ml-serving\n    pool: gpu", "namespace: ml-training\n    pool: gpu"),
-        "environments/azure-dr.yaml:78:16: workloads.inference.namespace: 'model-server' runs in namespace 'ml-serving' on aws-primary but in 'ml-training' here\n"
+        ("azure-dr", "    - name: ml-serving\n  inference:\n    name: model-server\n    namespace: ml-serving\n",
+         "    - name: ml-serve\n  inference:\n    name: model-server\n    namespace: ml-serve\n"),
+        "environments/azure-dr.yaml:73:16: workloads.inference.namespace: 'model-server' runs in namespace 'ml-serving' on aws-primary but in 'ml-serve' here\n"
         "    fix: use namespace ml-serving: clients, secrets and policies name it",
     ),
     "a workload the primary does not run": (
         ("aws-primary", "name: model-server", "name: model-serving"),
-        "environments/azure-dr.yaml:53:15: failover.workloads[0]: 'aws-primary' runs no workload 'model-server'\n"
+        "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'aws-primary' runs no workload 'model-server'\n"
         "    fix: did you mean 'model-serving'? list the workloads this environment takes over from aws-primary "
         "(it runs: ml-training-workers, model-serving, aiops-ray-cluster, aiops-dask)",
     ),
@@ -118,7 +119,7 @@ def test_a_serving_workload_needs_traffic(tmp_path, monkeypatch):
     with pytest.raises(InvalidEnvironment) as caught:
         load_environments(Path("environments"))
     assert [str(e) for e in caught.value.errors] == [
-        "environments/azure-dr.yaml:51:1: failover: 'model-server' serves requests, so its failover needs `traffic`: "
+        "environments/azure-dr.yaml:50:1: failover: 'model-server' serves requests, so its failover needs `traffic`: "
         "the name clients use and the two clusters' ingress endpoints\n"
         "    fix: add traffic: {hostedZone: ..., clientName: ..., primaryEndpoint: ..., standbyEndpoint: ...}"
     ]
@@ -133,7 +134,7 @@ def test_the_pair_is_refused_at_the_standbys_line(tmp_path, monkeypatch, mistake
 def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
     errors = _errors(tmp_path, monkeypatch, "aws-primary", "  region: us-east-1\n",
                      "  region: us-east-1\nfailover: {standbyFor: gcp-burst, workloads: [aiops-ray-cluster]}\n")
-    assert "environments/azure-dr.yaml:52:15: failover.standbyFor: 'aws-primary' is itself the standby of 'gcp-burst'\n" \
+    assert "environments/azure-dr.yaml:51:15: failover.standbyFor: 'aws-primary' is itself the standby of 'gcp-burst'\n" \
            "    fix: name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving" in errors
 
 
