@@ -440,6 +440,7 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
     aws = sorted(str(PurePosixPath(*p.parts[1:])) for p in reference_synthesis.files if p.parts[0] == "aws-primary" and p.name != "kustomization.yaml")
     assert aws == [
         "apps/dask-cluster.yaml",
+        "apps/inference-ingress.yaml",
         "apps/inference-service.yaml",
         "apps/ray-cluster.yaml",
         "apps/training-workers.yaml",
@@ -461,6 +462,8 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
         "infrastructure/controllers/storage-class.yaml",
         "terraform/eks/cdk.tf.json",
         "terraform/eks/versions.tf",
+        "terraform/traffic/cdk.tf.json",
+        "terraform/traffic/versions.tf",
     ]
 
 

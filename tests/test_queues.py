@@ -68,7 +68,7 @@ def test_a_serving_pool_in_a_queue_keeps_the_services_maximum_out_of_it(tmp_path
     text = (REPO / "environments" / "azure-dr.yaml").read_text().replace(
         "  teams:\n    - name: ml-serving\n",
         "  teams:\n    - name: ml-serving\n    - name: ml-training\n      queues: [training]\n  queues:\n    - name: training\n      pools: [gpu]\n",
-    ).replace("max: 6\n    labels:\n      workload-type: ml-training", "max: 8\n    labels:\n      workload-type: ml-training")
+    ).replace("    max: 20 # room for aws-primary's", "    max: 8 # room for aws-primary's")
     (tmp_path / "azure-dr.yaml").write_text(text)
     quotas = {q.name: {f.flavor: f.quota for f in q.flavors} for q in queue_quotas(load_environment(tmp_path / "azure-dr.yaml"))}
     # 8 T4 nodes, the inference service's maximum of 6 replicas (1 GPU each) kept out: 2 GPUs left.

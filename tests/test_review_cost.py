@@ -33,8 +33,8 @@ def test_each_pool_costs_price_times_hours_times_nodes():
         ("n1-standard-4", 1, 0.19, "2026-11"), ("nvidia-tesla-t4", 1, 0.35, "2026-11")]
     everything = totals(costs.values())
     assert (everything.at("min"), everything.at("desired"), everything.at("max")) == (
-        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("61998.94380"))
-    assert everything.gpus == (3, 7, 44)
+        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("69684.38380"))
+    assert everything.gpus == (3, 7, 58)  # azure-dr's gpu pool holds aws-primary's model-server at max (20)
 
 
 def test_the_table():
@@ -45,8 +45,8 @@ def test_the_table():
     row = next(line for line in lines if " gpu-training " in line).split()
     assert row == ["aws-primary", "aws", "gpu-training", "p3.2xlarge", "1", "×", "V100", "3.06", "0/2/10", "0.00", "4,467.60", "22,338.00"]
     assert next(line for line in lines if line.startswith("aws-primary total")).split()[-3:] == ["1,376.78", "8,101.54", "54,837.60"]
-    assert next(line for line in lines if line.startswith("Azure (AKS) total")).split()[-3:] == ["1,238.08", "1,378.24", "3,714.24"]
-    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["2,712.69", "9,773.28", "61,998.94"]
+    assert next(line for line in lines if line.startswith("Azure (AKS) total")).split()[-3:] == ["1,238.08", "1,378.24", "11,399.68"]
+    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["2,712.69", "9,773.28", "69,684.38"]
     assert "Monthly = USD per node-hour × 730 hours × nodes (on-demand, from the instance catalog)." in lines
     assert ("  p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing"
             " (pkg/providers/pricing/zz_generated.pricing_aws.go); 2026-01)") in lines
@@ -55,13 +55,13 @@ def test_the_table():
 def test_json_and_markdown_carry_the_same_numbers():
     document = json.loads(aiops("cost", "--format", "json", cwd=REPO, check=True).stdout)
     assert document["hoursPerMonth"] == 730
-    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 61998.94}
+    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 69684.38}
     assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 3447.1
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
     assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", cwd=REPO, check=True).stdout
-    assert "| **all environments** |  |  |  | **44 at max** |  |  | **2,712.69** | **9,773.28** | **61,998.94** |" in markdown
+    assert "| **all environments** |  |  |  | **58 at max** |  |  | **2,712.69** | **9,773.28** | **69,684.38** |" in markdown
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 

@@ -37,8 +37,8 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
     ]
     assert re.fullmatch(r"validated the new tree in [0-9.]+ s", lines[3])
     assert lines[4:7] == [
-        "aws-primary: 20 Kubernetes manifest files, 2 Terraform stack(s) -> dist/aws-primary",
-        "azure-dr: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
+        "aws-primary: 21 Kubernetes manifest files, 2 Terraform stack(s) -> dist/aws-primary",
+        "azure-dr: 12 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
         "gcp-burst: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]
     assert re.fullmatch(r"done in [0-9.]+ s", lines[7]) and len(lines) == 8

@@ -157,6 +157,6 @@ def test_gpu_pools_get_gpu_sized_disks_on_every_cloud(reference_terraform):
 def test_every_stack_states_the_terraform_it_needs(reference_synthesis):
     versions = {path: data for path, data in reference_synthesis.files.items() if path.name == "versions.tf"}
     stacks = {path.parent for path in reference_synthesis.files if path.name == "cdk.tf.json"}
-    assert {path.parent for path in versions} == stacks and len(stacks) == 3
+    assert {path.parent for path in versions} == stacks and len(stacks) == 4  # the three clusters and aws-primary's traffic stack
     for data in versions.values():
         assert 'required_version = ">= 1.10"' in data.decode()

@@ -174,12 +174,12 @@ def test_aks_pools_autoscale_in_the_cluster_subnet(reference_terraform):
     system = cluster["default_node_pool"]
     assert (system["name"], system["min_count"], system["node_count"], system["max_count"], system["auto_scaling_enabled"]) == ("system", 1, 2, 3, True)
     assert system["zones"] == ["1", "2", "3"]
-    # The serving pool `gpu` (min 2, desired 2, max 6) is one user pool per zone (aiops.model.zonal).
+    # The serving pool `gpu` (min 2, desired 2, max 20) is one user pool per zone (aiops.model.zonal).
     pools = resources(template, "azurerm_kubernetes_cluster_node_pool")
     assert {name: (p["name"], p["mode"], p["zones"], p["min_count"], p["node_count"], p["max_count"], p["auto_scaling_enabled"]) for name, p in pools.items()} == {
-        "node_pool_gpu1": ("gpu1", "User", ["1"], 1, 1, 2, True),
-        "node_pool_gpu2": ("gpu2", "User", ["2"], 1, 1, 2, True),
-        "node_pool_gpu3": ("gpu3", "User", ["3"], 0, 0, 2, True),
+        "node_pool_gpu1": ("gpu1", "User", ["1"], 1, 1, 7, True),
+        "node_pool_gpu2": ("gpu2", "User", ["2"], 1, 1, 7, True),
+        "node_pool_gpu3": ("gpu3", "User", ["3"], 0, 0, 6, True),
     }
     assert {p["vnet_subnet_id"] for p in pools.values()} == {system["vnet_subnet_id"]} == {"${azurerm_subnet.node_subnet.id}"}
     assert {p["node_labels"]["aiops.example/node-pool"] for p in pools.values()} == {"gpu"}
