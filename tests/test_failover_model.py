@@ -148,11 +148,11 @@ def test_the_pool_check_counts_pods_per_node_from_allocatable(reference_environm
     standby = reference_environments["azure-dr"]
     gpu = standby.pool("gpu")
     one_gpu = ScaledGroup("replicas", "gpu", ComputeResources(cpu="2", memory="8Gi", gpus=1), 2, 6, None)
-    assert pods_per_node("azure", gpu, one_gpu) == 1  # 1 T4 per node
+    assert pods_per_node(standby, gpu, one_gpu) == 1  # 1 T4 per node
     cpu_only = ScaledGroup("replicas", "gpu", ComputeResources(cpu="2", memory="8Gi"), 2, 6, None)
-    # 8 vCPU less AKS's 180m kube-reserved and the daemon sets of a GPU node (node_overhead: 470m)
-    # = 7.35 CPU -> 3 pods of 2 CPU (memory would allow 5).
-    assert pods_per_node("azure", gpu, cpu_only) == 3
+    # 8 vCPU less AKS's 180m kube-reserved and the daemon sets of a GPU node (node_overhead: 475m)
+    # = 7.345 CPU -> 3 pods of 2 CPU (memory would allow 5).
+    assert pods_per_node(standby, gpu, cpu_only) == 3
 
 
 def test_active_state_puts_the_standby_at_the_primarys_serving_scale(tmp_path, monkeypatch):

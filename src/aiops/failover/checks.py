@@ -35,18 +35,19 @@ from aiops.model.quantity import parse_quantity
 Where = Callable[[tuple], tuple[int | None, int | None]]
 
 
-def pods_per_node(cloud: str, pool: NodePool, group: ScaledGroup) -> int:
+def pods_per_node(environment: Environment, pool: NodePool, group: ScaledGroup) -> int:
     """How many pods of `group` one node of `pool` holds, by GPUs, CPU, memory and max pods:
     the node's allocatable less what runs on every node (aiops.model.node_overhead's daemon
     sets, the figures Kueue's quotas are computed with)."""
-    from aiops.model.node_overhead import NODE_DAEMONS
+    from aiops.model.node_overhead import node_daemons
 
+    cloud = environment.cloud
     machine = load_catalog().instance_type(cloud, pool.instance_type)  # type: ignore[arg-type]
     if machine is None:
         return 0
     gpus = pool.gpu_count(cloud)  # type: ignore[arg-type]
     node = node_resources(cloud, pool.instance_type, machine.vcpu, machine.memory_gi_b, gpus)
-    daemons = NODE_DAEMONS.on(cloud, bool(gpus))  # type: ignore[arg-type]
+    daemons = node_daemons(environment, pool)
     counts = [node.max_pods]
     resources = group.resources
     if resources.gpus:
@@ -56,9 +57,9 @@ def pods_per_node(cloud: str, pool: NodePool, group: ScaledGroup) -> int:
     return max(min(counts), 0)
 
 
-def nodes_for(cloud: str, pool: NodePool, group: ScaledGroup, replicas: int) -> int | None:
+def nodes_for(environment: Environment, pool: NodePool, group: ScaledGroup, replicas: int) -> int | None:
     """Nodes of `pool` that `replicas` pods of `group` need; None when one node cannot hold one."""
-    per_node = pods_per_node(cloud, pool, group)
+    per_node = pods_per_node(environment, pool, group)
     return math.ceil(replicas / per_node) if per_node else None
 
 
@@ -145,7 +146,7 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
                        f"use {their_image}, and change both files in the same commit when the version moves")
         for theirs_group, ours_group in zip(scaled_groups(primary.workloads, their_key), scaled_groups(standby.workloads, our_key)):
             pool = standby.pool(ours_group.pool)
-            per_node = pods_per_node(standby.cloud, pool, ours_group)
+            per_node = pods_per_node(standby, pool, ours_group)
             if per_node == 0:
                 continue  # the model refuses a pod larger than a node
             needed.setdefault(pool.name, []).append((f"{name} ({ours_group.role})" if ours_group.role != "replicas" else name,

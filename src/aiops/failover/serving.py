@@ -46,7 +46,7 @@ def serving_environment(standby: Environment, primary: Environment) -> Environme
                     values["replicas"] = min(max(replicas, their_group.min_replicas), their_group.max_replicas)
                 _set(data, our_group.bounds_at, values)
             pool = standby.pool(our_group.pool)
-            nodes = nodes_for(standby.cloud, pool, our_group, their_group.min_replicas) or 0
+            nodes = nodes_for(standby, pool, our_group, their_group.min_replicas) or 0
             floor[pool.name] = floor.get(pool.name, 0) + nodes
     for pool in data["nodePools"]:
         need = min(floor.get(pool["name"], 0), pool["max"])
