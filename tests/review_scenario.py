@@ -8,8 +8,9 @@ head     (checked out) aws-primary.yaml changed and synthesized: gpu-training ma
          replace), the RayCluster removed, the inference HPA's CPU target 70 -> 80
 emptied  from head, the apps/ folder deleted by hand while its Flux Kustomization stays: the
          mistake that makes Flux stop with "kustomization path not found"
-dropped  from head, every workload removed from aws-primary.yaml and synthesized: the synthesis
-         deletes the apps Kustomization and its folder in the same commit (fluxcd/flux2#2627)
+dropped  from head, every workload removed from aws-primary.yaml (and azure-dr.yaml's failover
+         section, which stood by for one of them) and synthesized: the synthesis deletes the apps
+         Kustomization and its folder in the same commit (fluxcd/flux2#2627)
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def build(root: Path) -> Scenario:
 
     git(repo, "checkout", "--quiet", head)
     _edit(environment, (r"  # The design's ml-training-workers.*", ""))
-    aiops("synth", "--env", "aws-primary", cwd=repo, check=True)
+    # azure-dr stands by for aws-primary's model-server, which is gone: its failover section goes too
+    # (synth refuses a standby for a workload the primary does not run), and with it aws-primary's
+    # traffic stack.
+    _edit(repo / "environments/azure-dr.yaml", (r"# The warm standby of aws-primary's.*?(# It runs no queue)", r"\1"))
+    aiops("synth", "--env", "aws-primary", "--env", "azure-dr", cwd=repo, check=True)
     dropped = _commit(repo, "dropped: no workloads left in aws-primary")
 
     git(repo, "checkout", "--quiet", head)  # the working tree holds head; its merge base with main is base

@@ -139,7 +139,7 @@ def test_fail_on_destroy(scenario):
 def test_a_path_that_disappears_stops_flux_instead_of_pruning(scenario):
     [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.emptied)["environments"]
     assert {(o["action"], o["fate"]) for o in aws["objects"]} == {("removed", "kept-path-not-found")}
-    assert len(aws["objects"]) == 10
+    assert len(aws["objects"]) == 12  # with the Ingress and its NetworkPolicy
     assert aws["summary"]["pruned"] == 0
     [alert] = aws["alerts"]
     assert alert["message"] == (
@@ -157,7 +157,7 @@ def test_the_synthesis_removing_a_kustomization_with_its_path_prunes_what_it_app
     [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.dropped)["environments"]
     apps = by(aws["objects"], "name", "apps")
     assert (apps["kind"], apps["fate"], apps["owner"]) == ("Kustomization", "pruned", "flux-system/flux-system")
-    assert sum(1 for o in aws["objects"] if o["owner"] == "flux-system/apps" and o["fate"] == "pruned") == 10
+    assert sum(1 for o in aws["objects"] if o["owner"] == "flux-system/apps" and o["fate"] == "pruned") == 12  # with the Ingress and its NetworkPolicy
     assert "path-not-found" not in {alert["kind"] for alert in aws["alerts"]}
     assert aws["summary"]["pruned"] == sum(1 for o in aws["objects"] if o["fate"] == "pruned")
 

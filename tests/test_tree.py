@@ -190,9 +190,10 @@ def test_files_in_memory_read_like_files_on_disk(tmp_path, monkeypatch):
 
 def test_terraform_resources_carry_the_line_of_their_block(monkeypatch):
     monkeypatch.chdir(REPO)
-    tree = scan_terraform([Path("dist/aws-primary")])
-    lines = Path("dist/aws-primary/terraform/eks/cdk.tf.json").read_text().splitlines()
+    tree = scan_terraform([Path("dist/aws-primary")])  # the eks stack and the traffic stack
+    assert {r.file for r in tree.resources} == {"dist/aws-primary/terraform/eks/cdk.tf.json", "dist/aws-primary/terraform/traffic/cdk.tf.json"}
     for resource in tree.resources:
+        lines = Path(resource.file).read_text().splitlines()
         assert lines[resource.line - 1].strip() == f'"{resource.name}": {{', resource.address
 
 

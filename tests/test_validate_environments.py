@@ -18,6 +18,9 @@ MISTAKES = {
     "workload on a pool that does not exist": ("aws-primary", "    pool: gpu-inference\n", "    pool: gpu-inferense\n"),
     "min above desired": ("gcp-burst", "    min: 1\n    desired: 1\n", "    min: 2\n    desired: 1\n"),
     "retired instance type": ("azure-dr", "instanceType: Standard_NC8as_T4_v3", "instanceType: Standard_NC6s_v3"),
+    # the failover checks that need both files (aiops.failover.checks)
+    "standby pool smaller than the primary's max": ("azure-dr", "    max: 20 #", "    max: 6 #"),
+    "unknown primary": ("azure-dr", "standbyFor: aws-primary", "standbyFor: aws-primry"),
 }
 
 
