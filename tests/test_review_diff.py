@@ -144,7 +144,7 @@ def test_a_path_that_disappears_stops_flux_instead_of_pruning(scenario):
     [alert] = aws["alerts"]
     assert alert["message"] == (
         'Kustomization flux-system/apps: its path ./dist/aws-primary/apps no longer exists, so Flux stops with'
-        ' "kustomization path not found" and does not prune the 10 object(s) it applied (fluxcd/flux2#2627);'
+        ' "kustomization path not found" and does not prune the 12 object(s) it applied (fluxcd/flux2#2627);'
         " keep the folder (e.g. with an empty kustomization.yaml) until Flux has pruned them, or remove the Kustomization too")
     assert (alert["kind"], alert["file"], alert["line"], alert["severity"]) == (
         "path-not-found", "dist/aws-primary/cluster/apps.yaml", 2, "danger")
