@@ -363,27 +363,25 @@ def _reference(name: str):
     return load_environment(REPO / "environments" / f"{name}.yaml")
 
 
-@pytest.mark.parametrize(("environment", "owners"), [
-    ("aws-primary", {"RayCluster/aiops-ray-cluster", "Pod/ml-training-workers"}),
-    ("gcp-burst", {"RayCluster/aiops-ray-burst"}),
-])
-def test_kueue_admits_every_queued_workload_at_desired(reference_simulation, environment, owners):
-    workloads = _pass(reference_simulation[0][environment], "desired")["workloads"]
-    # Kueue's `deployment` integration makes one Workload per pod, owned by the pod.
-    assert {w["owner"].rsplit("-", 2)[0] if w["owner"].startswith("Pod/") else w["owner"] for w in workloads} == owners
-    assert [w["name"] for w in workloads if not w["admitted"]] == []
-    assert _pass(reference_simulation[0][environment], "desired")["pending"] == []
+def test_kueue_admits_every_queued_workload_at_desired_and_at_max(reference_simulation):
+    """aws-primary's training workers go through the `training` queue (Kueue's `deployment`
+    integration: one Workload per pod, owned by the pod); its 10 GPUs hold the HPA's maximum."""
+    for end, count in (("desired", 1), ("max", 10)):
+        env_pass = _pass(reference_simulation[0]["aws-primary"], end)
+        workloads = env_pass["workloads"]
+        assert {w["owner"].rsplit("-", 2)[0] for w in workloads} == {"Pod/ml-training-workers"}
+        assert [w["name"] for w in workloads if not w["admitted"]] == []
+        assert len(workloads) == count and {w["queue"] for w in workloads} == {"training"}
+        assert [p for p in env_pass["pending"] if p["namespace"] == "ml-training"] == []
 
 
-def test_kueue_holds_what_exceeds_the_quota_at_max(reference_simulation):
-    """At max the training workers (10) and the Ray workers (10) want 20 V100s; the queue has 10."""
-    at_max = _pass(reference_simulation[0]["aws-primary"], "max")
-    held = [w for w in at_max["workloads"] if not w["admitted"]]
-    assert held and all("insufficient unused quota for nvidia.com/gpu in flavor gpu-training" in w["message"] for w in held)
-    gpu_pods = [p for p in at_max["pods"] if p["pool"] == "gpu-training" and p["node"]]
-    assert sum(_quantity(p["requests"].get("nvidia.com/gpu")) for p in gpu_pods) == 10
-    # What Kueue holds waits at its gates, not as a pod the scheduler cannot place.
-    assert at_max["pending"] and all(p["pending_reason"].startswith("scheduling gated by kueue.x-k8s.io/") for p in at_max["pending"])
+def test_the_standing_ray_clusters_stay_outside_kueue(reference_simulation):
+    """Kueue admits an autoscaled RayCluster only as an elastic job, whose scaled-up workers
+    stayed gated in this simulation (aiops.model.queues): the reference clusters do not queue it."""
+    for environment in ("aws-primary", "gcp-burst"):
+        for end in ("desired", "max"):
+            env_pass = _pass(reference_simulation[0][environment], end)
+            assert [w for w in env_pass["workloads"] if w["owner"].startswith("RayCluster/")] == []
 
 
 @pytest.mark.parametrize("environment", ["aws-primary", "azure-dr"])
