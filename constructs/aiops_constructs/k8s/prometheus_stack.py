@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cdk8s import ApiObject
 from constructs import Construct
 
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+from aiops_constructs.k8s.security_context import pod_security_labels
 
 RELEASE = "kube-prometheus-stack"
 _RETENTION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
@@ -23,6 +25,12 @@ class PrometheusStack(Construct):
       which is how the DCGM exporter's GPU series get in.
     - On managed Kubernetes (`managed_control_plane`) the cloud runs etcd, the scheduler and
       the controller manager out of reach; scraping them would only raise alerts forever.
+    - Node exporter runs in a namespace of its own (`node_exporter_namespace`), labelled
+      privileged: it reads the node's /proc, /sys and root filesystem and shares the node's
+      network and process namespaces, which is its job. The release's namespace enforces
+      baseline and warns and audits at restricted: the chart's own pods meet restricted (the
+      simulation admits them), but the Prometheus and Alertmanager pods are made by the
+      Prometheus operator, which the simulation does not run, so restricted is not proven there.
     """
 
     def __init__(
@@ -31,6 +39,7 @@ class PrometheusStack(Construct):
         id: str,
         *,
         namespace: str = "monitoring",
+        node_exporter_namespace: str = "node-exporter",
         retention: str = "15d",
         managed_control_plane: bool = True,
         source: ChartSource = charts.KUBE_PROMETHEUS_STACK,
@@ -38,6 +47,8 @@ class PrometheusStack(Construct):
         super().__init__(scope, id)
         if not _RETENTION.match(retention):
             raise ValueError(f"PrometheusStack: retention '{retention}' is not a Prometheus duration like 15d")
+        if node_exporter_namespace == namespace:
+            raise ValueError(f"PrometheusStack: node_exporter_namespace is the release's namespace '{namespace}'; node exporter needs a privileged namespace of its own")
         self.namespace = namespace
         values: dict[str, Any] = {"fullnameOverride": RELEASE}
         if managed_control_plane:
@@ -49,7 +60,11 @@ class PrometheusStack(Construct):
                 "podMonitorSelectorNilUsesHelmValues": False,
             }
         }
-        HelmChartRelease(self, "release", release=RELEASE, namespace=namespace, source=source, values=values)
+        values["prometheus-node-exporter"] = {"namespaceOverride": node_exporter_namespace}
+        ApiObject(self, "node-exporter-namespace", api_version="v1", kind="Namespace",
+                  metadata={"name": node_exporter_namespace, "labels": pod_security_labels("privileged")})
+        HelmChartRelease(self, "release", release=RELEASE, namespace=namespace, source=source, values=values,
+                         namespace_labels=pod_security_labels("baseline", report="restricted"))
 
     @property
     def release(self) -> tuple[str, str]:

@@ -1,0 +1,84 @@
+"""What each team namespace is allowed, derived from the environment: who may reach its pods
+(NetworkPolicies) and how much it may hold (ResourceQuota, LimitRange).
+
+The pod labels named here are the ones the pods really carry: the Deployments' own template
+labels, and those KubeRay (`ray.io/cluster`, `ray.io/node-type`) and the Dask operator
+(`dask.org/cluster-name`, `dask.org/component`) put on the pods they make.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aiops.model import Environment, NodePool
+from aiops.model.capacity import node_capacity
+from aiops.model.quantity import GIB, format_memory, parse_quantity
+from aiops.model.workloads import GPU_RESOURCE
+from aiops_constructs.k8s.cluster_queues import PoolQuota, quota
+from aiops_constructs.k8s.dask_cluster import SCHEDULER_DASHBOARD_PORT, SCHEDULER_PORT
+from aiops_constructs.k8s.team_limits import TeamLimitsProps
+from aiops_constructs.k8s.team_network_policies import Peers, ServedPorts
+
+RAY_CLIENT_PORT, RAY_DASHBOARD_PORT = 10001, 8265
+KUBERAY_NAMESPACE, DASK_OPERATOR_NAMESPACE = "kuberay-system", "dask-operator"
+
+
+def network_policies(environment: Environment, team: str) -> tuple[list[Peers], list[ServedPorts]]:
+    """The peers and served ports of the workloads in namespace `team`."""
+    workloads = environment.workloads
+    peers: list[Peers] = []
+    served: list[ServedPorts] = []
+    inference = workloads.inference
+    if inference is not None and inference.namespace == team and inference.port is not None:
+        # Clients of the inference service come from anywhere in the cluster (a gateway, other
+        # teams' jobs); only its port is open to them.
+        served.append(ServedPorts(f"{inference.name}-clients", {"app.kubernetes.io/name": inference.name}, (inference.port,), None))
+    ray = workloads.ray
+    if ray is not None and ray.namespace == team:
+        peers.append(Peers(ray.name, {"ray.io/cluster": ray.name}))
+        # Jobs reach the head's client and dashboard ports from the team's namespace; the KubeRay
+        # operator reads the dashboard for RayJobs and RayServices.
+        served.append(ServedPorts(f"{ray.name}-head-clients", {"ray.io/cluster": ray.name, "ray.io/node-type": "head"},
+                                  (RAY_CLIENT_PORT, RAY_DASHBOARD_PORT), (KUBERAY_NAMESPACE,)))
+    dask = workloads.dask
+    if dask is not None and dask.namespace == team:
+        peers.append(Peers(dask.name, {"dask.org/cluster-name": dask.name}))
+        # Clients in the team's namespace, and the Dask operator (it retires workers through the scheduler).
+        served.append(ServedPorts(f"{dask.name}-scheduler-clients", {"dask.org/cluster-name": dask.name, "dask.org/component": "scheduler"},
+                                  (SCHEDULER_PORT, SCHEDULER_DASHBOARD_PORT), (DASK_OPERATOR_NAMESPACE,)))
+    return peers, served
+
+
+def team_pools(environment: Environment, team: str) -> list[NodePool]:
+    """The pools a team's pods may use: those of the queues it submits to and those its own
+    workloads run on, in the environment's order."""
+    workloads = environment.workloads
+    names: set[str] = set()
+    for entry in workloads.teams:
+        if entry.name == team:
+            for queue in workloads.queues:
+                if queue.name in entry.queues:
+                    names.update(queue.pools)
+    for _, workload in workloads.named():
+        if workload.namespace != team:
+            continue
+        if hasattr(workload, "head"):
+            names.update((workload.head.pool, workload.workers.pool))
+        else:
+            names.add(workload.pool)
+    return [pool for pool in environment.node_pools if pool.name in names]
+
+
+def team_limits(environment: Environment, team: str) -> TeamLimitsProps:
+    """The team's quota is what its pools hold at their maximum: the sum of their flavors'
+    ClusterQueue quotas (`cluster_queues.quota`, the same catalog figures), so it never refuses
+    what Kueue admits. One container may ask for at most one node of the team's largest pool."""
+    pools = team_pools(environment, team)
+    capacities = [node_capacity(environment.cloud, pool) for pool in pools]
+    total: dict[str, Decimal] = {"cpu": Decimal(0), "memory": Decimal(0), GPU_RESOURCE: Decimal(0)}
+    for pool, capacity in zip(pools, capacities, strict=True):
+        for name, amount in quota(PoolQuota(pool.name, pool.max, capacity)).items():
+            total[name] += parse_quantity(amount)
+    hard = {"cpu": format(total["cpu"].normalize(), "f"), "memory": format_memory(total["memory"] / GIB), GPU_RESOURCE: format(total[GPU_RESOURCE].normalize(), "f")}
+    largest = {"cpu": str(max(c.vcpu for c in capacities)), "memory": format_memory(max(c.memory_gib for c in capacities))} if capacities else None
+    return TeamLimitsProps(team, hard, largest)
