@@ -29,7 +29,8 @@ spec:
     metadata: {labels: {app: no-such-pool}}
     spec:
       nodeSelector: {workload-type: no-such-pool}
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -41,11 +42,12 @@ spec:
     metadata: {labels: {app: gpu-on-cpu-pool}}
     spec:
       nodeSelector: {cloud.google.com/gke-nodepool: cpu-system}
-      containers: [{name: c, image: "busybox:1.37", resources: {limits: {nvidia.com/gpu: 1}}}]
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {limits: {nvidia.com/gpu: 1}}}]
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: bigger-than-any-node, namespace: ml-training}
+metadata: {name: bigger-than-any-node, namespace: default}  # no LimitRange there: the scheduler judges it
 spec:
   replicas: 1
   selector: {matchLabels: {app: bigger-than-any-node}}
@@ -63,7 +65,43 @@ spec:
   template:
     metadata: {labels: {app: guarded}}
     spec:
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: privileged, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: privileged}}
+  template:
+    metadata: {labels: {app: privileged}}
+    spec:
+      containers: [{name: c, image: "busybox:1.37", securityContext: {privileged: true}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bigger-than-the-team-pools, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: bigger-than-the-team-pools}}
+  template:
+    metadata: {labels: {app: bigger-than-the-team-pools}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: "64", memory: 1Gi}, limits: {cpu: "64", memory: 1Gi}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: more-gpus-than-the-team-has, namespace: ml-training}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: more-gpus-than-the-team-has}}
+  template:
+    metadata: {labels: {app: more-gpus-than-the-team-has}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {limits: {nvidia.com/gpu: 9}}}]
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -346,3 +384,82 @@ def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, envi
     for pod in pods:
         containers = {k: v for k, v in pod["requests"].items() if k in ("cpu", "memory")}
         assert containers == {k: v for k, v in pod["limits"].items() if k in ("cpu", "memory")}, pod["name"]
+
+
+# -- Pod Security, quotas and limits, as the API server admits them (issue 14) ---------------
+
+TEAM_NAMESPACES = {"aws-primary": ["data-eng", "ml-serving", "ml-training"], "azure-dr": ["ml-serving", "ml-training"], "gcp-burst": ["ml-training"]}
+# The platform's own namespaces and the level each enforces (the constructs say why).
+PLATFORM_LEVELS = {"gpu-operator": "privileged", "node-exporter": "privileged", "monitoring": "baseline",
+                   "kueue-system": "restricted", "kuberay-system": "restricted", "dask-operator": "restricted"}
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_every_team_namespace_enforces_restricted_and_admits_the_platforms_pods(reference_simulation, environment):
+    env = reference_simulation[0][environment]
+    levels = env["podSecurity"]
+    teams = TEAM_NAMESPACES[environment]
+    assert {ns: levels.get(ns) for ns in teams} == dict.fromkeys(teams, "restricted")
+    assert {ns: level for ns, level in levels.items() if ns in PLATFORM_LEVELS} == {ns: PLATFORM_LEVELS[ns] for ns in levels if ns in PLATFORM_LEVELS}
+    assert {"monitoring", "kueue-system", "node-exporter"} <= set(levels)
+    desired = _pass(env, "desired")
+    assert desired["refused"] == []  # nothing refused at all at steady state: not Pod Security, not a quota, not a LimitRange
+    assert [r for p in env["passes"] for r in p["refused"] if r["by"] == "pod-security"] == []
+    # The restricted namespaces hold pods (a level over empty namespaces would prove nothing).
+    assert {p["namespace"] for p in desired["pods"] if p["node"]} >= {"kueue-system", *[ns for ns in teams if ns != "data-eng"]}
+
+
+def test_the_team_quota_refuses_gpu_pods_beyond_the_teams_pools_at_max(reference_simulation):
+    """aws-primary's training workers and Ray workers each may grow to the ten GPUs of
+    gpu-training; together at their maximum they ask for twenty, and the namespace quota (the
+    pools' capacity) refuses what the pool could never hold, instead of leaving it Pending."""
+    refused = _pass(reference_simulation[0]["aws-primary"], "max")["refused"]
+    assert refused, "nothing refused at max"
+    assert {(r["namespace"], r["by"]) for r in refused} == {("ml-training", "quota")}
+    assert all("exceeded quota: team-quota" in r["message"] and "limited: requests.nvidia.com/gpu=10" in r["message"] for r in refused)
+
+
+def _refusal(env: dict, deployment: str) -> dict:
+    (refusal,) = [r for r in _pass(env, "desired")["refused"] if r["owner"] == f"Deployment/{deployment}"]
+    assert not _pods_of(_pass(env, "desired"), refusal["namespace"], f"Deployment/{deployment}")  # no pod was created
+    return refusal
+
+
+def test_a_privileged_pod_in_a_team_namespace_is_refused_by_pod_security(fault_simulation):
+    refusal = _refusal(fault_simulation, "privileged")
+    assert refusal["by"] == "pod-security"
+    assert 'is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)' in refusal["message"]
+    assert any(p["kind"] == "admission" and p["subject"] == "Deployment/privileged in namespace ml-training" for p in fault_simulation["problems"])
+
+
+def test_a_container_bigger_than_the_teams_nodes_is_refused_by_the_limit_range(fault_simulation):
+    refusal = _refusal(fault_simulation, "bigger-than-the-team-pools")
+    assert refusal["by"] == "limit-range"
+    assert "maximum cpu usage per Container is 4, but limit is 64" in refusal["message"]
+
+
+def test_more_gpus_than_the_teams_pools_hold_are_refused_by_the_quota(fault_simulation):
+    refusal = _refusal(fault_simulation, "more-gpus-than-the-team-has")
+    assert refusal["by"] == "quota"
+    assert "exceeded quota: team-quota, requested: requests.nvidia.com/gpu=9" in refusal["message"]
+    assert "limited: requests.nvidia.com/gpu=8" in refusal["message"]
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_every_workload_network_policy_selects_the_pods_the_controllers_made(reference_simulation, environment):
+    """The NetworkPolicies name pods by the labels KubeRay and the ReplicaSets really put on them
+    (Dask's operator does not run here, so its pods are checked in test_network_policies.py only)."""
+    from test_network_policies import matches, policies
+
+    pods = [p for p in _pass(reference_simulation[0][environment], "desired")["pods"] if p["node"]]
+    checked = 0
+    for policy in policies(environment):
+        selector = policy["spec"]["podSelector"]
+        if not selector or "dask.org/cluster-name" in selector.get("matchLabels", {}):
+            continue
+        selected = {p["owner"] for p in pods if p["namespace"] == policy["metadata"]["namespace"] and matches(selector, p["labels"])}
+        assert len(selected) == 1, (policy["metadata"]["name"], selected)  # one workload's pods, and some
+        if policy["metadata"]["name"].endswith("-head-clients"):
+            assert all("-head" in p["name"] for p in pods if matches(selector, p["labels"]))
+        checked += 1
+    assert checked >= {"aws-primary": 3, "azure-dr": 1, "gcp-burst": 2}[environment]
