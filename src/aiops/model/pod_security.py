@@ -26,7 +26,7 @@ class PodSecurity(StrictModel):
     `seccompProfile: RuntimeDefault` are always set and cannot be turned off here.
     """
 
-    run_as_user: int = Field(default=10001, ge=1, description="The container user (UID); never 0. The default is a high UID that no node user has.")
+    run_as_user: int = Field(default=10001, ge=0, description="The container user (UID); never 0. The default is a high UID that no node user has.")
     run_as_group: int = Field(default=10001, ge=0, description="The primary group (GID); also the group of the pod's volumes (fsGroup).")
     read_only_root_filesystem: bool = Field(
         default=True,
@@ -38,6 +38,9 @@ class PodSecurity(StrictModel):
 
     @model_validator(mode="after")
     def _paths(self) -> PodSecurity:
+        if self.run_as_user == 0:
+            raise error("root", "runAsUser 0 is root, which Pod Security's restricted level refuses and the platform never runs", at=("runAsUser",),
+                        hint="use the image's own non-root user (its UID), or leave runAsUser out for 10001")
         for index, path in enumerate(self.writable_paths):
             if path == "/" or path.rstrip("/") != path:
                 raise error("writable_path", f"'{path}' is not a directory path like /tmp", at=("writablePaths", index), hint="write an absolute path without a trailing /")
