@@ -121,7 +121,7 @@ class DeploymentWorkload(StrictModel):
     readiness_path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] | None = Field(default=None, description="HTTP path of the readiness probe on `port`.")
     resources: ComputeResources
     autoscaling: Autoscaling
-    security: PodSecurity = PodSecurity()
+    security: PodSecurity = Field(default=PodSecurity(), description="The user its containers run as and their writable paths (Pod Security restricted always).")
 
     @model_validator(mode="after")
     def _probe_needs_a_port(self) -> DeploymentWorkload:
@@ -241,7 +241,7 @@ class DaskClusterWorkload(StrictModel):
     image: Image
     scheduler: DaskScheduler = DaskScheduler()
     workers: DaskWorkers
-    security: PodSecurity = PodSecurity()
+    security: PodSecurity = Field(default=PodSecurity(), description="Of scheduler and workers (Pod Security restricted always).")
 
 
 class Team(StrictModel):
