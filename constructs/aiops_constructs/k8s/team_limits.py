@@ -18,15 +18,15 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 @dataclass(frozen=True)
 class TeamLimitsProps:
     """`quota`: the most the namespace's pods may request in all (cpu, memory, nvidia.com/gpu);
-    `container_max`: the most one container may ask for (cpu, memory); the defaults are given to
-    containers that set no requests or limits (an operator's helper containers, say).
-    `container_max` None: no maximum (a team without pools, whose quota is zero anyway)."""
+    `container_max`: the most one container may ask for (cpu, memory), also the limit of a
+    container that sets none; `default_request`: the request of a container that sets none.
+    `container_max` None: no maximum and no default limit (a team without pools, whose quota is
+    zero anyway)."""
 
     namespace: str
     quota: Mapping[str, str]
     container_max: Mapping[str, str] | None
     default_request: Mapping[str, str] = field(default_factory=lambda: {"cpu": "100m", "memory": "128Mi"})
-    default_limit: Mapping[str, str] = field(default_factory=lambda: {"cpu": "500m", "memory": "512Mi"})
 
 
 class TeamLimits(Construct):
@@ -34,15 +34,18 @@ class TeamLimits(Construct):
 
     The quota holds `requests.cpu`, `requests.memory` and `requests.nvidia.com/gpu`, so a team
     that has no GPU pool among its queues' and workloads' pools cannot take a GPU by creating
-    pods outside Kueue, and no team can request more than its pools hold at their maximum (which
-    is also its ClusterQueues' quota, so the namespace quota never refuses what Kueue admits).
-    The quota counts a pod from its creation, also while Kueue keeps it gated.
+    pods outside Kueue, and no team can request more than its pools hold at their maximum, which
+    is at least what its ClusterQueues admit there plus what it runs outside Kueue, so the
+    namespace quota never refuses what Kueue admits. The quota counts a pod from its creation,
+    also while Kueue keeps it gated.
 
-    The LimitRange gives requests and limits to containers that set none (a quota on requests
-    refuses those) and refuses a container bigger than the largest node of the team's pools, in
-    the API server's words, instead of leaving it Pending forever. It sets no GPU maximum: a
-    LimitRange `max` without `default` becomes every container's default limit, which would give
-    every container a GPU.
+    The LimitRange gives requests to containers that set none (a quota on requests refuses
+    those) and refuses a container bigger than the largest node of the team's pools, in the API
+    server's words, instead of leaving it Pending forever. A container without limits gets that
+    maximum as its limit: a smaller default would be below the request of a container that sets
+    only requests, and the API server (and Kueue, which applies LimitRanges to the jobs it
+    queues) would refuse it. It sets no GPU maximum: a LimitRange `max` becomes the default limit
+    of every container that sets none, which would give every container a GPU.
     """
 
     def __init__(self, scope: Construct, id: str, *, props: TeamLimitsProps) -> None:
@@ -52,7 +55,7 @@ class TeamLimits(Construct):
             raise ValueError(f"{who}: namespace '{props.namespace}' is not a valid namespace name")
         if set(props.quota) != {"cpu", "memory", GPU_RESOURCE}:
             raise ValueError(f"{who}: quota must give cpu, memory and {GPU_RESOURCE}, got {sorted(props.quota)}")
-        parts = ("container_max", "default_request", "default_limit") if props.container_max is not None else ("default_request", "default_limit")
+        parts = ("container_max", "default_request") if props.container_max is not None else ("default_request",)
         for part in parts:
             if set(getattr(props, part)) != {"cpu", "memory"}:
                 raise ValueError(f"{who}: {part} must give cpu and memory, got {sorted(getattr(props, part))}")
@@ -60,31 +63,18 @@ class TeamLimits(Construct):
             for resource, amount in getattr(props, part).items():
                 if not QUANTITY_RE.match(amount):
                     raise ValueError(f"{who}: {part}[{resource}] '{amount}' is not a Kubernetes quantity")
-        for resource in ("cpu", "memory"):
-            request, limit = parse_quantity(props.default_request[resource]), parse_quantity(props.default_limit[resource])
-            most = parse_quantity(props.container_max[resource]) if props.container_max is not None else limit
-            if not request <= limit <= most:
-                raise ValueError(
-                    f"{who}: {resource} must satisfy default_request <= default_limit <= container_max, got "
-                    f"{props.default_request[resource]}, {props.default_limit[resource]}, {(props.container_max or {}).get(resource, 'none')}"
-                )
+        if props.container_max is not None:
+            for resource in ("cpu", "memory"):
+                if parse_quantity(props.default_request[resource]) > parse_quantity(props.container_max[resource]):
+                    raise ValueError(
+                        f"{who}: default_request[{resource}] ({props.default_request[resource]}) is above container_max ({props.container_max[resource]})"
+                    )
 
         metadata = {"name": "team-quota", "namespace": props.namespace}
         quota = ApiObject(self, "quota", api_version="v1", kind="ResourceQuota", metadata=metadata)
         quota.add_json_patch(JsonPatch.add("/spec", {"hard": {f"requests.{name}": props.quota[name] for name in ("cpu", "memory", GPU_RESOURCE)}}))
+        item: dict = {"type": "Container", "defaultRequest": dict(props.default_request)}
+        if props.container_max is not None:
+            item |= {"default": dict(props.container_max), "max": dict(props.container_max)}
         limits = ApiObject(self, "limits", api_version="v1", kind="LimitRange", metadata={"name": "team-limits", "namespace": props.namespace})
-        limits.add_json_patch(
-            JsonPatch.add(
-                "/spec",
-                {
-                    "limits": [
-                        {
-                            "type": "Container",
-                            "defaultRequest": dict(props.default_request),
-                            "default": dict(props.default_limit),
-                            **({"max": dict(props.container_max)} if props.container_max is not None else {}),
-                        }
-                    ]
-                },
-            )
-        )
+        limits.add_json_patch(JsonPatch.add("/spec", {"limits": [item]}))
