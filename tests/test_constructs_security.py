@@ -21,9 +21,11 @@ from aiops_constructs.k8s.team_limits import TeamLimits, TeamLimitsProps
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
 from aiops_constructs.k8s.team_network_policies import Peers, ServedPorts, TeamNetworkPolicies
 from conftest import REPO
-from constructs_fixtures import environment_with_workloads
+from constructs_fixtures import WORKLOADS, environment
 
-ENV = environment_with_workloads()
+# The shared fixture's workloads, with the inference server's maximum lowered so that its queue
+# keeps GPUs on the 4-node GPU pool (serving's maximum is kept out of the queues' quota).
+ENV = environment(workloads={**WORKLOADS, "inference": {**WORKLOADS["inference"], "autoscaling": {**WORKLOADS["inference"]["autoscaling"], "maxReplicas": 2}}})
 
 
 def _render(build) -> str:
@@ -129,7 +131,7 @@ def test_node_exporter_gets_a_privileged_namespace_of_its_own():
     levels = {d["metadata"]["name"]: d["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] for d in rendered if d["kind"] == "Namespace"}
     assert levels == {"node-exporter": "privileged", "monitoring": "baseline"}
     (release,) = [d for d in rendered if d["kind"] == "HelmRelease"]
-    assert release["spec"]["values"]["prometheus-node-exporter"] == {"namespaceOverride": "node-exporter"}
+    assert release["spec"]["values"]["prometheus-node-exporter"]["namespaceOverride"] == "node-exporter"
     assert _error(lambda c: PrometheusStack(c, "p", node_exporter_namespace="monitoring")) == (
         "PrometheusStack: node_exporter_namespace is the release's namespace 'monitoring'; node exporter needs a privileged namespace of its own"
     )
@@ -172,18 +174,46 @@ def test_team_limits_snapshot(snapshot):
     snapshot.assert_match(_render(lambda c: TeamLimits(c, "l", props=team_limits(ENV, "team-a"))), "team_limits.json")
 
 
-def test_a_teams_quota_is_what_its_pools_hold_and_a_team_without_gpu_pools_gets_no_gpu():
+def test_a_team_without_gpu_pools_gets_no_gpu():
     from aiops.model import load_environment
-    from aiops.model.capacity import node_capacity
-    from aiops_constructs.k8s.cluster_queues import PoolQuota, quota
 
     # team-b's queue is on the CPU pool, but its inference server runs on the GPU pool
     assert [[p.name for p in team_pools(ENV, team)] for team in ("team-a", "team-b")] == [["gpu", "cpu"], ["gpu", "cpu"]]
     primary = load_environment(REPO / "environments/aws-primary.yaml")
     assert [p.name for p in team_pools(primary, "data-eng")] == ["cpu-compute"]
-    cpu = primary.pool("cpu-compute")
-    # data-eng's quota is its one queue's ClusterQueue quota: no GPU at all
-    assert team_limits(primary, "data-eng").quota == quota(PoolQuota("cpu-compute", cpu.max, node_capacity("aws", cpu))) | {"nvidia.com/gpu": "0"}
+    assert team_limits(primary, "data-eng").quota == {"cpu": "800", "memory": "1600Gi", "nvidia.com/gpu": "0"}  # 50 x c5.4xlarge
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_a_teams_quota_never_refuses_what_kueue_admits(environment):
+    """What Kueue may admit for a team (every queue's quota on the flavors of the team's queues:
+    the cohort lets a queue borrow idle quota of those flavors) plus what the team runs outside
+    Kueue at its maximum (serving, Dask, the Ray autoscaler sidecar) fits in the team's quota."""
+    from aiops.model import load_environment
+    from aiops.model.node_overhead import RAY_AUTOSCALER_SIDECAR, Resources, requests_of
+    from aiops.model.quantity import parse_quantity
+    from aiops.model.queues import queue_quotas
+
+    env = load_environment(REPO / f"environments/{environment}.yaml")
+    quotas, workloads = queue_quotas(env), env.workloads
+    for team in workloads.teams:
+        flavors = {f.flavor for q in quotas if q.name in team.queues for f in q.flavors}
+        need = Resources(0, 0)
+        for q in quotas:
+            for f in q.flavors:
+                if f.flavor in flavors:
+                    need = need + f.quota
+        if workloads.inference is not None and workloads.inference.namespace == team.name:
+            need = need + requests_of(workloads.inference.resources).times(workloads.inference.autoscaling.max_replicas)
+        if workloads.dask is not None and workloads.dask.namespace == team.name:
+            need = need + requests_of(workloads.dask.workers.resources).times(workloads.dask.workers.max_replicas) + requests_of(workloads.dask.scheduler.resources)
+        if workloads.ray is not None and workloads.ray.namespace == team.name:
+            need = need + RAY_AUTOSCALER_SIDECAR
+        hard = team_limits(env, team.name).quota
+        assert need.cpu_millis <= parse_quantity(hard["cpu"]) * 1000, (team.name, need, hard)
+        assert need.memory_bytes <= parse_quantity(hard["memory"]), (team.name, need, hard)
+        assert need.gpus <= int(hard["nvidia.com/gpu"]), (team.name, need, hard)
+        assert need.gpus > 0 or team.name == "data-eng"  # the comparison was about something
 
 
 @pytest.mark.parametrize(("changes", "expected"), [

@@ -388,7 +388,7 @@ def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, envi
 
 # -- Pod Security, quotas and limits, as the API server admits them (issue 14) ---------------
 
-TEAM_NAMESPACES = {"aws-primary": ["data-eng", "ml-serving", "ml-training"], "azure-dr": ["ml-serving", "ml-training"], "gcp-burst": ["ml-training"]}
+TEAM_NAMESPACES = {"aws-primary": ["data-eng", "ml-serving", "ml-training"], "azure-dr": ["ml-serving"], "gcp-burst": ["ml-training"]}
 # The platform's own namespaces and the level each enforces (the constructs say why).
 PLATFORM_LEVELS = {"gpu-operator": "privileged", "node-exporter": "privileged", "monitoring": "baseline",
                    "kueue-system": "restricted", "kuberay-system": "restricted", "dask-operator": "restricted"}

@@ -14,6 +14,9 @@ from aiops_constructs.k8s.security_context import pod_security_labels
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TEAM_LABEL = "aiops.example/team"
+# On the namespaces of teams that submit to queues: Kueue manages these, and only these (its
+# fail-closed pod webhook included); a team without queues (serving) never depends on Kueue.
+KUEUE_MANAGED_LABEL = "aiops.example/kueue-managed"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class TeamNamespaces(Construct):
                 f"namespace-{team.name}",
                 api_version="v1",
                 kind="Namespace",
-                metadata={"name": team.name, "labels": {TEAM_LABEL: team.name, **pod_security_labels(team.pod_security, report="restricted")}},
+                metadata={"name": team.name, "labels": {TEAM_LABEL: team.name, **pod_security_labels(team.pod_security, report="restricted")}
+                          | ({KUEUE_MANAGED_LABEL: "true"} if team.queues else {})},
             )
             for queue in team.queues:
                 if not _NAME.match(queue):

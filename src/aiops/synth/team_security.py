@@ -12,9 +12,8 @@ from decimal import Decimal
 
 from aiops.model import Environment, NodePool
 from aiops.model.capacity import node_capacity
-from aiops.model.quantity import GIB, format_memory, parse_quantity
+from aiops.model.quantity import format_memory
 from aiops.model.workloads import GPU_RESOURCE
-from aiops_constructs.k8s.cluster_queues import PoolQuota, quota
 from aiops_constructs.k8s.dask_cluster import SCHEDULER_DASHBOARD_PORT, SCHEDULER_PORT
 from aiops_constructs.k8s.team_limits import TeamLimitsProps
 from aiops_constructs.k8s.team_network_policies import Peers, ServedPorts
@@ -70,15 +69,17 @@ def team_pools(environment: Environment, team: str) -> list[NodePool]:
 
 
 def team_limits(environment: Environment, team: str) -> TeamLimitsProps:
-    """The team's quota is what its pools hold at their maximum: the sum of their flavors'
-    ClusterQueue quotas (`cluster_queues.quota`, the same catalog figures), so it never refuses
-    what Kueue admits. One container may ask for at most one node of the team's largest pool."""
+    """The team's quota is what its pools hold at their maximum (max nodes x each node's catalog
+    capacity). That is at least what the team's ClusterQueues may admit there (they share out
+    allocatable capacity, less what runs outside Kueue; borrowing in the cohort stays within the
+    flavors of its queues, so within these pools) plus what the team runs outside Kueue, so the
+    quota never refuses what Kueue admits. One container may ask for at most one node of the
+    team's largest pool."""
     pools = team_pools(environment, team)
     capacities = [node_capacity(environment.cloud, pool) for pool in pools]
-    total: dict[str, Decimal] = {"cpu": Decimal(0), "memory": Decimal(0), GPU_RESOURCE: Decimal(0)}
-    for pool, capacity in zip(pools, capacities, strict=True):
-        for name, amount in quota(PoolQuota(pool.name, pool.max, capacity)).items():
-            total[name] += parse_quantity(amount)
-    hard = {"cpu": format(total["cpu"].normalize(), "f"), "memory": format_memory(total["memory"] / GIB), GPU_RESOURCE: format(total[GPU_RESOURCE].normalize(), "f")}
+    cpu = sum((pool.max * c.vcpu for pool, c in zip(pools, capacities, strict=True)), 0)
+    memory = sum((pool.max * c.memory_gib for pool, c in zip(pools, capacities, strict=True)), Decimal(0))
+    gpus = sum((pool.max * c.gpus for pool, c in zip(pools, capacities, strict=True)), 0)
+    hard = {"cpu": str(cpu), "memory": format_memory(memory), GPU_RESOURCE: str(gpus)}
     largest = {"cpu": str(max(c.vcpu for c in capacities)), "memory": format_memory(max(c.memory_gib for c in capacities))} if capacities else None
     return TeamLimitsProps(team, hard, largest)
