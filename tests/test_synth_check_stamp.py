@@ -24,10 +24,10 @@ def test_no_op_check_answers_from_the_digest_and_any_change_forces_the_real_one(
     # --full never reads it
     assert "checked in" in run_aiops("synth", "--check", "--full", *ENV, cwd=project).stdout
     # a hand edit in dist/: the real check runs and finds it
-    queues = project / "dist" / "azure-dr" / "infrastructure" / "configs" / "queues.yaml"
+    queues = project / "dist" / "azure-dr" / "infrastructure" / "configs" / "teams.yaml"
     queues.write_text(queues.read_text() + "# edited\n")
     edited = run_aiops("synth", "--check", *ENV, cwd=project)
-    assert edited.returncode == 1 and "  differs  dist/azure-dr/infrastructure/configs/queues.yaml" in edited.stderr
+    assert edited.returncode == 1 and "  differs  dist/azure-dr/infrastructure/configs/teams.yaml" in edited.stderr
     # ... and a failed check leaves no record behind: restoring the file needs a real check again
     queues.write_text(queues.read_text().replace("# edited\n", ""))
     assert "checked in" in run_aiops("synth", "--check", *ENV, cwd=project).stdout
