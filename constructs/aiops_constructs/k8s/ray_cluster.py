@@ -20,6 +20,7 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # out so that every container in the cluster has visible requests and limits.
 RAY_OBJECT_STORE_SHARE = 30  # percent of the container's memory limit, Ray's default object store size
 ELASTIC_JOB_ANNOTATION = "kueue.x-k8s.io/elastic-job"
+ELASTIC_JOB_GATE = "kueue.x-k8s.io/elastic-job"  # Kueue's ElasticJobSchedulingGate, which it lifts from the pods it admits
 AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 
 
@@ -141,6 +142,11 @@ class RayCluster(Construct):
         metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": object_labels | ({QUEUE_LABEL: queue} if queue else {})}
         if queue:
             metadata["annotations"] = {ELASTIC_JOB_ANNOTATION: "true"}
+            # Kueue's validating webhook refuses an elastic RayCluster whose templates lack its
+            # scheduling gate (the simulation: "an elastic job must have the ElasticJobSchedulingGate");
+            # in git, Flux owns the gate, so a re-apply never strips what a mutation would add.
+            for pod in (head_pod, worker_pod):
+                pod["schedulingGates"] = [{"name": ELASTIC_JOB_GATE}]
         cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata=metadata)
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         if workers.max_replicas > 1:
