@@ -181,18 +181,19 @@ def test_a_team_without_gpu_pools_gets_no_gpu():
     assert [[p.name for p in team_pools(ENV, team)] for team in ("team-a", "team-b")] == [["gpu", "cpu"], ["gpu", "cpu"]]
     primary = load_environment(REPO / "environments/aws-primary.yaml")
     assert [p.name for p in team_pools(primary, "data-eng")] == ["cpu-compute"]
-    assert team_limits(primary, "data-eng").quota == {"cpu": "800", "memory": "1600Gi", "nvidia.com/gpu": "0"}  # 50 x c5.4xlarge
+    assert team_limits(primary, "data-eng").quota == {"cpu": "800", "memory": "1638400Mi", "nvidia.com/gpu": "0"}  # 50 x c5.4xlarge
 
 
 @pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
 def test_a_teams_quota_never_refuses_what_kueue_admits(environment):
     """What Kueue may admit for a team (every queue's quota on the flavors of the team's queues:
-    the cohort lets a queue borrow idle quota of those flavors) plus what the team runs outside
-    Kueue at its maximum (serving, Dask, the Ray autoscaler sidecar) fits in the team's quota."""
+    the cohort lets a queue borrow idle quota of those flavors), plus what the team runs outside
+    Kueue at its maximum (serving, Dask, the Ray autoscaler sidecar), plus the pods Kueue may hold
+    at its gate, fits in the team's quota."""
     from aiops.model import load_environment
     from aiops.model.node_overhead import RAY_AUTOSCALER_SIDECAR, Resources, requests_of
     from aiops.model.quantity import parse_quantity
-    from aiops.model.queues import queue_quotas
+    from aiops.model.queues import queue_quotas, workload_queue
 
     env = load_environment(REPO / f"environments/{environment}.yaml")
     quotas, workloads = queue_quotas(env), env.workloads
@@ -209,6 +210,12 @@ def test_a_teams_quota_never_refuses_what_kueue_admits(environment):
             need = need + requests_of(workloads.dask.workers.resources).times(workloads.dask.workers.max_replicas) + requests_of(workloads.dask.scheduler.resources)
         if workloads.ray is not None and workloads.ray.namespace == team.name:
             need = need + RAY_AUTOSCALER_SIDECAR
+        # and the pods Kueue holds at its gate: every queued workload at its maximum exists
+        for key in ("training", "ray"):
+            workload = getattr(workloads, key)
+            if workload is not None and workload.namespace == team.name and workload_queue(workloads, key) is not None:
+                need = need + (requests_of(workload.resources).times(workload.autoscaling.max_replicas) if key == "training" else
+                               requests_of(workload.head.resources) + requests_of(workload.workers.resources).times(workload.workers.max_replicas))
         hard = team_limits(env, team.name).quota
         assert need.cpu_millis <= parse_quantity(hard["cpu"]) * 1000, (team.name, need, hard)
         assert need.memory_bytes <= parse_quantity(hard["memory"]), (team.name, need, hard)

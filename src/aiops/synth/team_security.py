@@ -8,11 +8,11 @@ labels, and those KubeRay (`ray.io/cluster`, `ray.io/node-type`) and the Dask op
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiops.model import Environment, NodePool
 from aiops.model.capacity import node_capacity
-from aiops.model.quantity import format_memory
+from aiops.model.node_overhead import RAY_AUTOSCALER_SIDECAR, Resources, requests_of
+from aiops.model.quantity import GIB, format_memory
+from aiops.model.queues import workload_queue
 from aiops.model.workloads import GPU_RESOURCE
 from aiops_constructs.k8s.dask_cluster import SCHEDULER_DASHBOARD_PORT, SCHEDULER_PORT
 from aiops_constructs.k8s.team_limits import TeamLimitsProps
@@ -68,18 +68,36 @@ def team_pools(environment: Environment, team: str) -> list[NodePool]:
     return [pool for pool in environment.node_pools if pool.name in names]
 
 
+def _queued_maximum(environment: Environment, team: str) -> Resources:
+    """What the team's queued workloads (training, Ray) request at their maximum: all their pods
+    may exist at once, most of them held at Kueue's gate, and the quota counts a pod from its
+    creation."""
+    workloads = environment.workloads
+    total = Resources(0, 0)
+    training, ray = workloads.training, workloads.ray
+    if training is not None and training.namespace == team and workload_queue(workloads, "training") is not None:
+        total = total + requests_of(training.resources).times(training.autoscaling.max_replicas)
+    if ray is not None and ray.namespace == team and workload_queue(workloads, "ray") is not None:
+        total = total + requests_of(ray.head.resources) + RAY_AUTOSCALER_SIDECAR + requests_of(ray.workers.resources).times(ray.workers.max_replicas)
+    return total
+
+
 def team_limits(environment: Environment, team: str) -> TeamLimitsProps:
-    """The team's quota is what its pools hold at their maximum (max nodes x each node's catalog
-    capacity). That is at least what the team's ClusterQueues may admit there (they share out
+    """The team's quota: what its pools hold at their maximum (max nodes x each node's catalog
+    capacity), plus what its queued workloads request at their maximum.
+
+    The first part is at least what the team's ClusterQueues admit there (they share out
     allocatable capacity, less what runs outside Kueue; borrowing in the cohort stays within the
-    flavors of its queues, so within these pools) plus what the team runs outside Kueue, so the
-    quota never refuses what Kueue admits. One container may ask for at most one node of the
-    team's largest pool."""
+    flavors of its queues, so within these pools) plus what it runs outside Kueue; the second
+    leaves room for the pods Kueue holds at its gate, so that Kueue, not the quota, decides which
+    of them run. So the quota never refuses what Kueue admits or holds, and a team without a GPU
+    pool gets no GPU at all. One container may ask for at most one node of the team's largest pool."""
     pools = team_pools(environment, team)
     capacities = [node_capacity(environment.cloud, pool) for pool in pools]
-    cpu = sum((pool.max * c.vcpu for pool, c in zip(pools, capacities, strict=True)), 0)
-    memory = sum((pool.max * c.memory_gib for pool, c in zip(pools, capacities, strict=True)), Decimal(0))
-    gpus = sum((pool.max * c.gpus for pool, c in zip(pools, capacities, strict=True)), 0)
-    hard = {"cpu": str(cpu), "memory": format_memory(memory), GPU_RESOURCE: str(gpus)}
+    total = _queued_maximum(environment, team)
+    for pool, capacity in zip(pools, capacities, strict=True):
+        total = total + Resources(capacity.vcpu * 1000, int(capacity.memory_gib * GIB), capacity.gpus).times(pool.max)
+    q = total.quantities()
+    hard = {"cpu": q["cpu"], "memory": q["memory"], GPU_RESOURCE: q["gpus"]}
     largest = {"cpu": str(max(c.vcpu for c in capacities)), "memory": format_memory(max(c.memory_gib for c in capacities))} if capacities else None
     return TeamLimitsProps(team, hard, largest)
