@@ -32,11 +32,10 @@ class TeamLimitsProps:
 class TeamLimits(Construct):
     """A `ResourceQuota` on the requests of every pod in the namespace, and a `LimitRange`.
 
-    The quota holds `requests.cpu`, `requests.memory` and `requests.nvidia.com/gpu`, so a team
-    that has no GPU pool among its queues' and workloads' pools cannot take a GPU by creating
-    pods outside Kueue, and no team can request more than its pools hold at their maximum, which
-    is at least what its ClusterQueues admit there plus what it runs outside Kueue, so the
-    namespace quota never refuses what Kueue admits. The quota counts a pod from its creation,
+    The quota holds `requests.cpu`, `requests.memory` and `requests.nvidia.com/gpu` (what they
+    are is the caller's: aiops.synth.team_security derives them from the environment so that a
+    team without a GPU pool cannot take a GPU by creating pods outside Kueue, and so that the
+    quota never refuses what Kueue admits or holds). The quota counts a pod from its creation,
     also while Kueue keeps it gated.
 
     The LimitRange gives requests to containers that set none (a quota on requests refuses
