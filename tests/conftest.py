@@ -13,6 +13,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the project's .venv/bin: aiops, node, cdk8s, cdktn, kubeconform, ...
 REFERENCE_ENVIRONMENTS = ("aws-primary", "azure-dr", "gcp-burst")
+# The session's two simulations (reference_simulation, fault_simulation), shared by the modules
+# that read them: defined once, so each runs once per session.
+pytest_plugins = ["simulate_fixtures"]
 
 
 def run(args: list[str], cwd: Path, *, env: dict[str, str] | None = None, check: bool = False, timeout: int = 600) -> subprocess.CompletedProcess[str]:

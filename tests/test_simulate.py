@@ -1,13 +1,13 @@
 """`aiops simulate` on the real control plane: what the reference platform does on a cluster.
 
-Two simulations run per session (session fixtures): the three reference environments as a
-user runs them (`aiops simulate --format json` in the repository), and a copy of gcp-burst with
-faults injected, each of which must be caught in the scheduler's or a controller's own words.
+Two simulations run per session (the session fixtures of simulate_fixtures.py): the three
+reference environments as a user runs them, and a copy of gcp-burst with faults injected, each
+of which must be caught in the scheduler's or a controller's own words. What admission (Pod
+Security, quotas, LimitRanges) does with them is in test_simulate_admission.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,170 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, GitScratch, aiops
-
-FAULTS = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: no-such-pool, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: no-such-pool}}
-  template:
-    metadata: {labels: {app: no-such-pool}}
-    spec:
-      nodeSelector: {workload-type: no-such-pool}
-      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
-      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: gpu-on-cpu-pool, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: gpu-on-cpu-pool}}
-  template:
-    metadata: {labels: {app: gpu-on-cpu-pool}}
-    spec:
-      nodeSelector: {cloud.google.com/gke-nodepool: cpu-system}
-      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
-      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {limits: {nvidia.com/gpu: 1}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: bigger-than-any-node, namespace: default}  # no LimitRange there: the scheduler judges it
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: bigger-than-any-node}}
-  template:
-    metadata: {labels: {app: bigger-than-any-node}}
-    spec:
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "64", memory: 1Gi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: guarded, namespace: ml-training}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: guarded}}
-  template:
-    metadata: {labels: {app: guarded}}
-    spec:
-      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
-      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: privileged, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: privileged}}
-  template:
-    metadata: {labels: {app: privileged}}
-    spec:
-      containers: [{name: c, image: "busybox:1.37", securityContext: {privileged: true}, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: bigger-than-the-team-pools, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: bigger-than-the-team-pools}}
-  template:
-    metadata: {labels: {app: bigger-than-the-team-pools}}
-    spec:
-      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
-      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {requests: {cpu: "64", memory: 1Gi}, limits: {cpu: "64", memory: 1Gi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: more-gpus-than-the-team-has, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: more-gpus-than-the-team-has}}
-  template:
-    metadata: {labels: {app: more-gpus-than-the-team-has}}
-    spec:
-      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
-      containers: [{name: c, image: "busybox:1.37", securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}, resources: {limits: {nvidia.com/gpu: 17}}}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {name: blocks-every-drain, namespace: ml-training}
-spec:
-  maxUnavailable: 0
-  selector: {matchLabels: {app: guarded}}
----
-apiVersion: kueue.x-k8s.io/v1beta2
-kind: ClusterQueue
-metadata: {name: no-quota}
-spec:
-  namespaceSelector: {}
-  resourceGroups:
-    - coveredResources: [cpu, memory]
-      flavors:
-        - name: cpu-system
-          resources:
-            - {name: cpu, nominalQuota: "0"}
-            - {name: memory, nominalQuota: "0"}
----
-apiVersion: kueue.x-k8s.io/v1beta2
-kind: LocalQueue
-metadata: {name: no-quota, namespace: ml-training}
-spec: {clusterQueue: no-quota}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: waits-for-quota
-  namespace: ml-training
-  labels: {kueue.x-k8s.io/queue-name: no-quota}
-spec:
-  suspend: true
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "1", memory: 1Gi}}}]
-"""
-
-
-def _git_repository(folder: Path) -> None:
-    repository = GitScratch(folder)
-    repository.git("init", "--quiet", "--initial-branch", "main")
-    repository.commit("tree")
-
-
-@pytest.fixture(scope="session")
-def reference_simulation():
-    """`aiops simulate --format json` over every reference environment, as a user runs it."""
-    result = aiops("simulate", "--format", "json", cwd=REPO)
-    assert result.returncode in (0, 1), result.stderr
-    report = json.loads(result.stdout)
-    return {env["environment"]: env for env in report["environments"]}, report, result.returncode
-
-
-@pytest.fixture(scope="session")
-def fault_simulation(tmp_path_factory):
-    """gcp-burst with one fault of each kind added to its apps layer, in a repository of its own."""
-    root = tmp_path_factory.mktemp("faults")
-    shutil.copytree(REPO / "dist" / "gcp-burst", root / "dist" / "gcp-burst")
-    apps = root / "dist" / "gcp-burst" / "apps"
-    (apps / "faults.yaml").write_text(FAULTS)
-    kustomization = apps / "kustomization.yaml"
-    kustomization.write_text(kustomization.read_text().rstrip("\n") + "\n  - faults.yaml\n")
-    _git_repository(root)
-    result = aiops("simulate", "--format", "json", "--env", "gcp-burst", cwd=root)
-    assert result.returncode == 1, result.stdout + result.stderr
-    return json.loads(result.stdout)["environments"][0]
-
-
-def _pass(env: dict, name: str) -> dict:
-    return next(p for p in env["passes"] if p["pass"] == name)
-
-
-def _pods_of(env_pass: dict, namespace: str, owner: str) -> list[dict]:
-    return [p for p in env_pass["pods"] if p["namespace"] == namespace and p["owner"] == owner]
-
+from conftest import BIN, REPO, aiops
+from simulate_fixtures import git_repository
+from simulate_fixtures import pass_of as _pass
+from simulate_fixtures import pods_of as _pods_of
 
 # -- the reference platform ----------------------------------------------------------------
 
@@ -303,7 +143,7 @@ def test_an_unsupported_kubernetes_version_is_bad_input(tmp_path: Path):
     shutil.copytree(REPO / "dist" / "gcp-burst", tmp_path / "dist" / "gcp-burst")
     stack = tmp_path / "dist" / "gcp-burst" / "terraform" / "gke" / "cdk.tf.json"
     stack.write_text(stack.read_text().replace('"min_master_version": "1.36"', '"min_master_version": "1.33"'))
-    _git_repository(tmp_path)
+    git_repository(tmp_path)
     result = aiops("simulate", "--env", "gcp-burst", cwd=tmp_path)
     assert result.returncode == 2
     assert "aiops simulate: Kubernetes 1.33 cannot be simulated: the Go module proxy serves k8s.io/kubernetes 1.34, 1.35, 1.36, 1.37 only" in result.stderr
@@ -384,85 +224,6 @@ def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, envi
     for pod in pods:
         containers = {k: v for k, v in pod["requests"].items() if k in ("cpu", "memory")}
         assert containers == {k: v for k, v in pod["limits"].items() if k in ("cpu", "memory")}, pod["name"]
-
-
-# -- Pod Security, quotas and limits, as the API server admits them (issue 14) ---------------
-
-TEAM_NAMESPACES = {"aws-primary": ["data-eng", "ml-serving", "ml-training"], "azure-dr": ["ml-serving"], "gcp-burst": ["ml-training"]}
-# The platform's own namespaces and the level each enforces (the constructs say why).
-PLATFORM_LEVELS = {"gpu-operator": "privileged", "node-exporter": "privileged", "monitoring": "baseline",
-                   "kueue-system": "restricted", "kuberay-system": "restricted", "dask-operator": "restricted"}
-
-
-@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
-def test_every_team_namespace_enforces_restricted_and_admits_the_platforms_pods(reference_simulation, environment):
-    env = reference_simulation[0][environment]
-    levels = env["podSecurity"]
-    teams = TEAM_NAMESPACES[environment]
-    assert {ns: levels.get(ns) for ns in teams} == dict.fromkeys(teams, "restricted")
-    assert {ns: level for ns, level in levels.items() if ns in PLATFORM_LEVELS} == {ns: PLATFORM_LEVELS[ns] for ns in levels if ns in PLATFORM_LEVELS}
-    assert {"monitoring", "kueue-system", "node-exporter"} <= set(levels)
-    desired = _pass(env, "desired")
-    assert desired["refused"] == []  # nothing refused at all at steady state: not Pod Security, not a quota, not a LimitRange
-    assert [r for p in env["passes"] for r in p["refused"] if r["by"] == "pod-security"] == []
-    # The restricted namespaces hold pods (a level over empty namespaces would prove nothing).
-    placed = {p["namespace"] for p in desired["pods"] if p["node"]}
-    assert "kueue-system" in placed and placed & set(teams)
-
-
-@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
-def test_the_team_quotas_refuse_nothing_at_max_and_leave_the_holding_to_kueue(reference_simulation, environment):
-    """At max aws-primary's training and Ray workers want twice gpu-training's GPUs; the pods
-    exist, held at Kueue's gate (test_kueue_holds_what_exceeds_the_quota_at_max), because the
-    namespace quota leaves room for the queued workloads' maximum."""
-    assert _pass(reference_simulation[0][environment], "max")["refused"] == []
-
-
-def _refusal(env: dict, deployment: str) -> dict:
-    (refusal,) = [r for r in _pass(env, "desired")["refused"] if r["owner"] == f"Deployment/{deployment}"]
-    assert not _pods_of(_pass(env, "desired"), refusal["namespace"], f"Deployment/{deployment}")  # no pod was created
-    return refusal
-
-
-def test_a_privileged_pod_in_a_team_namespace_is_refused_by_pod_security(fault_simulation):
-    refusal = _refusal(fault_simulation, "privileged")
-    assert refusal["by"] == "pod-security"
-    assert 'is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true)' in refusal["message"]
-    assert any(p["kind"] == "admission" and p["subject"] == "Deployment/privileged in namespace ml-training" for p in fault_simulation["problems"])
-
-
-def test_a_container_bigger_than_the_teams_nodes_is_refused_by_the_limit_range(fault_simulation):
-    refusal = _refusal(fault_simulation, "bigger-than-the-team-pools")
-    assert refusal["by"] == "limit-range"
-    assert "maximum cpu usage per Container is 4, but limit is 64" in refusal["message"]
-
-
-def test_more_gpus_than_the_teams_pools_hold_are_refused_by_the_quota(fault_simulation):
-    refusal = _refusal(fault_simulation, "more-gpus-than-the-team-has")
-    assert refusal["by"] == "quota"
-    # ml-training's quota: gpu-t4's 8 GPUs, and 8 more for the Ray workers Kueue may hold
-    assert "exceeded quota: team-quota, requested: requests.nvidia.com/gpu=17" in refusal["message"]
-    assert "limited: requests.nvidia.com/gpu=16" in refusal["message"]
-
-
-@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
-def test_every_workload_network_policy_selects_the_pods_the_controllers_made(reference_simulation, environment):
-    """The NetworkPolicies name pods by the labels KubeRay and the ReplicaSets really put on them
-    (Dask's operator does not run here, so its pods are checked in test_network_policies.py only)."""
-    from test_network_policies import matches, policies
-
-    pods = [p for p in _pass(reference_simulation[0][environment], "desired")["pods"] if p["node"]]
-    checked = 0
-    for policy in policies(environment):
-        selector = policy["spec"]["podSelector"]
-        if not selector or "dask.org/cluster-name" in selector.get("matchLabels", {}):
-            continue
-        selected = {p["owner"] for p in pods if p["namespace"] == policy["metadata"]["namespace"] and matches(selector, p["labels"])}
-        assert len(selected) == 1, (policy["metadata"]["name"], selected)  # one workload's pods, and some
-        if policy["metadata"]["name"].endswith("-head-clients"):
-            assert all("-head" in p["name"] for p in pods if matches(selector, p["labels"]))
-        checked += 1
-    assert checked >= {"aws-primary": 3, "azure-dr": 1, "gcp-burst": 2}[environment]
 
 
 # -- queues that admit, quotas that fit, a spread that grows (issue 13) ------------------------
