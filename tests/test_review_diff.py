@@ -47,7 +47,7 @@ def test_the_report_names_each_change(scenario):
 
     hpa = by(aws["objects"], "kind", "HorizontalPodAutoscaler")
     assert (hpa["action"], hpa["namespace"], hpa["name"], hpa["file"], hpa["line"]) == (
-        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 87)
+        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 114)
     assert hpa["fields"] == [{"path": "spec.metrics[1].resource.target.averageUtilization", "change": "changed", "old": 70, "new": 80}]
 
     ray = by(aws["objects"], "kind", "RayCluster")
@@ -60,7 +60,14 @@ def test_the_report_names_each_change(scenario):
         ("Namespace", "kuberay-system", "flux-system/infra-controllers"),
         ("HelmRepository", "kuberay-operator", "flux-system/infra-controllers"),
         ("HelmRelease", "kuberay-operator", "flux-system/infra-controllers"),
+        # and the Ray cluster's NetworkPolicies
+        ("NetworkPolicy", "aiops-ray-cluster-peers", "flux-system/infra-configs"),
+        ("NetworkPolicy", "aiops-ray-cluster-head-clients", "flux-system/infra-configs"),
     }
+    # ml-serving's quota and container maximum follow its pool's new instance type; ml-training's
+    # quota loses the Ray cluster's room
+    assert {(o["kind"], o["namespace"]) for o in aws["objects"] if o["kind"] in ("ResourceQuota", "LimitRange")} == {
+        ("ResourceQuota", "ml-training"), ("ResourceQuota", "ml-serving"), ("LimitRange", "ml-serving")}
     # the larger pool, and the Ray cluster gone, raise the training queue's GPU quota (10 + 2 + 10 no longer reserved)
     queue = by(aws["objects"], "name", "training")
     assert {"path": "spec.resourceGroups[0].flavors[name=gpu-training].resources[name=nvidia.com/gpu].nominalQuota",
@@ -76,8 +83,8 @@ def test_the_report_names_each_change(scenario):
     assert (resized["action"], resized["fields"]) == (
         "update", [{"path": "scaling_config.max_size", "change": "changed", "old": 20, "new": 22}])
 
-    assert [a["kind"] for a in aws["alerts"]] == [*["replace"] * 3, *["prune"] * 5, "capacity", "capacity"]
-    assert report["destructive"] == 8
+    assert [a["kind"] for a in aws["alerts"]] == [*["replace"] * 3, *["prune"] * 7, "capacity", "capacity"]
+    assert report["destructive"] == 10
 
 
 def test_the_exact_cost_deltas(scenario):
@@ -117,8 +124,8 @@ def test_the_markdown_comment(scenario, snapshot):
     text = result.stdout.replace(scenario.base[:12], "BASE").replace(scenario.head[:12], "HEAD")
     lines = text.splitlines()
     assert lines[0] == "### aiops diff: `dist/` at BASE → HEAD"
-    assert lines[4] == "| **aws-primary** | 0 / 3 / 5 | 5 | 3 / 0 | 40 → 42 | +1,849.82 / +5,549.46 / +41,464.00 |"
-    assert lines[6] == "**8 change(s) that need attention before merging**"
+    assert lines[4] == "| **aws-primary** | 0 / 6 / 7 | 7 | 3 / 0 | 40 → 42 | +1,849.82 / +5,549.46 / +41,464.00 |"
+    assert lines[6] == "**10 change(s) that need attention before merging**"
     assert "azure-dr" not in text and "gcp-burst" not in text  # nothing for unchanged environments
     assert text.index("<details>") > text.index("| **aws-primary** |")  # summary first, details folded under it
     assert "p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing" in text
@@ -129,7 +136,7 @@ def test_the_markdown_comment(scenario, snapshot):
 def test_fail_on_destroy(scenario):
     failing = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--fail-on-destroy", "--format", "text", cwd=scenario.repo)
     assert failing.returncode == 1
-    assert failing.stderr == ("aiops diff: 8 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
+    assert failing.stderr == ("aiops diff: 10 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
                               " failing because of --fail-on-destroy\n")
     assert aiops("diff", "--base", scenario.base, "--head", scenario.head, cwd=scenario.repo).returncode == 0
     quiet = aiops("diff", "--base", scenario.head, "--head", scenario.head, "--fail-on-destroy", cwd=scenario.repo)
@@ -227,7 +234,7 @@ def test_the_text_report(scenario):
     text = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--format", "text", cwd=scenario.repo, check=True).stdout
     lines = text.splitlines()
     assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
-    assert ("aws-primary: objects added/changed/removed 0 / 3 / 5; pruned 5; cloud resources replaced/destroyed 3 / 0;"
+    assert ("aws-primary: objects added/changed/removed 0 / 6 / 7; pruned 7; cloud resources replaced/destroyed 3 / 0;"
             " GPUs at max 40 -> 42") in lines
     assert "  cost at max: 77,175.60 -> 118,639.60 (+41,464.00) USD a month" in lines
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines

@@ -37,9 +37,9 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
     ]
     assert re.fullmatch(r"validated the new tree in [0-9.]+ s", lines[3])
     assert lines[4:7] == [
-        "aws-primary: 20 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
-        "azure-dr: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
-        "gcp-burst: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
+        "aws-primary: 22 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
+        "azure-dr: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
+        "gcp-burst: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]
     assert re.fullmatch(r"done in [0-9.]+ s", lines[7]) and len(lines) == 8
     assert quiet_lines(result.stderr) == []  # quiet: no Node end-of-life banner, no upgrade notice
@@ -58,8 +58,9 @@ def test_every_yaml_file_says_it_is_generated(reference_synthesis):
 
 
 def test_check_and_env_touch_only_what_a_change_should(tmp_path):
-    """Issue step 3: raise a pool's max, and only the files that carry it change: the node group
-    and the quota of the pool's Kueue ClusterQueue (max nodes x per-node capacity)."""
+    """Issue step 3: raise a pool's max, and only the files that carry it change: the node group,
+    the quota of the pool's Kueue ClusterQueue (max nodes x per-node capacity) and that of the
+    namespace of the team that uses the pool (team-limits.yaml)."""
     project = copy_project(tmp_path / "project")
     before = read_tree(project / "dist")
     aws = project / "environments" / "aws-primary.yaml"
@@ -70,6 +71,7 @@ def test_check_and_env_touch_only_what_a_change_should(tmp_path):
     assert quiet_lines(check.stderr) == [
         "aiops synth --check: dist is not what the environments produce:",
         "  differs  dist/aws-primary/infrastructure/configs/queues.yaml",
+        "  differs  dist/aws-primary/infrastructure/configs/team-limits.yaml",
         "  differs  dist/aws-primary/terraform/eks/cdk.tf.json",
         "run `aiops synth` and commit the result",
     ]
@@ -79,6 +81,7 @@ def test_check_and_env_touch_only_what_a_change_should(tmp_path):
     after = read_tree(project / "dist")
     assert compare_trees(before, after) == [
         ("differs", PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")),
+        ("differs", PurePosixPath("aws-primary/infrastructure/configs/team-limits.yaml")),
         ("differs", PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")),
     ]
     assert b'"max_size": 22' in after[PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")]
