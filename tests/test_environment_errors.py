@@ -304,7 +304,7 @@ def test_the_cli_exits_2_and_writes_nothing(tmp_path):
     """Every error of every file is reported at once, and dist/ keeps its previous bytes."""
     project = copy_project(tmp_path / "project")
     aws = project / "environments" / "aws-primary.yaml"
-    aws.write_text(aws.read_text().replace("    max: 10\n", "    max: 1\n"))
+    aws.write_text(aws.read_text().replace("    max: 20\n", "    max: 1\n", 1))
     gcp = project / "environments" / "gcp-burst.yaml"
     gcp.write_text(gcp.read_text().replace("region: us-central1", "region: us-central1\nregoin: typo"))
     before = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file()}

@@ -12,7 +12,7 @@ def _flavors(reference_documents, environment):
 def test_aws_primary_pools_are_the_designs(reference_environments):
     pools = {p.name: p for p in reference_environments["aws-primary"].node_pools}
     assert {n: (p.instance_type, p.min, p.desired, p.max) for n, p in pools.items()} == {
-        "gpu-training": ("p3.2xlarge", 0, 2, 10),
+        "gpu-training": ("p3.2xlarge", 0, 2, 20),
         "gpu-inference": ("g4dn.xlarge", 1, 3, 20),
         "cpu-compute": ("c5.4xlarge", 2, 5, 50),
     }
@@ -38,7 +38,7 @@ def test_eks_node_group_spells_the_taint_no_schedule(reference_terraform):
     groups = reference_terraform["aws-primary"]["resource"]["aws_eks_node_group"]
     training = groups["node_group_gpu_training"]
     assert training["taint"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
-    assert training["scaling_config"] == {"min_size": 0, "desired_size": 2, "max_size": 10}
+    assert training["scaling_config"] == {"min_size": 0, "desired_size": 2, "max_size": 20}
     assert training["instance_types"] == ["p3.2xlarge"]
     assert training["ami_type"] == "AL2023_x86_64_NVIDIA"
     assert groups["node_group_cpu_compute"]["ami_type"] == "AL2023_x86_64_STANDARD"
@@ -53,7 +53,7 @@ def test_aks_and_gke_spell_taints_their_way(reference_terraform):
     gke = reference_terraform["gcp-burst"]["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]
     assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
     assert gke["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1, "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
-    assert gke["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 8}
+    assert gke["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 16}
 
 
 @pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])

@@ -25,16 +25,16 @@ def test_amounts_are_exact_decimals():
 def test_each_pool_costs_price_times_hours_times_nodes():
     costs = {c.key: c for c in reference_costs()}
     training = costs[("aws-primary", "gpu-training")]
-    assert (training.instance_type, training.nodes, training.hourly_usd, training.hours_per_month) == ("p3.2xlarge", (0, 2, 10), Decimal("3.06"), 730)
-    assert [training.monthly(s) for s in ("min", "desired", "max")] == [0, Decimal("4467.60"), Decimal("22338.00")]
+    assert (training.instance_type, training.nodes, training.hourly_usd, training.hours_per_month) == ("p3.2xlarge", (0, 2, 20), Decimal("3.06"), 730)
+    assert [training.monthly(s) for s in ("min", "desired", "max")] == [0, Decimal("4467.60"), Decimal("44676.00")]
     gke = costs[("gcp-burst", "gpu-t4")]  # the machine plus its attached T4, each with its own source
     assert gke.hourly_usd == Decimal("0.54")
     assert [(p.item, p.count, p.price.hourly_usd, p.price.date) for p in gke.prices] == [
         ("n1-standard-4", 1, 0.19, "2026-11"), ("nvidia-tesla-t4", 1, 0.35, "2026-11")]
     everything = totals(costs.values())
     assert (everything.at("min"), everything.at("desired"), everything.at("max")) == (
-        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("69684.38380"))
-    assert everything.gpus == (3, 7, 58)  # azure-dr's gpu pool holds aws-primary's model-server at max (20)
+        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("95175.98380"))
+    assert everything.gpus == (3, 7, 76)  # azure-dr's gpu pool holds aws-primary's model-server at max (20)
 
 
 def test_the_table():
@@ -43,10 +43,10 @@ def test_the_table():
     assert lines[0].split() == ["environment", "cloud", "pool", "instance", "type", "GPUs/node", "USD/h/node",
                                 "nodes", "min/desired/max", "monthly", "at", "min", "monthly", "at", "desired", "monthly", "at", "max"]
     row = next(line for line in lines if " gpu-training " in line).split()
-    assert row == ["aws-primary", "aws", "gpu-training", "p3.2xlarge", "1", "×", "V100", "3.06", "0/2/10", "0.00", "4,467.60", "22,338.00"]
-    assert next(line for line in lines if line.startswith("aws-primary total")).split()[-3:] == ["1,376.78", "8,101.54", "54,837.60"]
+    assert row == ["aws-primary", "aws", "gpu-training", "p3.2xlarge", "1", "×", "V100", "3.06", "0/2/20", "0.00", "4,467.60", "44,676.00"]
+    assert next(line for line in lines if line.startswith("aws-primary total")).split()[-3:] == ["1,376.78", "8,101.54", "77,175.60"]
     assert next(line for line in lines if line.startswith("Azure (AKS) total")).split()[-3:] == ["1,238.08", "1,378.24", "11,399.68"]
-    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["2,712.69", "9,773.28", "69,684.38"]
+    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["2,712.69", "9,773.28", "95,175.98"]
     assert "Monthly = USD per node-hour × 730 hours × nodes (on-demand, from the instance catalog)." in lines
     assert ("  p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing"
             " (pkg/providers/pricing/zz_generated.pricing_aws.go); 2026-01)") in lines
@@ -55,13 +55,13 @@ def test_the_table():
 def test_json_and_markdown_carry_the_same_numbers():
     document = json.loads(aiops("cost", "--format", "json", cwd=REPO, check=True).stdout)
     assert document["hoursPerMonth"] == 730
-    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 69684.38}
-    assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 3447.1
+    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 95175.98}
+    assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 6600.7
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
     assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", cwd=REPO, check=True).stdout
-    assert "| **all environments** |  |  |  | **58 at max** |  |  | **2,712.69** | **9,773.28** | **69,684.38** |" in markdown
+    assert "| **all environments** |  |  |  | **76 at max** |  |  | **2,712.69** | **9,773.28** | **95,175.98** |" in markdown
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 
