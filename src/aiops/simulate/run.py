@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class EnvironmentResult:
     passes: list[PassResult] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds, in order
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds it used
 
     @property
     def left_out(self) -> list[str]:
@@ -90,7 +92,7 @@ class EnvironmentResult:
             "environment": self.environment, "cloud": self.cloud, "kubernetesVersion": self.kubernetes_version, "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems], "reconcile": [s.as_dict() for s in self.steps],
             "leftOut": self.left_out, "passes": [p.as_dict() for p in self.passes], "seconds": round(self.seconds, 1),
-            "timings": dict(self.timings),
+            "timings": dict(self.timings), "cpuSeconds": dict(self.cpu_seconds),
         }
 
 
@@ -131,9 +133,18 @@ class _Clock:
         self._last = now
 
 
+def _own_cpu_seconds(since: dict[str, float] | None = None) -> dict[str, float]:
+    """CPU seconds of this process (Python) and of the short-lived programs it ran and waited
+    for (helm template, the key material), since `since`."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    now = {"aiops (Python)": own.ru_utime + own.ru_stime, "helm template and other short-lived tools": children.ru_utime + children.ru_stime}
+    return {name: round(value - (since or {}).get(name, 0.0), 1) for name, value in now.items()}
+
+
 def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Path | None = None, log=lambda message: None) -> EnvironmentResult:
     """Simulate `environment` of the tree `dist`; `flux_cluster` is its cluster in `aiops flux check`'s report."""
     started = time.monotonic()
+    own_cpu = _own_cpu_seconds()
     clock = _Clock()
     cluster = read_cluster(dist, environment)
     clock.lap("pools from Terraform")
@@ -160,6 +171,7 @@ def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Pa
                 result.passes.append(PassResult(end, dict(nodes), scaled, observe(plane.api), time.monotonic() - pass_start))
                 clock.lap(f"pass {end}: observe")
                 log(f"{environment}: pass {end}: {len(result.passes[-1].observation.pending)} pod(s) pending")
+        result.cpu_seconds = {**plane.cpu_seconds(), **_own_cpu_seconds(own_cpu)}
     clock.lap("stop")
     result.seconds = time.monotonic() - started
     return result

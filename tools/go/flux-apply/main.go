@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/clusterreader"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/runtime/statusreaders"
@@ -187,7 +188,7 @@ type session struct {
 
 // newSession connects to the cluster of a kubeconfig as kustomize-controller connects to
 // its own: a client with a dynamic REST mapper and a kstatus poller with Flux's Job status
-// reader.
+// reader, reading objects directly.
 func newSession(kubeconfig string) (*session, error) {
 	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
@@ -206,8 +207,12 @@ func newSession(kubeconfig string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// kustomize-controller's DisableStatusPollerCache feature gate is on by default (since
+	// v1.2, internal/features): its poller reads each object it checks (the direct cluster
+	// reader) instead of listing every kind of the set at each poll.
 	poller := polling.NewStatusPoller(kubeClient, mapper, polling.Options{
-		CustomStatusReaders: []engine.StatusReader{statusreaders.NewCustomJobStatusReader(mapper)},
+		CustomStatusReaders:  []engine.StatusReader{statusreaders.NewCustomJobStatusReader(mapper)},
+		ClusterReaderFactory: engine.ClusterReaderFactoryFunc(clusterreader.NewDirectClusterReader),
 	})
 	return &session{kubeconfig: kubeconfig, kubeClient: kubeClient, poller: poller}, nil
 }
@@ -263,6 +268,7 @@ func (s *session) handle(ctx context.Context, req Request) (Response, error) {
 	default:
 		return resp, fmt.Errorf("engine %q: it is \"\" (kustomize-controller) or \"helm\" (helm-controller)", req.Engine)
 	}
+	applied := time.Now()
 	if applyErr != nil {
 		resp.ApplyError = applyErr.Error()
 	} else if req.Wait && len(toCheck) > 0 {
@@ -276,6 +282,8 @@ func (s *session) handle(ctx context.Context, req Request) (Response, error) {
 		resp.Healthy = true
 	}
 	resp.Seconds = time.Since(start).Seconds()
+	fmt.Fprintf(os.Stderr, "%s %s: %d object(s) applied in %.1f s, %d checked, %.1f s in all; apply error %q, health error %q\n",
+		time.Now().Format(time.StampMilli), req.FieldManager, len(objects), applied.Sub(start).Seconds(), len(toCheck), resp.Seconds, resp.ApplyError, resp.HealthError)
 	return resp, nil
 }
 
