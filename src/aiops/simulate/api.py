@@ -69,9 +69,10 @@ class Api:
                 raise ConnectionError(f"{method} {path}: {exc!r}") from exc
         raise AssertionError("unreachable")
 
-    def request(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json", timeout: float = 30) -> Any:
+    def request(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json", timeout: float = 30,
+                accept: str = "application/json") -> Any:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": accept}
         if data is not None:
             headers["Content-Type"] = content_type
         for attempt in range(20):

@@ -11,14 +11,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-
-import yaml
 
 from aiops.simulate.binaries import tool
 
-DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 KUSTOMIZE_CONTROLLER = "kustomize-controller"
 HELM_CONTROLLER = "helm-controller"
 
@@ -54,21 +53,26 @@ class Applier:
         self._answers.put("")  # it ended
 
     def apply(self, objects: list[dict[str, Any]], *, field_manager: str, owner: tuple[str, str, str] | None = None,
-              wait: bool = False, timeout: str = "5m", give_up: Callable[[], str | None] | None = None, helm: bool = False) -> ApplyResult:
+              wait: bool = False, timeout: str = "5m", give_up: Callable[[], str | None] | None = None, helm: bool = False,
+              record: Path | None = None) -> ApplyResult:
         """Apply `objects` server-side as `field_manager` (staged as kustomize-controller stages them,
         or with `helm` as helm-controller's Helm creates a chart's objects, in their order) and,
         with `wait`, run its health check on them; `owner`: (group, name, namespace) labels.
 
         `give_up` is asked once a second during the health check: a reason when waiting longer
         cannot help (the cluster has settled with pods the scheduler cannot place), None to go on.
+        `record`: a file to write the objects to, as they are sent.
         """
         self._last += 1
         number = self._last
+        # JSON, which the Go side reads as it reads YAML and Python writes ten times faster.
+        documents = [json.dumps(o, ensure_ascii=False, default=_as_yaml_text) for o in objects]
+        if record is not None:
+            record.write_text("".join(f"---\n{d}\n" for d in documents))  # JSON is YAML: one document each
         request = {
             "id": number, "fieldManager": field_manager,
             "ownerGroup": owner[0] if owner else "", "ownerName": owner[1] if owner else "", "ownerNamespace": owner[2] if owner else "",
-            "objects": yaml.dump_all(objects, Dumper=DUMPER, sort_keys=False), "wait": wait, "timeout": timeout,
-            "engine": "helm" if helm else "",
+            "objects": "\n".join(documents), "wait": wait, "timeout": timeout, "engine": "helm" if helm else "",
         }
         started = time.monotonic()
         reason = None
@@ -105,3 +109,10 @@ class Applier:
     def _died(self) -> ApplyResult:
         self.component.process.wait(10)
         return ApplyResult(apply_error=f"flux-apply exited with {self.component.process.returncode}; its log ends:\n{self.component.tail()}")
+
+
+def _as_yaml_text(value: Any) -> str:
+    """A YAML timestamp of a chart's manifest (loaded as a date), written back as YAML would."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat(" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} {value!r} to the API server")

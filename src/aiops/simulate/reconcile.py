@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from aiops.simulate.api import Api, ApiError
-from aiops.simulate.apply import DUMPER, HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, Applier
+from aiops.simulate.apply import HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, Applier
 from aiops.simulate.binaries import MissingBinary
 from aiops.simulate.control_plane import ControlPlane, ControlPlaneError
 from aiops.simulate.helm import HelmError, install_order, release_of, render
@@ -30,6 +30,7 @@ from aiops.simulate.scale import stuck_detector
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 FLUX_STATUS_MANAGER = "aiops-simulate (in place of Flux's controllers)"
+AGGREGATED_DISCOVERY = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;q=0.9"
 
 
 @dataclass
@@ -58,25 +59,25 @@ class Discovery:
         self.refresh()
 
     def refresh(self) -> None:
-        self.group_versions: list[str] = ["v1"]
+        """Read discovery again: two requests for the whole server (aggregated discovery, as
+        client-go reads it), not one per group version."""
+        self.group_versions: list[str] = []
         self.namespaced: dict[tuple[str, str], bool] = {}
         self.plural: dict[tuple[str, str], str] = {}
-        for resource in self.api.get("/api/v1").get("resources", []):
-            if "/" not in resource["name"]:
-                self.namespaced[("v1", resource["kind"])] = resource["namespaced"]
-                self.plural[("v1", resource["kind"])] = resource["name"]
-        for group in self.api.get("/apis").get("groups", []):
-            for version in group.get("versions", []):
-                gv = version["groupVersion"]
-                self.group_versions.append(gv)
-                try:
-                    resources = self.api.get(f"/apis/{gv}").get("resources", [])
-                except ApiError:
-                    continue
-                for resource in resources:
-                    if "/" not in resource["name"]:
-                        self.namespaced[(gv, resource["kind"])] = resource["namespaced"]
-                        self.plural[(gv, resource["kind"])] = resource["name"]
+        for path in ("/api", "/apis"):
+            listing = self.api.request("GET", path, accept=AGGREGATED_DISCOVERY)
+            if listing.get("kind") != "APIGroupDiscoveryList":
+                raise ApiError(406, path, f"the API server answered {listing.get('kind')!r}, not the aggregated discovery asked for")
+            for group in listing.get("items") or []:
+                name = (group.get("metadata") or {}).get("name") or ""
+                for version in group.get("versions") or []:
+                    gv = f"{name}/{version['version']}" if name else version["version"]
+                    self.group_versions.append(gv)
+                    for resource in version.get("resources") or []:
+                        kind = (resource.get("responseKind") or {}).get("kind")
+                        if kind:
+                            self.namespaced[(gv, kind)] = resource.get("scope") == "Namespaced"
+                            self.plural[(gv, kind)] = resource["resource"]
 
     def path(self, obj: dict[str, Any]) -> str:
         api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
@@ -150,8 +151,7 @@ class Reconciler:
         record = self.plane.folder / "applied"
         record.mkdir(exist_ok=True)
         number = len(list(record.iterdir()))
-        (record / f"{number:03d}-{options['field_manager']}.yaml").write_text(yaml.dump_all(objects, Dumper=DUMPER, sort_keys=False))
-        return self.applier.apply(objects, **options)
+        return self.applier.apply(objects, record=record / f"{number:03d}-{options['field_manager']}.yaml", **options)
 
     def _timeout(self, flux_timeout: str) -> str:
         return f"{min(_seconds(flux_timeout), self.wait_cap):.0f}s"
