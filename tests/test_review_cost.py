@@ -58,7 +58,7 @@ def test_json_and_markdown_carry_the_same_numbers():
     assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 61998.94}
     assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 3447.1
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
-    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference", 0.526, 7679.6)
+    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", cwd=REPO, check=True).stdout
     assert "| **all environments** |  |  |  | **44 at max** |  |  | **2,712.69** | **9,773.28** | **61,998.94** |" in markdown

@@ -248,7 +248,8 @@ class Team(StrictModel):
 
 
 class Queue(StrictModel):
-    """A Kueue ClusterQueue whose quota is the maximum capacity of its pools."""
+    """A Kueue ClusterQueue over some pools; its quota is what queued workloads can get there
+    at the pools' maximum (see aiops.model.queues)."""
 
     name: DnsLabel
     pools: list[str] = Field(min_length=1)
@@ -425,5 +426,8 @@ def check_workloads(environment: Environment) -> PydanticCustomError | None:
                 at=(*placement.resources_at, "autoscaling", "gpuUtilization"),
                 hint="on GKE, scale on cpuUtilization instead",
             )
-    return None
+    from aiops.model.queues import check_queues
+    from aiops.model.zonal import check_zonal
+
+    return check_zonal(environment) or check_queues(environment)
 

@@ -11,9 +11,10 @@ GKE counts `initial_node_count` per zone; `desired` here is the pool's total ove
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiops.model.catalog import Cloud, Price, load_catalog
+from aiops.model.zonal import POOL_LABEL
 from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
@@ -57,6 +58,7 @@ class PoolFacts:
     gpu_model: str | None
     accelerator: str | None = None  # GKE: the attached accelerator type
     autoscaler_tags: dict[str, str] = field(default_factory=dict, compare=False)  # AWS: k8s.io/cluster-autoscaler/* tags of the ASG
+    zone_groups: tuple[str, ...] = ()  # a pool built as one group per zone: the groups' Terraform addresses
 
     @property
     def vcpu(self) -> int | None:
@@ -254,4 +256,34 @@ def pools_and_problems(tree: TerraformTree) -> tuple[list[PoolFacts], list[Probl
             continue
         if pool is not None:
             pools.append(pool)
-    return pools, problems
+    return _one_pool_per_zonal_set(pools), problems
+
+
+def _one_pool_per_zonal_set(pools: list[PoolFacts]) -> list[PoolFacts]:
+    """The per-zone node groups of one pool (labelled `aiops.example/node-pool`, see
+    aiops.model.zonal) as that one pool: sizes summed, named after the pool."""
+    merged: list[PoolFacts] = []
+    sets: dict[tuple[str, str], list[PoolFacts]] = {}
+    for pool in pools:
+        name = pool.labels.get(POOL_LABEL)
+        if name is None:
+            merged.append(pool)
+            continue
+        members = sets.setdefault((pool.file, name), [])
+        if not members:
+            merged.append(pool)  # keeps the pool's place in the order
+        members.append(pool)
+    for index, pool in enumerate(merged):
+        members = sets.get((pool.file, pool.labels.get(POOL_LABEL, "")), [])
+        if members:
+            desired = [m.desired for m in members]
+            merged[index] = replace(
+                pool,
+                name=pool.labels[POOL_LABEL],
+                min=sum(m.min for m in members),
+                desired=None if None in desired else sum(d for d in desired if d is not None),
+                max=sum(m.max for m in members),
+                autoscaler_tags={k: v for m in members for k, v in m.autoscaler_tags.items()},
+                zone_groups=tuple(m.resource for m in members),
+            )
+    return merged
