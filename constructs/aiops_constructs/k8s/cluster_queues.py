@@ -11,7 +11,6 @@ from constructs import Construct
 
 from aiops.model.capacity import NodeCapacity
 from aiops.model.quantity import format_memory
-from aiops.model.workloads import GPU_RESOURCE
 from aiops_constructs.k8s.node_pool_flavors import KUEUE_API_VERSION
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -38,7 +37,7 @@ def quota(pool: PoolQuota) -> dict[str, str]:
     return {
         "cpu": str(pool.max_nodes * pool.per_node.vcpu),
         "memory": format_memory(pool.max_nodes * pool.per_node.memory_gib),
-        GPU_RESOURCE: str(pool.max_nodes * pool.per_node.gpus),
+        pool.per_node.gpu_resource: str(pool.max_nodes * pool.per_node.gpus),
     }
 
 
@@ -80,9 +79,10 @@ class ClusterQueues(Construct):
                     raise ValueError(f"ClusterQueues: flavor '{pool.flavor}' is in queues '{owner[pool.flavor]}' and '{queue.name}'; give each pool to one queue")
                 if pool.max_nodes < 0:
                     raise ValueError(f"ClusterQueues: flavor '{pool.flavor}' of queue '{queue.name}' has max_nodes {pool.max_nodes}")
-            covered = ["cpu", "memory"] + ([GPU_RESOURCE] if any(p.per_node.gpus for p in queue.flavors) else [])
+            # GPUs as the pools advertise them: nvidia.com/gpu (whole or time-sliced) or nvidia.com/mig-<profile>
+            covered = ["cpu", "memory"] + sorted({p.per_node.gpu_resource for p in queue.flavors if p.per_node.gpus})
             flavors = [
-                {"name": pool.flavor, "resources": [{"name": name, "nominalQuota": quota(pool)[name]} for name in covered]}
+                {"name": pool.flavor, "resources": [{"name": name, "nominalQuota": quota(pool).get(name, "0")} for name in covered]}
                 for pool in queue.flavors
             ]
             obj = ApiObject(

@@ -11,7 +11,7 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import RayClusterWorkload
-from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread
+from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread, spot_metadata
 
 RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -63,6 +63,10 @@ class RayCluster(Construct):
                 f"{who}: the workload names pools '{workload.head.pool}' and '{workload.workers.pool}' but head_pool and worker_pool are "
                 f"'{head_pool.name}' and '{worker_pool.name}'"
             )
+        if head_pool.spot:
+            raise ValueError(f"{who}: head_pool '{head_pool.name}' is spot; the head holds the cluster's state (GCS) and is never interruptible")
+        if worker_pool.spot and not workload.workers.interruptible:
+            raise ValueError(f"{who}: worker_pool '{worker_pool.name}' is spot but workers.interruptible is false")
         if workload.workers.resources.gpus and not worker_capacity.gpus:
             raise ValueError(f"{who}: workers.resources.gpus is {workload.workers.resources.gpus} but pool '{worker_pool.name}' has no GPUs")
         if not _NAME.match(group_name):
@@ -83,7 +87,7 @@ class RayCluster(Construct):
             ],
             "resources": container_resources(workload.head.resources, requests_equal_limits=True),
         }
-        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources, requests_equal_limits=True)}
+        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources, requests_equal_limits=True, gpu_resource=worker_capacity.gpu_resource)}
         head_pod: dict[str, Any] = {"priorityClassName": priority_class, **placement(head_pool), "containers": [head_container]}
         worker_pod: dict[str, Any] = {
             "priorityClassName": priority_class,
@@ -119,7 +123,7 @@ class RayCluster(Construct):
             ],
         }
         object_labels = labels(name, "ray-cluster")
-        cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels})
+        cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(worker_pool)})
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         if workers.max_replicas > 1:
             # One worker below the group's minimum may be evicted at a time (an integer minAvailable:

@@ -9,18 +9,35 @@ from pathlib import Path
 from aiops.commands import EXIT_OK, EXIT_USAGE
 
 FORMATS = ("table", "json", "markdown")
+DEFAULT_MAX_AGE_DAYS = 365  # aiops.cost.prices.DEFAULT_MAX_AGE_DAYS (not imported: the parser is built on every command)
 
 
 def run(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from aiops.cost.prices import price_warnings
     from aiops.model.catalog import load_catalog
-    from aiops.review.cost import pool_costs
-    from aiops.review.render_cost import render_json, render_markdown, render_table
+    from aiops.cost.pools import pool_costs
+    from aiops.cost.render import render_json, render_markdown, render_table
     from aiops.tree import git
     from aiops.tree.terraform import scan_terraform_files
 
     from aiops.project import default_path
 
     from aiops.model.catalog import REPOSITORY_CATALOG, CatalogError, using_catalog
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    except ValueError:
+        print(f"aiops cost: --as-of {args.as_of}: use a date like 2026-12-01", file=sys.stderr)
+        return EXIT_USAGE
+    if args.max_price_age < 1:
+        print(f"aiops cost: --max-price-age {args.max_price_age}: use a number of days, 1 or more", file=sys.stderr)
+        return EXIT_USAGE
+
+    def render_costs(hours: int) -> str:
+        costs = pool_costs(tree)
+        return render(costs, hours, price_warnings(costs, as_of=as_of, max_age_days=args.max_price_age))
 
     catalog: tuple[str | None] | None = None  # None: the catalog in effect (the working tree's)
     try:
@@ -45,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
     render = {"table": render_table, "json": render_json, "markdown": render_markdown}[args.format]
     try:
         if catalog is None:
-            sys.stdout.write(render(pool_costs(tree), load_catalog().hours_per_month))
+            sys.stdout.write(render_costs(load_catalog().hours_per_month))
         else:
             with using_catalog(catalog[0], f"{REPOSITORY_CATALOG} at {args.rev}") as at_revision:
-                sys.stdout.write(render(pool_costs(tree), at_revision.hours_per_month))
+                sys.stdout.write(render_costs(at_revision.hours_per_month))
     except CatalogError as exc:
         print(f"aiops cost: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -60,4 +77,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     cost.add_argument("path", nargs="?", metavar="PATH", help="folder to read (default: the project's dist/; with --rev: dist)")
     cost.add_argument("--rev", metavar="REV", help="read PATH (relative to the repository root) at this git revision")
     cost.add_argument("--format", choices=FORMATS, default="table", help="table (default), json or markdown")
+    cost.add_argument("--as-of", metavar="DATE", help="judge the age of prices as of this day (default: today)")
+    cost.add_argument("--max-price-age", metavar="DAYS", type=int, default=DEFAULT_MAX_AGE_DAYS,
+                      help=f"warn about prices older than this many days (default: {DEFAULT_MAX_AGE_DAYS})")
     cost.set_defaults(handler=run)
