@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import cdk8s
 import pytest
+import yaml
 
+from aiops.model.allocatable import MIB
 from aiops.model.capacity import NodeCapacity, node_capacity
+from aiops.model.node_overhead import Resources
+from aiops.model.queues import FlavorQuota
 from aiops_constructs.k8s.autoscaled_deployment import AutoscaledDeployment
 from aiops_constructs.k8s.cluster_autoscaler import ClusterAutoscaler
-from aiops_constructs.k8s.cluster_queues import ClusterQueues, PoolQuota, QueueProps
+from aiops_constructs.k8s.cluster_queues import ClusterQueues, QueueProps
 from aiops_constructs.k8s.dask_cluster import DaskCluster
 from aiops_constructs.k8s.gpu_operator import GpuOperator
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
@@ -75,27 +80,60 @@ def test_team_namespaces_refuse_a_bad_namespace_name():
 
 
 def _queues():
+    # Quotas as aiops.model.queues computes them; the construct writes them out as quantities.
     return [
-        QueueProps("gpu-jobs", (PoolQuota("gpu", GPU_POOL.max, node_capacity("aws", GPU_POOL)),), ("team-a",)),
-        QueueProps("cpu-jobs", (PoolQuota("cpu", CPU_POOL.max, node_capacity("aws", CPU_POOL)),), ("team-b", "team-a")),
+        QueueProps("gpu-jobs", (FlavorQuota("gpu", Resources(74_400, 600 * 1024 * MIB, 10)), FlavorQuota("cpu", Resources(2000, 8 * 1024 * MIB))), ("team-a",)),
+        QueueProps("cpu-jobs", (FlavorQuota("cpu", Resources(736_000, 1_291_918 * MIB)),), ("team-b", "team-a")),
     ]
 
 
 def test_cluster_queues_snapshot(snapshot):
-    snapshot.assert_match(_render(lambda c: ClusterQueues(c, "q", queues=_queues())), "cluster_queues.json")
+    snapshot.assert_match(_render(lambda c: ClusterQueues(c, "q", queues=_queues(), cohort="env")), "cluster_queues.json")
 
 
-def test_cluster_queues_refuse_a_pool_in_two_queues():
+def test_cluster_queues_are_one_cohort_that_reclaims_lent_quota():
+    chart = cdk8s.Chart(cdk8s.App(), "c")
+    ClusterQueues(chart, "q", queues=_queues(), cohort="env")
+    specs = {o["metadata"]["name"]: o["spec"] for o in chart.to_json()}
+    assert {name: (spec["cohortName"], spec["preemption"]["reclaimWithinCohort"]) for name, spec in specs.items()} == {
+        "gpu-jobs": ("env", "Any"), "cpu-jobs": ("env", "Any"),
+    }
+    # Two queues share the cpu pool: gpu-jobs holds 2 CPU / 8Gi of it (a Ray head), cpu-jobs the rest.
+    gpu_flavors = specs["gpu-jobs"]["resourceGroups"][0]["flavors"]
+    assert [(f["name"], [r["nominalQuota"] for r in f["resources"]]) for f in gpu_flavors] == [
+        ("gpu", ["74400m", "614400Mi", "10"]), ("cpu", ["2", "8192Mi", "0"]),
+    ]
+    assert specs["cpu-jobs"]["resourceGroups"][0] == {
+        "coveredResources": ["cpu", "memory"],
+        "flavors": [{"name": "cpu", "resources": [{"name": "cpu", "nominalQuota": "736"}, {"name": "memory", "nominalQuota": "1291918Mi"}]}],
+    }
+
+
+def test_cluster_queues_refuse_a_flavor_listed_twice():
     queues = _queues()
-    queues[1] = dataclasses.replace(queues[1], flavors=queues[0].flavors)
-    assert _error(lambda c: ClusterQueues(c, "q", queues=queues)) == (
-        "ClusterQueues: flavor 'gpu' is in queues 'gpu-jobs' and 'cpu-jobs'; give each pool to one queue"
+    queues[1] = dataclasses.replace(queues[1], flavors=queues[1].flavors * 2)
+    assert _error(lambda c: ClusterQueues(c, "q", queues=queues, cohort="env")) == (
+        "ClusterQueues: flavor 'cpu' is listed twice in queue 'cpu-jobs'"
+    )
+
+
+def test_cluster_queues_refuse_a_flavor_without_room():
+    queues = _queues()
+    queues[1] = dataclasses.replace(queues[1], flavors=(FlavorQuota("cpu", Resources(-500, 4 * 1024 * MIB)),))
+    assert _error(lambda c: ClusterQueues(c, "q", queues=queues, cohort="env")) == (
+        "ClusterQueues: flavor 'cpu' of queue 'cpu-jobs' has no CPU (-500m CPU, 4096Mi)"
     )
 
 
 def test_cluster_queues_refuse_an_unknown_queueing_strategy():
-    assert _error(lambda c: ClusterQueues(c, "q", queues=_queues(), queueing_strategy="FIFO")) == (
+    assert _error(lambda c: ClusterQueues(c, "q", queues=_queues(), cohort="env", queueing_strategy="FIFO")) == (
         "ClusterQueues: queueing_strategy 'FIFO' is not BestEffortFIFO or StrictFIFO"
+    )
+
+
+def test_cluster_queues_refuse_a_bad_cohort_name():
+    assert _error(lambda c: ClusterQueues(c, "q", queues=_queues(), cohort="Env_1")) == (
+        "ClusterQueues: cohort 'Env_1' is not a valid Kubernetes name"
     )
 
 
@@ -147,6 +185,46 @@ def _ray(c, **changes):
 
 def test_ray_cluster_snapshot(snapshot):
     snapshot.assert_match(_render(_ray), "ray_cluster.json")
+
+
+def _objects(build) -> list[dict]:
+    chart = cdk8s.Chart(cdk8s.App(), "c")
+    build(chart)
+    return chart.to_json()
+
+
+def test_a_queued_ray_cluster_names_its_queue_and_is_an_elastic_job():
+    # Kueue 0.19.2 refuses an autoscaled RayCluster with a queue name unless it is an elastic job.
+    cluster = next(o for o in _objects(lambda c: _ray(c, queue="training")) if o["kind"] == "RayCluster")
+    assert cluster["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "training"
+    assert cluster["metadata"]["annotations"] == {"kueue.x-k8s.io/elastic-job": "true"}
+    unqueued = next(o for o in _objects(_ray) if o["kind"] == "RayCluster")
+    assert "kueue.x-k8s.io/queue-name" not in unqueued["metadata"]["labels"] and "annotations" not in unqueued["metadata"]
+
+
+def test_ray_cluster_refuses_a_bad_queue_name():
+    assert _error(lambda c: _ray(c, queue="Training")) == "RayCluster 'ray': queue 'Training' is not a valid LocalQueue name"
+
+
+def test_a_queued_deployment_labels_the_deployment_and_its_pods():
+    build = lambda c: _deployment(c, workload=ENV.workloads.training, component="training", hard_zone_spread=False, queue="training")  # noqa: E731
+    deployment = next(o for o in _objects(build) if o["kind"] == "Deployment")
+    assert deployment["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "training"
+    assert deployment["spec"]["template"]["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "training"
+    assert "kueue.x-k8s.io/queue-name" not in deployment["spec"]["selector"]["matchLabels"]
+
+
+def test_autoscaled_deployment_refuses_a_bad_queue_name():
+    assert _error(lambda c: _deployment(c, queue="q_1")) == "AutoscaledDeployment 'server': queue 'q_1' is not a valid LocalQueue name"
+
+
+def test_only_the_namespaces_of_teams_with_queues_are_kueue_managed():
+    objects = _objects(lambda c: TeamNamespaces(c, "t", teams=[TeamProps("jobs", ("batch",)), TeamProps("serving")]))
+    labels = {o["metadata"]["name"]: o["metadata"]["labels"] for o in objects if o["kind"] == "Namespace"}
+    assert labels == {
+        "jobs": {"aiops.example/team": "jobs", "aiops.example/kueue-managed": "true"},
+        "serving": {"aiops.example/team": "serving"},
+    }
 
 
 def test_ray_cluster_refuses_a_head_with_a_gpu():
@@ -277,13 +355,13 @@ def test_kueue_refuses_a_single_replica():
     )
 
 
-def test_kueue_manages_only_the_team_namespaces_and_its_webhooks_follow():
+def test_kueue_manages_only_the_namespaces_of_teams_that_queue_and_its_webhooks_follow():
     """The chart templates its webhooks' namespaceSelector from managedJobsNamespaceSelector;
     rendered with Helm, the simulation runs Kueue with this configuration (tests/test_simulate.py)."""
     import yaml
 
     from aiops_constructs.k8s.kueue import Kueue
-    from aiops_constructs.k8s.team_namespaces import TEAM_LABEL
+    from aiops_constructs.k8s.team_namespaces import KUEUE_MANAGED_LABEL
 
     chart = cdk8s.Chart(cdk8s.App(), "c")
     Kueue(chart, "kueue")
@@ -291,5 +369,22 @@ def test_kueue_manages_only_the_team_namespaces_and_its_webhooks_follow():
     values = release["spec"]["values"]
     assert values["controllerManager"] == {"replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}}
     configuration = yaml.safe_load(values["managerConfig"]["controllerManagerConfigYaml"])
-    assert configuration["managedJobsNamespaceSelector"] == {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}
+    assert configuration["managedJobsNamespaceSelector"] == {"matchLabels": {KUEUE_MANAGED_LABEL: "true"}}
     assert configuration["leaderElection"]["leaderElect"] is True
+
+
+@pytest.mark.parametrize(("environment", "runtime_class"), [("aws-primary", "nvidia"), ("azure-dr", "nvidia-container-runtime")])
+def test_gpu_operator_runs_with_the_runtime_of_each_clouds_gpu_image(environment, runtime_class):
+    # AKS's GPU image names its preinstalled toolkit's handler nvidia-container-runtime (NVIDIA's
+    # AKS guide); with the chart's default `nvidia` no operand starts and no GPU is advertised.
+    path = Path(__file__).parent.parent / "dist" / environment / "infrastructure" / "controllers" / "gpu-operator.yaml"
+    release = next(d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "HelmRelease")
+    values = release["spec"]["values"]
+    assert values["operator"]["runtimeClass"] == runtime_class
+    assert values["driver"] == {"enabled": False} and values["toolkit"] == {"enabled": False}
+
+
+def test_gpu_operator_refuses_a_bad_runtime_class():
+    assert _error(lambda c: GpuOperator(c, "g", runtime_class="nvidia runtime")) == (
+        "GpuOperator: runtime_class 'nvidia runtime' is not a RuntimeClass handler name like nvidia"
+    )

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from aiops.model import load_catalog
+from aiops.model.queues import queue_quotas
 from conftest import REFERENCE_ENVIRONMENTS, REPO
 
 GPU = "nvidia.com/gpu"
@@ -256,23 +257,23 @@ def _gib(value: str) -> Decimal:
 
 
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
-def test_cluster_queue_quotas_are_max_nodes_times_catalog_capacity(reference_documents, reference_environments, environment):
+def test_cluster_queue_quotas_are_what_queued_work_can_get_and_never_more_than_the_pools(reference_documents, reference_environments, environment):
+    """The quotas in dist/ are aiops.model.queues' (its arithmetic: tests/test_queues.py), below raw capacity."""
     env = reference_environments[environment]
     catalog = load_catalog()
-    queues = _objects(reference_documents, environment, "ClusterQueue")
-    assert {q["metadata"]["name"] for q in queues} == {q.name for q in env.workloads.queues}
-    for queue in queues:
-        for flavor in queue["spec"]["resourceGroups"][0]["flavors"]:
-            pool = env.pool(flavor["name"])
+    queues = {q["metadata"]["name"]: q for q in _objects(reference_documents, environment, "ClusterQueue")}
+    expected = {q.name: q for q in queue_quotas(env)}
+    assert set(queues) == set(expected) == {q.name for q in env.workloads.queues}
+    for name, queue in queues.items():
+        assert queue["spec"]["cohortName"] == env.name
+        written = {f["name"]: {r["name"]: r["nominalQuota"] for r in f["resources"]} for f in queue["spec"]["resourceGroups"][0]["flavors"]}
+        for flavor in expected[name].flavors:
+            q = flavor.quota.quantities()
+            assert written[flavor.flavor] == {"cpu": q["cpu"], "memory": q["memory"], **({GPU: q["gpus"]} if GPU in written[flavor.flavor] else {})}
+            pool = env.pool(flavor.flavor)
             machine = catalog.instance_type(env.cloud, pool.instance_type)
-            gpus = pool.gpu.count if env.cloud == "gcp" and pool.gpu else (machine.gpu.count if machine.gpu else 0)
-            quota = {r["name"]: r["nominalQuota"] for r in flavor["resources"]}
-            assert Decimal(quota["cpu"]) == pool.max * machine.vcpu
-            assert _gib(quota["memory"]) == pool.max * Decimal(str(machine.memory_gi_b))
-            assert Decimal(quota.get(GPU, "0")) == pool.max * gpus
-    if environment == "aws-primary":
-        training = {r["name"]: r["nominalQuota"] for r in queues[0]["spec"]["resourceGroups"][0]["flavors"][0]["resources"]}
-        assert training == {"cpu": "80", "memory": "610Gi", GPU: "10"}  # 10 x p3.2xlarge (8 vCPU, 61 GiB, 1 V100)
+            assert flavor.quota.cpu_millis < pool.max * machine.vcpu * 1000
+            assert flavor.quota.gpus <= pool.max * pool.gpu_count(env.cloud)
 
 
 @pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
@@ -457,6 +458,27 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
         "infrastructure/controllers/kueue.yaml",
         "infrastructure/controllers/metrics-server.yaml",
         "infrastructure/controllers/prometheus-adapter.yaml",
+        "infrastructure/controllers/storage-class.yaml",
         "terraform/eks/cdk.tf.json",
         "terraform/eks/versions.tf",
     ]
+
+
+# --- Monitoring that remembers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", REFERENCE_ENVIRONMENTS)
+def test_prometheus_keeps_its_data_on_a_volume_of_the_default_class(reference_documents, environment):
+    release = _one(reference_documents, environment, "HelmRelease", "kube-prometheus-stack")
+    spec = release["spec"]["values"]["prometheus"]["prometheusSpec"]
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "100Gi"}}}  # no class: the cluster's default
+    assert spec["retentionSize"] == "90GB" and spec["retention"] == "15d"
+    classes = _objects(reference_documents, environment, "StorageClass")
+    # EKS (1.30+) has no default class: the platform brings one (and the EBS CSI add-on in Terraform).
+    if environment == "aws-primary":
+        (gp3,) = classes
+        assert gp3["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+        assert (gp3["provisioner"], gp3["parameters"], gp3["volumeBindingMode"]) == ("ebs.csi.aws.com", {"type": "gp3", "encrypted": "true"}, "WaitForFirstConsumer")
+    else:
+        assert classes == []  # AKS and GKE ship a default class

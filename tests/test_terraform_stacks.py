@@ -68,6 +68,7 @@ def test_eks_roles_carry_their_managed_policies(reference_terraform):
         ("${aws_iam_role.node_role.name}", "AmazonEKSWorkerNodePolicy"),
         ("${aws_iam_role.node_role.name}", "AmazonEKS_CNI_Policy"),
         ("${aws_iam_role.node_role.name}", "AmazonEC2ContainerRegistryReadOnly"),
+        ("${aws_iam_role.ebs_csi_role.name}", "AmazonEBSCSIDriverPolicy"),
     }
     assert resources(template, "aws_eks_cluster")["cluster"]["role_arn"] == "${aws_iam_role.cluster_role.arn}"
     for group in resources(template, "aws_eks_node_group").values():
@@ -98,6 +99,19 @@ def test_cluster_autoscaler_role_is_bound_to_its_service_account_only(reference_
     assert scale["actions"] == ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]
     assert scale["resources"] == ["arn:${data.aws_partition.current.partition}:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"]
     assert scale["condition"] == [{"test": "StringEquals", "variable": "aws:ResourceTag/k8s.io/cluster-autoscaler/aws-primary", "values": ["owned"]}]
+
+
+def test_the_ebs_csi_driver_gets_its_policy_through_pod_identity(reference_terraform):
+    template = reference_terraform["aws-primary"]
+    addon = resources(template, "aws_eks_addon")["ebs_csi_driver"]
+    assert addon["addon_name"] == "aws-ebs-csi-driver"
+    assert addon["pod_identity_association"] == [{"role_arn": "${aws_iam_role.ebs_csi_role.arn}", "service_account": "ebs-csi-controller-sa"}]
+    assert addon["depends_on"][0] == "aws_eks_addon.pod_identity_agent"
+    assert {d for d in addon["depends_on"] if d.startswith("aws_eks_node_group.")} == {f"aws_eks_node_group.{g}" for g in resources(template, "aws_eks_node_group")}
+    (trust,) = template["data"]["aws_iam_policy_document"]["ebs_csi_role_trust"]["statement"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["pods.eks.${data.aws_partition.current.dns_suffix}"]}]
+    attachment = resources(template, "aws_iam_role_policy_attachment")["ebs_csi_role_service_role_AmazonEBSCSIDriverPolicy"]
+    assert attachment["policy_arn"] == "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 
 
 def asg_tags(template: dict, group: str) -> dict[str, tuple[str, bool]]:

@@ -207,6 +207,27 @@ def test_the_valid_example_is_valid(tmp_path):
             id="pool-in-two-queues",
         ),
         pytest.param(
+            ("    - name: ml-training\n      queues: [training]", "    - name: ml-training\n    - name: ops\n      queues: [training]"),
+            [
+                "demo.yaml:41:16: workloads.training.namespace: ml-training-workers runs on a pool of queue 'training', but team 'ml-training' does not submit to it\n"
+                "    fix: add 'training' to the queues of team 'ml-training' (workloads.teams); a queued pool admits only what comes through its queue"
+            ],
+            id="queued-workload-outside-its-queue",
+        ),
+        pytest.param(
+            ("      pools: [gpu-training]\n  training:", "      pools: [gpu-training, cpu-compute]\n  training:"),
+            # Memory: 5 x (29839 - 304) Mi = 147675 Mi, less 8192 + 167936 + 512 Mi outside Kueue: negative.
+            # (CPU is left: 5 x (15890 - 220) m - 4000 - 41000 - 500 m = 32850 m.)
+            [
+                "demo.yaml:37:7: workloads.queues[0].pools: queue 'training' is left no memory on pool 'cpu-compute' (5 nodes of "
+                "15890m CPU, 29839Mi allocatable, less 220m CPU, 304Mi each for daemon sets; outside Kueue: the platform's own pods: "
+                "4 CPU, 8192Mi; dask (Dask, not queued): 41 CPU, 167936Mi; ray's autoscaler sidecar (added by KubeRay, not in "
+                "Kueue's pod sets): 500m CPU, 512Mi)\n"
+                "    fix: raise the max of pool 'cpu-compute', lower what runs there outside Kueue, or take the pool out of the queue"
+            ],
+            id="queue-left-no-room",
+        ),
+        pytest.param(
             ("      daskMemoryLimit: 7GB", "      daskMemoryLimit: 9GB"),
             [
                 "demo.yaml:69:24: workloads.dask.workers.daskMemoryLimit: daskMemoryLimit (9GB = 8.38Gi) is not below the container's memory "

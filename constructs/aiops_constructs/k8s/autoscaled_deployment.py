@@ -11,12 +11,13 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import DeploymentWorkload
-from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread, spot_metadata
+from aiops_constructs.k8s.pods import QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
 
 # DCGM's GPU utilization (percent, 0-100) per GPU, labelled with the pod that holds the GPU;
 # prometheus-adapter serves it as a Pods metric of that name (see prometheus_adapter.py).
 GPU_UTILIZATION_METRIC = "DCGM_FI_DEV_GPU_UTIL"
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_QUEUE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 class AutoscaledDeployment(Construct):
@@ -33,6 +34,8 @@ class AutoscaledDeployment(Construct):
     - Pods spread over the zones; `hard_zone_spread` (for serving) makes it a requirement.
     - `shared_memory_share`: an in-memory /dev/shm of that percent of the memory limit (training:
       PyTorch data-loader workers pass batches through shared memory; the default is 64 MiB).
+    - `queue`: the LocalQueue its pods go through (Kueue's `deployment` integration admits each
+      pod, and holds the ones over quota behind a scheduling gate). Serving passes none.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class AutoscaledDeployment(Construct):
         hard_zone_spread: bool = False,
         gpu_metric: str = GPU_UTILIZATION_METRIC,
         shared_memory_share: int | None = None,
+        queue: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         who = f"AutoscaledDeployment '{workload.name}'"
@@ -64,11 +68,13 @@ class AutoscaledDeployment(Construct):
             raise ValueError(f"{who}: gpu_metric '{gpu_metric}' is not a Prometheus metric name")
         if zones < 1:
             raise ValueError(f"{who}: zones must be at least 1, got {zones}")
+        if queue is not None and not _QUEUE_NAME.match(queue):
+            raise ValueError(f"{who}: queue '{queue}' is not a valid LocalQueue name")
         if shared_memory_share is not None and not 0 < shared_memory_share < 100:
             raise ValueError(f"{who}: shared_memory_share is a percent of the memory limit between 1 and 99, got {shared_memory_share}")
 
         name, namespace = workload.name, workload.namespace
-        object_labels = labels(name, component)
+        object_labels = labels(name, component) | ({QUEUE_LABEL: queue} if queue else {})
         selector = {"app.kubernetes.io/name": name}
         container: dict[str, Any] = {"name": name, "image": workload.image}
         if workload.args:

@@ -1,4 +1,4 @@
-"""Kueue ClusterQueues: one per workload class, its quota the maximum capacity of its pools."""
+"""Kueue ClusterQueues: one per workload class, in one cohort, its quota what queued workloads can get on its pools."""
 
 from __future__ import annotations
 
@@ -9,47 +9,35 @@ from dataclasses import dataclass
 from cdk8s import ApiObject, JsonPatch
 from constructs import Construct
 
-from aiops.model.capacity import NodeCapacity
-from aiops.model.quantity import format_memory
+from aiops.model.queues import FlavorQuota
 from aiops_constructs.k8s.node_pool_flavors import KUEUE_API_VERSION
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
-class PoolQuota:
-    """A pool's ResourceFlavor in a queue: how many nodes it can grow to, and one node's capacity."""
-
-    flavor: str
-    max_nodes: int
-    per_node: NodeCapacity
-
-
-@dataclass(frozen=True)
 class QueueProps:
     name: str
-    flavors: tuple[PoolQuota, ...]
+    flavors: tuple[FlavorQuota, ...]  # each pool's ResourceFlavor and the queue's nominal quota there
     namespaces: tuple[str, ...]  # the team namespaces that have a LocalQueue for it
 
 
-def quota(pool: PoolQuota) -> dict[str, str]:
-    """Nominal quota of a flavor: max nodes x per-node vCPU, memory and GPUs (catalog figures)."""
-    return {
-        "cpu": str(pool.max_nodes * pool.per_node.vcpu),
-        "memory": format_memory(pool.max_nodes * pool.per_node.memory_gib),
-        pool.per_node.gpu_resource: str(pool.max_nodes * pool.per_node.gpus),
-    }
+def quota(flavor: FlavorQuota) -> dict[str, str]:
+    """Nominal quota of a flavor as Kubernetes quantities."""
+    q = flavor.quota.quantities()
+    # GPUs as the pool advertises them: nvidia.com/gpu (whole or time-sliced) or nvidia.com/mig-<profile>
+    return {"cpu": q["cpu"], "memory": q["memory"], flavor.gpu_resource: q["gpus"]}
 
 
 class ClusterQueues(Construct):
-    """One Kueue `ClusterQueue` per queue.
+    """One Kueue `ClusterQueue` per queue, all in `cohort`.
 
-    Its quota is what its pools hold at their maximum size, from the instance catalog, so Kueue
-    admits a job only when the autoscaler could make room for it, and the pools scale from
-    zero when work is queued. Only the namespaces of the teams that submit to a queue may use
-    it. Each pool belongs to one queue: two queues sharing a pool would each be promised all
-    of it. The queues admit the jobs teams submit (labelled `kueue.x-k8s.io/queue-name`); the
-    platform's standing workloads have their own autoscalers and are not queued.
+    Each flavor's nominal quota is what queued workloads can get on that pool at its maximum
+    (computed by aiops.model.queues: allocatable, minus what runs on every node and outside
+    Kueue), so Kueue admits a job only when the autoscaler could make room for it, and the
+    pools scale from zero when work is queued. Only the namespaces of the teams that submit to
+    a queue may use it. In one cohort, a queue may borrow what another leaves idle, and
+    `reclaimWithinCohort: Any` lets the lender take it back by preempting the borrower.
     """
 
     def __init__(
@@ -58,6 +46,7 @@ class ClusterQueues(Construct):
         id: str,
         *,
         queues: Sequence[QueueProps],
+        cohort: str,
         queueing_strategy: str = "BestEffortFIFO",
         preemption_within_queue: str = "LowerPriority",
     ) -> None:
@@ -66,7 +55,8 @@ class ClusterQueues(Construct):
             raise ValueError(f"ClusterQueues: queueing_strategy '{queueing_strategy}' is not BestEffortFIFO or StrictFIFO")
         if preemption_within_queue not in ("Never", "LowerPriority", "LowerOrNewerEqualPriority"):
             raise ValueError(f"ClusterQueues: preemption_within_queue '{preemption_within_queue}' is not Never, LowerPriority or LowerOrNewerEqualPriority")
-        owner: dict[str, str] = {}
+        if not _NAME.match(cohort):
+            raise ValueError(f"ClusterQueues: cohort '{cohort}' is not a valid Kubernetes name")
         for queue in queues:
             if not _NAME.match(queue.name):
                 raise ValueError(f"ClusterQueues: queue name '{queue.name}' is not a valid Kubernetes name")
@@ -74,16 +64,16 @@ class ClusterQueues(Construct):
                 raise ValueError(f"ClusterQueues: queue '{queue.name}' has no flavors; give it at least one pool")
             if not queue.namespaces:
                 raise ValueError(f"ClusterQueues: queue '{queue.name}' has no namespaces; no team could submit to it")
-            for pool in queue.flavors:
-                if owner.setdefault(pool.flavor, queue.name) != queue.name:
-                    raise ValueError(f"ClusterQueues: flavor '{pool.flavor}' is in queues '{owner[pool.flavor]}' and '{queue.name}'; give each pool to one queue")
-                if pool.max_nodes < 0:
-                    raise ValueError(f"ClusterQueues: flavor '{pool.flavor}' of queue '{queue.name}' has max_nodes {pool.max_nodes}")
-            # GPUs as the pools advertise them: nvidia.com/gpu (whole or time-sliced) or nvidia.com/mig-<profile>
-            covered = ["cpu", "memory"] + sorted({p.per_node.gpu_resource for p in queue.flavors if p.per_node.gpus})
+            names = [flavor.flavor for flavor in queue.flavors]
+            for flavor in queue.flavors:
+                if names.count(flavor.flavor) > 1:
+                    raise ValueError(f"ClusterQueues: flavor '{flavor.flavor}' is listed twice in queue '{queue.name}'")
+                if flavor.quota.short_of(gpus=False):
+                    raise ValueError(f"ClusterQueues: flavor '{flavor.flavor}' of queue '{queue.name}' has no {flavor.quota.short_of(gpus=False)} ({flavor.quota})")
+            covered = ["cpu", "memory"] + sorted({f.gpu_resource for f in queue.flavors if f.quota.gpus})
             flavors = [
-                {"name": pool.flavor, "resources": [{"name": name, "nominalQuota": quota(pool).get(name, "0")} for name in covered]}
-                for pool in queue.flavors
+                {"name": flavor.flavor, "resources": [{"name": name, "nominalQuota": quota(flavor).get(name, "0")} for name in covered]}
+                for flavor in queue.flavors
             ]
             obj = ApiObject(
                 self,
@@ -99,8 +89,9 @@ class ClusterQueues(Construct):
                         "namespaceSelector": {
                             "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(queue.namespaces)}]
                         },
+                        "cohortName": cohort,
                         "queueingStrategy": queueing_strategy,
-                        "preemption": {"withinClusterQueue": preemption_within_queue},
+                        "preemption": {"withinClusterQueue": preemption_within_queue, "reclaimWithinCohort": "Any"},
                         "resourceGroups": [{"coveredResources": covered, "flavors": flavors}],
                     },
                 )

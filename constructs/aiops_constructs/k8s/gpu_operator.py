@@ -13,6 +13,18 @@ from aiops.model.gpu_sharing import MAX_TIME_SLICES, mig_config, time_slicing_co
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
 
+# The RuntimeClass handler the operator's pods (device plugin, DCGM exporter, validator) run
+# with, which must name a runtime the node's containerd has:
+# - AKS GPU node images preinstall the driver and toolkit under the handler
+#   `nvidia-container-runtime`; NVIDIA's AKS guide installs the operator with
+#   `operator.runtimeClass=nvidia-container-runtime` (docs.nvidia.com/datacenter/cloud-native/
+#   gpu-operator/latest/microsoft-aks.html, "Installing the Operator"). With the chart's
+#   default `nvidia`, their sandboxes fail and no node advertises nvidia.com/gpu.
+# - EKS's AL2023 NVIDIA AMI configures containerd's runtime as `nvidia` (awslabs/amazon-eks-ami,
+#   nodeadm's containerd template for NVIDIA instances), the chart's default
+#   (gpu-operator v25.10.1 values.yaml, operator.runtimeClass).
+RUNTIME_CLASS = {"aws": "nvidia", "azure": "nvidia-container-runtime"}
+
 
 DEVICE_PLUGIN_CONFIG = "aiops-device-plugin-config"
 MIG_PARTED_CONFIG = "aiops-mig-parted-config"
@@ -62,7 +74,8 @@ class GpuOperator(Construct):
     break each other. With `monitoring` (the namespace and name of the kube-prometheus-stack
     release) the exporter gets a ServiceMonitor with `honorLabels`, so the `namespace` and
     `pod` labels of each GPU series name the pod using the GPU (not the exporter), which is
-    what prometheus-adapter maps to the pods an HPA scales.
+    what prometheus-adapter maps to the pods an HPA scales. `runtime_class` is the containerd
+    handler of the preinstalled toolkit (`RUNTIME_CLASS` per cloud).
     """
 
     def __init__(
@@ -74,19 +87,26 @@ class GpuOperator(Construct):
         install_driver: bool = False,
         install_toolkit: bool = False,
         monitoring: tuple[str, str] | None = None,
+        runtime_class: str = RUNTIME_CLASS["aws"],
         extra_tolerations: tuple[dict[str, str], ...] = (),
         time_slices: tuple[int, ...] = (),
         mig_profiles: dict[str, int] | None = None,
         source: ChartSource = charts.GPU_OPERATOR,
     ) -> None:
         super().__init__(scope, id)
+        if not runtime_class or not all(c.isalnum() or c in "-." for c in runtime_class):
+            raise ValueError(f"GpuOperator: runtime_class '{runtime_class}' is not a RuntimeClass handler name like nvidia")
         for replicas in time_slices:
             if not 2 <= replicas <= MAX_TIME_SLICES:
                 raise ValueError(f"GpuOperator: time_slices holds {replicas}; use 2 to {MAX_TIME_SLICES} replicas per GPU")
         for profile, count in (mig_profiles or {}).items():
             if not re.fullmatch(r"[0-9]+g\.[0-9]+gb(\.[a-z+]+)?", profile) or count < 1:
                 raise ValueError(f"GpuOperator: mig_profiles has {profile!r}: {count!r}; expected a MIG profile like 1g.5gb and how many fit on one GPU")
-        values: dict[str, Any] = {"driver": {"enabled": install_driver}, "toolkit": {"enabled": install_toolkit}}
+        values: dict[str, Any] = {
+            "operator": {"runtimeClass": runtime_class},
+            "driver": {"enabled": install_driver},
+            "toolkit": {"enabled": install_toolkit},
+        }
         if extra_tolerations:
             # The chart's daemonsets.tolerations (default: nvidia.com/gpu only) is replaced, not
             # merged, by a value: keep its default and add the other taints of the GPU pools

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
-from aiops_constructs.k8s.team_namespaces import TEAM_LABEL
+from aiops_constructs.k8s.team_namespaces import KUEUE_MANAGED_LABEL
 
 # The chart's own controller_manager_config.yaml (kueue 0.19.2 values.yaml,
 # managerConfig.controllerManagerConfigYaml), which a value can only replace whole; the
@@ -41,12 +41,13 @@ _CHART_CONFIGURATION: dict[str, Any] = {
 class Kueue(Construct):
     """The Kueue HelmRelease (an OCI chart), scoped to the team namespaces and highly available.
 
-    - **Only the team namespaces.** Kueue's pod, Deployment and StatefulSet webhooks fail
-      closed (`failurePolicy: Fail`); the chart registers them for every namespace but
-      kube-system and its own, so with Kueue down no pod could be created anywhere, Flux's,
-      Prometheus' and the GPU operator's included. `managedJobsNamespaceSelector` (which the
-      chart also uses as the webhooks' namespaceSelector) limits both Kueue and its webhooks to
-      the namespaces that carry the team label.
+    - **Only the namespaces of teams that queue.** Kueue's pod, Deployment and StatefulSet
+      webhooks fail closed (`failurePolicy: Fail`); the chart registers them for every
+      namespace but kube-system and its own, so with Kueue down no pod could be created
+      anywhere, Flux's, Prometheus' and the GPU operator's included. `managedJobsNamespaceSelector`
+      (which the chart also uses as the webhooks' namespaceSelector) limits both Kueue and its
+      webhooks to the namespaces labelled as Kueue-managed: those of teams with queues. Serving
+      namespaces are not among them.
     - **Two replicas and a budget.** Leader election keeps one active controller; both serve
       the webhooks, and `minAvailable: 1` keeps one through a drain.
     """
@@ -55,7 +56,7 @@ class Kueue(Construct):
         super().__init__(scope, id)
         if replicas < 2:
             raise ValueError(f"Kueue: replicas must be at least 2 (its webhooks fail closed; one replica is a cluster-wide point of failure), got {replicas}")
-        configuration = {**_CHART_CONFIGURATION, "managedJobsNamespaceSelector": {"matchExpressions": [{"key": TEAM_LABEL, "operator": "Exists"}]}}
+        configuration = {**_CHART_CONFIGURATION, "managedJobsNamespaceSelector": {"matchLabels": {KUEUE_MANAGED_LABEL: "true"}}}
         values = {
             "controllerManager": {"replicas": replicas, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
             "managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(configuration, sort_keys=False)},

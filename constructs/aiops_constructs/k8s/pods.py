@@ -13,6 +13,8 @@ from aiops.model.workloads import GPU_RESOURCE, ComputeResources
 
 PART_OF = "aiops-platform"
 ZONE_KEY = "topology.kubernetes.io/zone"
+# What sends a workload through its namespace's LocalQueue of that name (Kueue's label).
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 
 
 def labels(name: str, component: str) -> dict[str, str]:

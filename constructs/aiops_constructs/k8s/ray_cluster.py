@@ -11,13 +11,14 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import RayClusterWorkload
-from aiops_constructs.k8s.pods import PART_OF, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread, spot_metadata
+from aiops_constructs.k8s.pods import PART_OF, QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
 
 RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # The autoscaler sidecar KubeRay adds to the head; these are KubeRay's own defaults, written
 # out so that every container in the cluster has visible requests and limits.
 RAY_OBJECT_STORE_SHARE = 30  # percent of the container's memory limit, Ray's default object store size
+ELASTIC_JOB_ANNOTATION = "kueue.x-k8s.io/elastic-job"
 AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 
 
@@ -38,6 +39,11 @@ class RayCluster(Construct):
     The worker group has `minReplicas`/`maxReplicas` but no `replicas`: the Ray autoscaler owns
     that field (KubeRay starts at minReplicas), and a value in git would make Flux undo every
     scaling decision. `rayStartParams` values are strings, as the CRD requires.
+
+    **Queued** with `queue`: the RayCluster carries the LocalQueue's name and, because the Ray
+    autoscaler resizes it, `kueue.x-k8s.io/elastic-job: "true"` (Kueue 0.19.2's webhook refuses
+    an autoscaled RayCluster without it, pkg/controller/jobs/raycluster/raycluster_webhook.go;
+    Kueue then admits it as workload slices that grow and shrink with the worker group).
     """
 
     def __init__(
@@ -53,6 +59,7 @@ class RayCluster(Construct):
         zones: int,
         group_name: str = "gpu-workers",
         idle_timeout_seconds: int = 60,
+        queue: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         who = f"RayCluster '{workload.name}'"
@@ -71,6 +78,8 @@ class RayCluster(Construct):
             raise ValueError(f"{who}: workers.resources.gpus is {workload.workers.resources.gpus} but pool '{worker_pool.name}' has no GPUs")
         if not _NAME.match(group_name):
             raise ValueError(f"{who}: group_name '{group_name}' is not a valid Kubernetes name")
+        if queue is not None and not _NAME.match(queue):
+            raise ValueError(f"{who}: queue '{queue}' is not a valid LocalQueue name")
         if idle_timeout_seconds < 0:
             raise ValueError(f"{who}: idle_timeout_seconds must not be negative, got {idle_timeout_seconds}")
 
@@ -123,7 +132,11 @@ class RayCluster(Construct):
             ],
         }
         object_labels = labels(name, "ray-cluster")
-        cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(worker_pool)})
+        metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": object_labels | ({QUEUE_LABEL: queue} if queue else {})}
+        annotations = {**({ELASTIC_JOB_ANNOTATION: "true"} if queue else {}), **spot_metadata(worker_pool).get("annotations", {})}
+        if annotations:
+            metadata["annotations"] = annotations
+        cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata=metadata)
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         if workers.max_replicas > 1:
             # One worker below the group's minimum may be evicted at a time (an integer minAvailable:

@@ -13,6 +13,9 @@ from aiops_constructs.k8s.node_pool_flavors import KUEUE_API_VERSION
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 TEAM_LABEL = "aiops.example/team"
+# On the namespaces of teams that submit to queues: Kueue manages these, and only these (its
+# fail-closed pod webhook included); a team without queues (serving) never depends on Kueue.
+KUEUE_MANAGED_LABEL = "aiops.example/kueue-managed"
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class TeamNamespaces(Construct):
                 f"namespace-{team.name}",
                 api_version="v1",
                 kind="Namespace",
-                metadata={"name": team.name, "labels": {TEAM_LABEL: team.name}},
+                metadata={"name": team.name, "labels": {TEAM_LABEL: team.name} | ({KUEUE_MANAGED_LABEL: "true"} if team.queues else {})},
             )
             for queue in team.queues:
                 if not _NAME.match(queue):

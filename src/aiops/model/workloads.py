@@ -264,7 +264,8 @@ class Team(StrictModel):
 
 
 class Queue(StrictModel):
-    """A Kueue ClusterQueue whose quota is the maximum capacity of its pools."""
+    """A Kueue ClusterQueue over some pools; its quota is what queued workloads can get there
+    at the pools' maximum (see aiops.model.queues)."""
 
     name: DnsLabel
     pools: list[str] = Field(min_length=1)
@@ -473,5 +474,7 @@ def check_workloads(environment: Environment) -> PydanticCustomError | None:
                 at=(*placement.resources_at, "autoscaling", "gpuUtilization"),
                 hint="on GKE, scale on cpuUtilization instead",
             )
-    return None
+    from aiops.model.queues import check_queues
+
+    return check_queues(environment)
 

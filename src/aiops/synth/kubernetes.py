@@ -19,10 +19,11 @@ from cdk8s import App, Chart, YamlOutputType
 from aiops.layout import EnvironmentLayout
 from aiops.model import Environment
 from aiops.model.capacity import node_capacity
-from aiops_constructs.k8s import charts, priority_classes
+from aiops.model.queues import queue_quotas, workload_queue
+from aiops_constructs.k8s import charts, gpu_operator, priority_classes
 from aiops_constructs.k8s.autoscaled_deployment import AutoscaledDeployment
 from aiops_constructs.k8s.cluster_autoscaler import ClusterAutoscaler
-from aiops_constructs.k8s.cluster_queues import ClusterQueues, PoolQuota, QueueProps
+from aiops_constructs.k8s.cluster_queues import ClusterQueues, QueueProps
 from aiops_constructs.k8s.dask_cluster import DaskCluster
 from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFolder
 from aiops_constructs.k8s.gpu_operator import GpuOperator
@@ -33,6 +34,7 @@ from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
 from aiops_constructs.k8s.prometheus_stack import PrometheusStack
 from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.storage_class import EbsDefaultStorageClass
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
 
 INFRA_CONTROLLERS, INFRA_CONFIGS, APPS = "infra-controllers", "infra-configs", "apps"
@@ -91,8 +93,10 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
     # GKE installs the driver and device plugin on its GPU pools itself; on EKS and AKS the
     # GPU operator adds the device plugin and the DCGM exporter.
     if cloud != "gcp" and any(pool.gpu_count(cloud) for pool in environment.node_pools):
-        GpuOperator(files.chart(folder / "gpu-operator.yaml"), "gpu-operator", monitoring=monitoring.release,
-                    extra_tolerations=_spot_tolerations(environment), **_gpu_sharing(environment))
+        GpuOperator(
+            files.chart(folder / "gpu-operator.yaml"), "gpu-operator", monitoring=monitoring.release, runtime_class=gpu_operator.RUNTIME_CLASS[cloud],
+            extra_tolerations=_spot_tolerations(environment), **_gpu_sharing(environment),
+        )
     deployments = [d for d in (workloads.training, workloads.inference) if d is not None]
     if any(d.autoscaling.gpu_utilization is not None for d in deployments):
         GpuMetricsAdapter(
@@ -101,6 +105,8 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             prometheus_url=monitoring.prometheus_url,
             prometheus_release=monitoring.release,
         )
+    if cloud == "aws":  # EKS has no default StorageClass (AKS and GKE have one); Prometheus' volume needs it
+        EbsDefaultStorageClass(files.chart(folder / "storage-class.yaml"), "storage-class")
     if cloud == "aws":  # AKS and GKE run metrics-server and scale their pools themselves
         HelmChartRelease(
             files.chart(folder / "metrics-server.yaml"),
@@ -147,17 +153,8 @@ def _configs(files: _Files, environment: Environment, folder: PurePosixPath) -> 
             files.chart(folder / "teams.yaml"), "teams", teams=[TeamProps(team.name, tuple(team.queues)) for team in workloads.teams]
         )
     if workloads.queues:
-        queues = []
-        for queue in workloads.queues:
-            pools = [environment.pool(name) for name in queue.pools]
-            queues.append(
-                QueueProps(
-                    name=queue.name,
-                    flavors=tuple(PoolQuota(pool.name, pool.max, node_capacity(environment.cloud, pool)) for pool in pools),
-                    namespaces=tuple(team.name for team in workloads.teams if queue.name in team.queues),
-                )
-            )
-        ClusterQueues(files.chart(folder / "queues.yaml"), "queues", queues=queues)
+        queues = [QueueProps(q.name, q.flavors, q.namespaces) for q in queue_quotas(environment)]
+        ClusterQueues(files.chart(folder / "queues.yaml"), "queues", queues=queues, cohort=environment.name)
 
 
 def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
@@ -183,6 +180,7 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
                 zones=zones,
                 hard_zone_spread=hard,
                 shared_memory_share=shm,
+                queue=workload_queue(workloads, key),  # None for serving: it never queues
             )
     if workloads.ray is not None:
         worker_pool = environment.pool(workloads.ray.workers.pool)
@@ -195,6 +193,7 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
             worker_capacity=node_capacity(cloud, worker_pool),
             priority_class=priority_classes.TRAINING,
             zones=zones,
+            queue=workload_queue(workloads, "ray"),
         )
     if workloads.dask is not None:
         DaskCluster(

@@ -11,6 +11,7 @@ from aiops.model import Environment
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
 from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
 from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksControlPlaneProps
+from aiops_constructs.terraform.eks.ebs_csi_driver import EbsCsiDriver, EbsCsiDriverProps
 from aiops_constructs.terraform.eks.encryption import EksEncryptionKey, EksEncryptionKeyProps
 from aiops_constructs.terraform.eks.flow_logs import EksFlowLogs, EksFlowLogsProps
 from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
@@ -109,6 +110,17 @@ class EksCluster(Construct):
             self,
             "cluster-autoscaler-role",
             props=ClusterAutoscalerRoleProps(cluster_name=name, cluster=cluster.name, partition=partition.partition),
+        )
+        EbsCsiDriver(
+            self,
+            "ebs-csi-driver",
+            props=EbsCsiDriverProps(
+                cluster_name=name,
+                cluster=cluster.name,
+                partition=partition,
+                # The add-on's controller needs nodes to run on before EKS reports it active.
+                depends_on=[autoscaler.pod_identity_agent, *(g.group for g in self.node_groups.values())],
+            ),
         )
 
         output(self, "cluster_name", cluster.name, "EKS cluster name")

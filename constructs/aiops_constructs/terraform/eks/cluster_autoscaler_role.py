@@ -103,6 +103,7 @@ class ClusterAutoscalerRole(Construct):
         IamRolePolicy(self, "policy", name="cluster-autoscaler", role=self.role.name, policy=permissions.json).override_logical_id("cluster_autoscaler_policy")
         agent = EksAddon(self, "pod-identity-agent", cluster_name=props.cluster, addon_name=POD_IDENTITY_AGENT)
         agent.override_logical_id("pod_identity_agent")
+        self.pod_identity_agent = agent  # other Pod Identity roles (the EBS CSI driver's) need it too
         association = EksPodIdentityAssociation(
             self,
             "association",
