@@ -18,7 +18,9 @@ from aiops.tree.pools import pools_of
 from aiops.tree.terraform import scan_terraform
 from conftest import REFERENCE_ENVIRONMENTS
 
-CLOUD_ADDED_LABELS = {"aws": {"k8s.amazonaws.com/accelerator"}, "azure": set(), "gcp": set()}
+# What the cloud side adds: the accelerator label cluster-autoscaler reads on EKS, and the pool's
+# name on the per-zone groups of a zonal pool (aiops.model.zonal).
+CLOUD_ADDED_LABELS = {"aws": {"k8s.amazonaws.com/accelerator", "aiops.example/node-pool"}, "azure": {"aiops.example/node-pool"}, "gcp": set()}
 TEMPLATE = "k8s.io/cluster-autoscaler/node-template/"
 
 

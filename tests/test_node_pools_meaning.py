@@ -42,14 +42,14 @@ def test_eks_node_group_spells_the_taint_no_schedule(reference_terraform):
     assert training["instance_types"] == ["p3.2xlarge"]
     assert training["ami_type"] == "AL2023_x86_64_NVIDIA"
     assert groups["node_group_cpu_compute"]["ami_type"] == "AL2023_x86_64_STANDARD"
-    assert groups["node_group_gpu_inference"]["taint"] == training["taint"]  # the default GPU taint
+    assert groups["node_group_gpu_inference_us_east_1a"]["taint"] == training["taint"]  # the default GPU taint
     assert "taint" not in groups["node_group_cpu_compute"]
 
 
 def test_aks_and_gke_spell_taints_their_way(reference_terraform):
-    aks = reference_terraform["azure-dr"]["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu"]
+    aks = reference_terraform["azure-dr"]["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu1"]
     assert aks["node_taints"] == ["nvidia.com/gpu=true:NoSchedule"]
-    assert (aks["vm_size"], aks["min_count"], aks["node_count"], aks["max_count"]) == ("Standard_NC8as_T4_v3", 2, 2, 6)
+    assert (aks["vm_size"], aks["min_count"], aks["node_count"], aks["max_count"]) == ("Standard_NC8as_T4_v3", 1, 1, 2)  # zone 1's share of 2 / 2 / 6
     gke = reference_terraform["gcp-burst"]["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]
     assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
                                            {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NO_SCHEDULE"}]  # a spot pool

@@ -239,11 +239,11 @@ def test_gke_machine_type_recreates_nodes_and_accelerators_replace(reference_fil
 def test_aks_vm_size_cycles_the_pool_and_fails_without_a_rotation_name(reference_files):
     """The reference pools carry temporary_name_for_rotation; without it a vm_size change fails at apply."""
     def resize(d):
-        d["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu"]["vm_size"] = "Standard_NC4as_T4_v3"
+        d["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu1"]["vm_size"] = "Standard_NC4as_T4_v3"
 
     def without_rotation(d):
         resize(d)
-        del d["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu"]["temporary_name_for_rotation"]
+        del d["resource"]["azurerm_kubernetes_cluster_node_pool"]["node_pool_gpu1"]["temporary_name_for_rotation"]
 
     environment = terraform_diff(reference_files, AKS, without_rotation)
     [resource] = environment.resources
@@ -252,7 +252,7 @@ def test_aks_vm_size_cycles_the_pool_and_fails_without_a_rotation_name(reference
     # T4 to T4: the GPUs stay the same, so no capacity note (a V100 pool would add one).
     assert [a.kind for a in environment.alerts] == ["apply-fails", "nodes-recreated"]
     assert environment.alerts[0].message == (
-        "azurerm_kubernetes_cluster_node_pool.node_pool_gpu: changing vm_size needs temporary_name_for_rotation to be set;"
+        "azurerm_kubernetes_cluster_node_pool.node_pool_gpu1: changing vm_size needs temporary_name_for_rotation to be set;"
         " without it terraform apply fails")
 
     environment = terraform_diff(reference_files, AKS, resize)

@@ -82,7 +82,7 @@ def test_json_and_markdown_carry_the_same_numbers():
     t4 = next(p for p in document["pools"] if p["pool"] == "gpu-t4")
     assert (t4["capacityType"], t4["spot"]["monthlyUSD"]["max"], t4["onDemand"]["monthlyUSD"]["max"]) == ("spot", 876.0, 3153.6)
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
-    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference", 0.526, 7679.6)
+    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout
     assert ("| **all environments** |  |  |  |  | **44 at max** |  |  |  |  | **2,712.69** | **9,773.28** | **59,721.34** |  |"

@@ -66,16 +66,18 @@ def test_the_report_names_each_change(scenario):
     assert {"path": "spec.resourceGroups[0].flavors[name=gpu-training].resources[name=nvidia.com/gpu].nominalQuota",
             "change": "changed", "old": "10", "new": "12"} in queue["fields"]
 
-    replaced = by(aws["terraform"], "address", "aws_eks_node_group.node_group_gpu_inference")
-    assert (replaced["action"], replaced["file"]) == ("replace", "dist/aws-primary/terraform/eks/cdk.tf.json")
-    assert [(b["attribute"], b["effect"], b["old"], b["new"]) for b in replaced["because"]] == [
-        ("instance_types", "replace", ["g4dn.xlarge"], ["p3.2xlarge"])]
+    # The serving pool is one group per zone (aiops.model.zonal): each of the three is replaced.
+    for zone in "abc":
+        replaced = by(aws["terraform"], "address", f"aws_eks_node_group.node_group_gpu_inference_us_east_1{zone}")
+        assert (replaced["action"], replaced["file"]) == ("replace", "dist/aws-primary/terraform/eks/cdk.tf.json")
+        assert [(b["attribute"], b["effect"], b["old"], b["new"]) for b in replaced["because"]] == [
+            ("instance_types", "replace", ["g4dn.xlarge"], ["p3.2xlarge"])]
     resized = by(aws["terraform"], "address", "aws_eks_node_group.node_group_gpu_training")
     assert (resized["action"], resized["fields"]) == (
         "update", [{"path": "scaling_config.max_size", "change": "changed", "old": 10, "new": 12}])
 
-    assert [a["kind"] for a in aws["alerts"]] == ["replace", *["prune"] * 5, "capacity", "capacity"]
-    assert report["destructive"] == 6
+    assert [a["kind"] for a in aws["alerts"]] == [*["replace"] * 3, *["prune"] * 5, "capacity", "capacity"]
+    assert report["destructive"] == 8
 
 
 def test_the_exact_cost_deltas(scenario):
@@ -115,8 +117,8 @@ def test_the_markdown_comment(scenario, snapshot):
     text = result.stdout.replace(scenario.base[:12], "BASE").replace(scenario.head[:12], "HEAD")
     lines = text.splitlines()
     assert lines[0] == "### aiops diff: `dist/` at BASE → HEAD"
-    assert lines[4] == "| **aws-primary** | 0 / 3 / 5 | 5 | 1 / 0 | 30 → 32 | +1,849.82 / +5,549.46 / +41,464.00 |"
-    assert lines[6] == "**6 change(s) that need attention before merging**"
+    assert lines[4] == "| **aws-primary** | 0 / 3 / 5 | 5 | 3 / 0 | 30 → 32 | +1,849.82 / +5,549.46 / +41,464.00 |"
+    assert lines[6] == "**8 change(s) that need attention before merging**"
     assert "azure-dr" not in text and "gcp-burst" not in text  # nothing for unchanged environments
     assert text.index("<details>") > text.index("| **aws-primary** |")  # summary first, details folded under it
     assert "p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing" in text
@@ -127,7 +129,7 @@ def test_the_markdown_comment(scenario, snapshot):
 def test_fail_on_destroy(scenario):
     failing = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--fail-on-destroy", "--format", "text", cwd=scenario.repo)
     assert failing.returncode == 1
-    assert failing.stderr == ("aiops diff: 6 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
+    assert failing.stderr == ("aiops diff: 8 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
                               " failing because of --fail-on-destroy\n")
     assert aiops("diff", "--base", scenario.base, "--head", scenario.head, cwd=scenario.repo).returncode == 0
     quiet = aiops("diff", "--base", scenario.head, "--head", scenario.head, "--fail-on-destroy", cwd=scenario.repo)
@@ -225,12 +227,15 @@ def test_the_text_report(scenario):
     text = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--format", "text", cwd=scenario.repo, check=True).stdout
     lines = text.splitlines()
     assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
-    assert ("aws-primary: objects added/changed/removed 0 / 3 / 5; pruned 5; cloud resources replaced/destroyed 1 / 0;"
+    assert ("aws-primary: objects added/changed/removed 0 / 3 / 5; pruned 5; cloud resources replaced/destroyed 3 / 0;"
             " GPUs at max 30 -> 32") in lines
     assert "  cost at max: 54,837.60 -> 96,301.60 (+41,464.00) USD a month" in lines
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
-    assert "  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:847" in lines
+    # The line is where the resource's block opens in the head revision's file.
+    head_json = run(["git", "show", f"{scenario.head}:dist/aws-primary/terraform/eks/cdk.tf.json"], scenario.repo).stdout.splitlines()
+    line = next(n for n, text in enumerate(head_json, 1) if text.strip() == '"node_group_gpu_training": {')
+    assert f"  terraform update aws_eks_node_group.node_group_gpu_training dist/aws-primary/terraform/eks/cdk.tf.json:{line}" in lines
 
 
 def test_the_collector_pause_ends_with_the_diff(tmp_path):

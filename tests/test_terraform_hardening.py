@@ -146,10 +146,10 @@ def test_gke_labels_are_spelled_once_as_written(reference_terraform):
 
 def test_gpu_pools_get_gpu_sized_disks_on_every_cloud(reference_terraform):
     eks = {g["node_group_name"]: g["disk_size"] for g in resources(reference_terraform["aws-primary"], "aws_eks_node_group").values()}
-    assert eks == {"gpu-training": 200, "gpu-inference": 200, "cpu-compute": 50}
+    assert eks == {"gpu-training": 200, "cpu-compute": 50, **{f"gpu-inference-us-east-1{z}": 200 for z in "abc"}}
     azure = reference_terraform["azure-dr"]
     assert resources(azure, "azurerm_kubernetes_cluster")["cluster"]["default_node_pool"]["os_disk_size_gb"] == 50
-    assert resources(azure, "azurerm_kubernetes_cluster_node_pool")["node_pool_gpu"]["os_disk_size_gb"] == 200
+    assert resources(azure, "azurerm_kubernetes_cluster_node_pool")["node_pool_gpu1"]["os_disk_size_gb"] == 200
     gke = {p["name"]: p["node_config"]["disk_size_gb"] for p in resources(reference_terraform["gcp-burst"], "google_container_node_pool").values()}
     assert gke == {"cpu-system": 50, "gpu-t4": 200}
 

@@ -57,7 +57,7 @@ def test_eks_network_has_a_public_and_a_private_subnet_and_a_nat_per_zone(refere
     private_ids = sorted(f"${{aws_subnet.private_subnet_{zone_id[z]}.id}}" for z in zones)
     assert sorted(resources(template, "aws_eks_cluster")["cluster"]["vpc_config"]["subnet_ids"]) == private_ids
     for group in resources(template, "aws_eks_node_group").values():
-        assert sorted(group["subnet_ids"]) == private_ids  # nodes never sit in public subnets
+        assert set(group["subnet_ids"]) <= set(private_ids)  # nodes never sit in public subnets
 
 
 def test_eks_roles_carry_their_managed_policies(reference_terraform):
@@ -145,7 +145,7 @@ def test_gpu_training_can_scale_from_zero(reference_terraform):
 
 def test_pools_that_never_empty_get_only_cost_tags_on_their_group(reference_terraform):
     template = reference_terraform["aws-primary"]
-    for group, pool in (("node_group_gpu_inference", "gpu-inference"), ("node_group_cpu_compute", "cpu-compute")):
+    for group, pool in (("node_group_gpu_inference_us_east_1a", "gpu-inference"), ("node_group_cpu_compute", "cpu-compute")):
         assert asg_tags(template, group) == {
             "environment": ("aws-primary", True), "cost-centre": ("ml-platform", True), "managed-by": ("aiops-gitops", True), "node-pool": (pool, True)
         }
@@ -172,14 +172,38 @@ def test_aks_pools_autoscale_in_the_cluster_subnet(reference_terraform):
     template = reference_terraform["azure-dr"]
     cluster = resources(template, "azurerm_kubernetes_cluster")["cluster"]
     system = cluster["default_node_pool"]
-    gpu = resources(template, "azurerm_kubernetes_cluster_node_pool")["node_pool_gpu"]
     assert (system["name"], system["min_count"], system["node_count"], system["max_count"], system["auto_scaling_enabled"]) == ("system", 1, 2, 3, True)
-    assert (gpu["mode"], gpu["min_count"], gpu["node_count"], gpu["max_count"], gpu["auto_scaling_enabled"]) == ("User", 2, 2, 6, True)
-    assert system["vnet_subnet_id"] == gpu["vnet_subnet_id"] == "${azurerm_subnet.node_subnet.id}"
-    assert system["zones"] == gpu["zones"] == ["1", "2", "3"]
-    assert cluster["auto_scaler_profile"] == {"expander": "least-waste"}
+    assert system["zones"] == ["1", "2", "3"]
+    # The serving pool `gpu` (min 2, desired 2, max 6) is one user pool per zone (aiops.model.zonal).
+    pools = resources(template, "azurerm_kubernetes_cluster_node_pool")
+    assert {name: (p["name"], p["mode"], p["zones"], p["min_count"], p["node_count"], p["max_count"], p["auto_scaling_enabled"]) for name, p in pools.items()} == {
+        "node_pool_gpu1": ("gpu1", "User", ["1"], 1, 1, 2, True),
+        "node_pool_gpu2": ("gpu2", "User", ["2"], 1, 1, 2, True),
+        "node_pool_gpu3": ("gpu3", "User", ["3"], 0, 0, 2, True),
+    }
+    assert {p["vnet_subnet_id"] for p in pools.values()} == {system["vnet_subnet_id"]} == {"${azurerm_subnet.node_subnet.id}"}
+    assert {p["node_labels"]["aiops.example/node-pool"] for p in pools.values()} == {"gpu"}
+    assert cluster["auto_scaler_profile"] == {"expander": "least-waste", "balance_similar_node_groups": True}
     assert (cluster["oidc_issuer_enabled"], cluster["workload_identity_enabled"]) == (True, True)
     assert cluster["network_profile"] == {"network_plugin": "azure", "network_plugin_mode": "overlay", "network_data_plane": "cilium", "network_policy": "cilium"}
+
+
+def test_the_serving_pool_is_one_eks_node_group_per_zone(reference_terraform):
+    """cluster-autoscaler cannot grow a multi-zone group in a chosen zone; the zone-spread
+    inference service needs it to (aiops.model.zonal). Totals stay the pool's: 1/3/20."""
+    groups = resources(reference_terraform["aws-primary"], "aws_eks_node_group")
+    zonal = {name: g for name, g in groups.items() if name.startswith("node_group_gpu_inference")}
+    assert {name: (g["node_group_name"], g["subnet_ids"], g["scaling_config"]) for name, g in zonal.items()} == {
+        f"node_group_gpu_inference_us_east_1{z}": (
+            f"gpu-inference-us-east-1{z}", [f"${{aws_subnet.private_subnet_us_east_1{z}.id}}"], {"min_size": low, "desired_size": 1, "max_size": high}
+        )
+        for z, low, high in (("a", 1, 7), ("b", 0, 7), ("c", 0, 6))
+    }
+    assert {g["labels"]["aiops.example/node-pool"] for g in zonal.values()} == {"gpu-inference"}
+    # The groups that may be empty can scale from zero; each names its pool for the autoscaler's template.
+    assert asg_tags(reference_terraform["aws-primary"], "node_group_gpu_inference_us_east_1b")["k8s.io/cluster-autoscaler/node-template/label/aiops.example/node-pool"] == ("gpu-inference", False)
+    # Pools without a zone-spread workload stay one group over every zone.
+    assert len(groups["node_group_gpu_training"]["subnet_ids"]) == 3
 
 
 def test_gke_cluster_has_no_default_pool_and_pools_carry_their_gpus(reference_terraform):
@@ -230,7 +254,7 @@ def test_every_taggable_resource_carries_the_cost_tags(reference_terraform, refe
         pool_tags += [p["tags"] for p in resources(template, "azurerm_kubernetes_cluster_node_pool").values()]
     else:
         pool_tags = [p["node_config"]["resource_labels"] for p in resources(template, "google_container_node_pool").values()]
-    assert sorted(t["node-pool"] for t in pool_tags) == sorted(pools)
+    assert sorted(set(t["node-pool"] for t in pool_tags)) == sorted(pools)  # per-zone groups carry their pool's tag
     assert all(t.items() >= wanted.items() for t in pool_tags)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from aiops.model.zonal import POOL_LABEL, zonal_pools
 from aiops.tree.manifests import scan_manifests
 from aiops.tree.pools import PoolTaint, pools_of
 from aiops.tree.terraform import scan_terraform
@@ -26,12 +27,19 @@ def test_pools_read_from_terraform_match_the_model(reference_environments, monke
             # EKS GPU nodes also carry cluster-autoscaler's GPU label.
             model = pool.gpu_model("aws") if environment.cloud == "aws" else None
             accelerator = {"k8s.amazonaws.com/accelerator": f"nvidia-tesla-{model.lower()}"} if model else {}
-            assert facts.labels == pool.labels | accelerator
+            # A pool built as one group per zone carries the pool's name on every group (aiops.model.zonal).
+            zonal = {POOL_LABEL: pool.name} if pool.name in zonal_pools(environment) else {}
+            assert facts.labels == pool.labels | accelerator | zonal
+            assert len(facts.zone_groups) == (len(environment.zones) if zonal else 0)
             assert facts.taints == tuple(PoolTaint(t.key, t.value, t.effect) for t in pool.taints)
             assert facts.gpus_per_node == pool.gpu_count(environment.cloud)
     assert pools[("gcp-burst", "gpu-t4")].hourly_price("onDemand") == 0.19 + 0.35
     assert pools[("gcp-burst", "gpu-t4")].hourly_price() == 0.04 + 0.11  # the pool is spot: its own price is the spot one
     assert pools[("gcp-burst", "cpu-system")].desired == 3  # one per zone in us-central1-a, -b, -c
+    assert pools[("aws-primary", "gpu-inference")].zone_groups == tuple(
+        f"aws_eks_node_group.node_group_gpu_inference_us_east_1{zone}" for zone in "abc"
+    )
+    assert pools[("azure-dr", "gpu")].zone_groups == tuple(f"azurerm_kubernetes_cluster_node_pool.node_pool_gpu{n}" for n in (1, 2, 3))
 
 
 def test_autoscaler_tags_are_read_from_the_autoscaling_group_and_cost_tags_are_not(monkeypatch):
@@ -46,7 +54,9 @@ def test_autoscaler_tags_are_read_from_the_autoscaling_group_and_cost_tags_are_n
         "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu": "1",
     }
     # Pools that never scale to zero get only the cost tags on their group, which are not autoscaler tags.
-    assert pools["gpu-inference"].autoscaler_tags == {}
+    assert pools["cpu-compute"].autoscaler_tags == {}
+    # A pool of per-zone groups has the tags of the groups that may be empty (min 1 over 3 zones: two).
+    assert pools["gpu-inference"].autoscaler_tags["k8s.io/cluster-autoscaler/node-template/label/aiops.example/node-pool"] == "gpu-inference"
 
 
 def test_manifests_carry_file_line_and_environment(monkeypatch):

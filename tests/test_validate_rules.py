@@ -139,7 +139,7 @@ def test_selectors_must_match_a_pool(tree):
     [finding] = of_rule(run_validate("dist"), "node-selector-no-pool")
     assert finding.message == (
         "The worker group workergroup pods select gpu-type=a100, which no node pool of aws-primary carries "
-        "(cpu-compute: workload-type=general-compute; gpu-inference: gpu-type=t4, k8s.amazonaws.com/accelerator=nvidia-tesla-t4, "
+        "(cpu-compute: workload-type=general-compute; gpu-inference: aiops.example/node-pool=gpu-inference, gpu-type=t4, k8s.amazonaws.com/accelerator=nvidia-tesla-t4, "
         "workload-type=ml-inference; gpu-training: gpu-type=v100, k8s.amazonaws.com/accelerator=nvidia-tesla-v100, "
         "workload-type=ml-training); they stay Pending"
     )
@@ -183,7 +183,7 @@ def _untaint_gpu_inference(tree):
 
     stack = tree / "aws-primary/terraform/eks/cdk.tf.json"
     data = json.loads(stack.read_text())
-    data["resource"]["aws_eks_node_group"]["node_group_gpu_inference"].pop("taint")
+    data["resource"]["aws_eks_node_group"]["node_group_gpu_inference_us_east_1a"].pop("taint")
     stack.write_text(json.dumps(data, indent=2))
 
 
@@ -481,7 +481,7 @@ def test_the_designs_retired_azure_gpu_type(tree):
     assert (finding.rule.id, finding.level, finding.file) == ("instance-retired", "error", "dist/azure-dr/terraform/aks/cdk.tf.json")
     lines = (tree / "azure-dr/terraform/aks/cdk.tf.json").read_text().splitlines()
     assert lines[finding.line - 1].strip() == '"vm_size": "Standard_NC6s_v3",'
-    assert finding.object == "azurerm_kubernetes_cluster_node_pool.node_pool_gpu (node pool gpu)"
+    assert finding.object == "azurerm_kubernetes_cluster_node_pool.node_pool_gpu1 (node pool gpu)"
     assert finding.message == (
         "node pool gpu uses Standard_NC6s_v3, which was retired by Azure on 2025-09-30 (Azure announcement retiring the NCv3 "
         "series (NC6s_v3, NC12s_v3, NC24s_v3) on 2025-09-30); the cloud no longer creates such nodes, so the pool cannot be "

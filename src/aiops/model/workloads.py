@@ -475,6 +475,7 @@ def check_workloads(environment: Environment) -> PydanticCustomError | None:
                 hint="on GKE, scale on cpuUtilization instead",
             )
     from aiops.model.queues import check_queues
+    from aiops.model.zonal import check_zonal
 
-    return check_queues(environment)
+    return check_zonal(environment) or check_queues(environment)
 

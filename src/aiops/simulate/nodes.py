@@ -11,7 +11,7 @@ each zone), so member n goes to zone n mod zones, in the order the pool lists th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,9 @@ def _kubernetes_version(tree: TerraformTree) -> str:
 
 
 def _zones(tree: TerraformTree, pool: PoolFacts) -> tuple[tuple[str, ...], str]:
+    if pool.zone_groups:  # one group per zone (aiops.model.zonal): the pool's zones are the groups'
+        per_group = [_zones(tree, replace(pool, resource=address, zone_groups=())) for address in pool.zone_groups]
+        return tuple(zone for zones, _ in per_group for zone in zones), per_group[0][1]
     resource = tree.get(pool.file, *pool.resource.split(".", 1))
     body = resource.body if resource is not None else {}
     if pool.cloud == "aws":

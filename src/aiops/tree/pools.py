@@ -12,10 +12,11 @@ GKE counts `initial_node_count` per zone; `desired` here is the pool's total ove
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiops.model.catalog import Cloud, Price, load_catalog
 from aiops.model.gpu_sharing import Advertised, advertised, sharing_from_labels
+from aiops.model.zonal import POOL_LABEL
 from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
 
@@ -59,6 +60,7 @@ class PoolFacts:
     gpu_model: str | None
     accelerator: str | None = None  # GKE: the attached accelerator type
     autoscaler_tags: dict[str, str] = field(default_factory=dict, compare=False)  # AWS: k8s.io/cluster-autoscaler/* tags of the ASG
+    zone_groups: tuple[str, ...] = ()  # a pool built as one group per zone: the groups' Terraform addresses
     spot: bool = False  # EKS capacity_type SPOT, AKS priority Spot, GKE node_config.spot (or preemptible)
     alternative_instance_types: tuple[str, ...] = ()  # EKS: the node group's other instance_types
     region: str | None = None  # EKS: the aws provider's region; AKS: the cluster's location; GKE: the pool's location
@@ -162,8 +164,8 @@ def _eks(tree: TerraformTree, group: TerraformResource) -> PoolFacts:
         group.file, group.address, "aws", group.environment, str(body.get("node_group_name") or group.name), instance_type,
         _int(scaling.get("min_size")) or 0, _int(scaling.get("desired_size")), _int(scaling.get("max_size")) or 0,
         labels, taints, gpus, model, None, tags,
-        str(body.get("capacity_type") or "ON_DEMAND") == "SPOT", tuple(instance_types[1:]), _provider_region(tree, group.file, "aws"),
-        time_slicing, mig,
+        spot=str(body.get("capacity_type") or "ON_DEMAND") == "SPOT", alternative_instance_types=tuple(instance_types[1:]),
+        region=_provider_region(tree, group.file, "aws"), time_slicing=time_slicing, mig=mig,
     )
 
 
@@ -335,4 +337,34 @@ def pools_and_problems(tree: TerraformTree) -> tuple[list[PoolFacts], list[Probl
             continue
         if pool is not None:
             pools.append(pool)
-    return pools, problems
+    return _one_pool_per_zonal_set(pools), problems
+
+
+def _one_pool_per_zonal_set(pools: list[PoolFacts]) -> list[PoolFacts]:
+    """The per-zone node groups of one pool (labelled `aiops.example/node-pool`, see
+    aiops.model.zonal) as that one pool: sizes summed, named after the pool."""
+    merged: list[PoolFacts] = []
+    sets: dict[tuple[str, str], list[PoolFacts]] = {}
+    for pool in pools:
+        name = pool.labels.get(POOL_LABEL)
+        if name is None:
+            merged.append(pool)
+            continue
+        members = sets.setdefault((pool.file, name), [])
+        if not members:
+            merged.append(pool)  # keeps the pool's place in the order
+        members.append(pool)
+    for index, pool in enumerate(merged):
+        members = sets.get((pool.file, pool.labels.get(POOL_LABEL, "")), [])
+        if members:
+            desired = [m.desired for m in members]
+            merged[index] = replace(
+                pool,
+                name=pool.labels[POOL_LABEL],
+                min=sum(m.min for m in members),
+                desired=None if None in desired else sum(d for d in desired if d is not None),
+                max=sum(m.max for m in members),
+                autoscaler_tags={k: v for m in members for k, v in m.autoscaler_tags.items()},
+                zone_groups=tuple(m.resource for m in members),
+            )
+    return merged

@@ -8,6 +8,7 @@ from cdktn_provider_azurerm.resource_group import ResourceGroup
 from constructs import Construct
 
 from aiops.model import Environment
+from aiops.model.zonal import zonal_pools, zone_groups
 from aiops_constructs.terraform.aks.control_plane import AksControlPlane, AksControlPlaneProps
 from aiops_constructs.terraform.aks.monitoring import AksLogWorkspace, AksLogWorkspaceProps, control_plane_logs
 from aiops_constructs.terraform.aks.network import AksNetwork, AksNetworkProps
@@ -58,16 +59,21 @@ class AksCluster(Construct):
         )
         cluster = control_plane.cluster
         control_plane_logs(self, cluster_id=cluster.id, workspace_id=logs.workspace.id)
+        zonal = zonal_pools(environment)
         for pool in environment.node_pools:
-            if not pool.system:
+            if pool.system:
+                continue
+            # A pool of zone-spread workloads becomes one node pool per zone (aiops.model.zonal).
+            members = [(g.pool, (g.zone,)) for g in zone_groups(environment, pool)] if pool.name in zonal else [(pool, tuple(environment.zones))]
+            for member, zones in members:
                 AksNodePool(
                     self,
-                    f"node-pool-{pool.name}",
+                    f"node-pool-{member.name}",
                     props=AksNodePoolProps(
                         cluster_id=cluster.id,
                         location=environment.region,
-                        zones=tuple(environment.zones),
-                        pool=pool,
+                        zones=zones,
+                        pool=member,
                         subnet_id=network.node_subnet.id,
                         tags=pool_tags(environment, pool),
                     ),

@@ -104,6 +104,8 @@ class AksControlPlane(Construct):
                 # Of the pools that could take a pending pod, grow the one left with the least
                 # idle CPU and memory, rather than a random one.
                 expander="least-waste",
+                # Grow the per-zone pools of a zone-spread pool together (aiops.model.zonal).
+                balance_similar_node_groups=True,
             ),
             default_node_pool=KubernetesClusterDefaultNodePool(
                 **pool_settings(pool, props.zones, props.subnet_id),

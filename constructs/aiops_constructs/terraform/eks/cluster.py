@@ -7,7 +7,8 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from aiops.model import Environment
+from aiops.model import Environment, NodePool
+from aiops.model.zonal import zonal_pools, zone_groups
 from aiops_constructs.terraform.eks.autoscaling_group_tags import AutoscalingGroupTags, AutoscalingGroupTagsProps, scale_from_zero_tags
 from aiops_constructs.terraform.eks.cluster_autoscaler_role import ClusterAutoscalerRole, ClusterAutoscalerRoleProps
 from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksControlPlaneProps
@@ -70,42 +71,17 @@ class EksCluster(Construct):
         )
         cluster = self.control_plane.cluster
         self.node_groups: dict[str, EksNodeGroup] = {}
+        zonal = zonal_pools(environment)
         for pool in environment.node_pools:
-            group = EksNodeGroup(
-                self,
-                f"node-group-{pool.name}",
-                props=EksNodeGroupProps(
-                    cluster_name=cluster.name,
-                    pool=pool,
-                    subnet_ids=self.network.private_subnet_ids,
-                    node_role_arn=node_role.role.arn,
-                    tags=pool_tags(environment, pool),
-                    depends_on=list(node_role.attachments),
-                ),
-            )
-            self.node_groups[pool.name] = group
-            AutoscalingGroupTags(
-                group,
-                "cost-tags",
-                props=AutoscalingGroupTagsProps(
-                    autoscaling_group_name=group.autoscaling_group_name,
-                    tags=pool_tags(environment, pool),
-                    propagate_at_launch=True,
-                    logical_id=terraform_id("asg_tag", pool.name, "cost"),
-                ),
-            )
-            if pool.min == 0:
-                AutoscalingGroupTags(
-                    group,
-                    "scale-from-zero-tags",
-                    props=AutoscalingGroupTagsProps(
-                        autoscaling_group_name=group.autoscaling_group_name,
-                        tags=scale_from_zero_tags(group.node_labels, pool.taints, pool.advertised("aws").per_node(group.gpus_per_node),
-                                              pool.advertised("aws").resource),
-                        propagate_at_launch=False,
-                        logical_id=terraform_id("asg_tag", pool.name, "autoscaler"),
-                    ),
-                )
+            # A pool of zone-spread workloads becomes one group per zone (aiops.model.zonal), each
+            # in that zone's private subnet; every other pool is one group over all of them.
+            if pool.name in zonal:
+                subnets = dict(zip(environment.zones, self.network.private_subnet_ids, strict=True))
+                groups = [(group.pool, [subnets[group.zone]]) for group in zone_groups(environment, pool)]
+            else:
+                groups = [(pool, self.network.private_subnet_ids)]
+            for member, subnet_ids in groups:
+                self.node_groups[member.name] = self._node_group(environment, pool, member, subnet_ids, node_role)
         autoscaler = ClusterAutoscalerRole(
             self,
             "cluster-autoscaler-role",
@@ -128,3 +104,41 @@ class EksCluster(Construct):
         output(self, "oidc_issuer", self.control_plane.oidc_issuer, "OIDC issuer of service-account tokens (IAM roles for service accounts)")
         output(self, "node_role", node_role.role.arn, "IAM role ARN of the nodes")
         output(self, "cluster_autoscaler_role", autoscaler.role.arn, "IAM role ARN of cluster-autoscaler (bound to its service account with EKS Pod Identity)")
+
+    def _node_group(self, environment: Environment, pool: NodePool, member: NodePool, subnet_ids: list[str], node_role: ServiceRole) -> EksNodeGroup:
+        """One node group for `member` (the pool itself, or its share in one zone), with its autoscaling group's tags."""
+        group = EksNodeGroup(
+            self,
+            f"node-group-{member.name}",
+            props=EksNodeGroupProps(
+                cluster_name=self.control_plane.cluster.name,
+                pool=member,
+                subnet_ids=subnet_ids,
+                node_role_arn=node_role.role.arn,
+                tags=pool_tags(environment, pool),
+                depends_on=list(node_role.attachments),
+            ),
+        )
+        AutoscalingGroupTags(
+            group,
+            "cost-tags",
+            props=AutoscalingGroupTagsProps(
+                autoscaling_group_name=group.autoscaling_group_name,
+                tags=pool_tags(environment, pool),
+                propagate_at_launch=True,
+                logical_id=terraform_id("asg_tag", member.name, "cost"),
+            ),
+        )
+        if member.min == 0:
+            AutoscalingGroupTags(
+                group,
+                "scale-from-zero-tags",
+                props=AutoscalingGroupTagsProps(
+                    autoscaling_group_name=group.autoscaling_group_name,
+                    tags=scale_from_zero_tags(group.node_labels, member.taints, member.advertised("aws").per_node(group.gpus_per_node),
+                                              member.advertised("aws").resource),
+                    propagate_at_launch=False,
+                    logical_id=terraform_id("asg_tag", member.name, "autoscaler"),
+                ),
+            )
+        return group
