@@ -198,8 +198,12 @@ def test_a_queued_ray_cluster_names_its_queue_and_is_an_elastic_job():
     cluster = next(o for o in _objects(lambda c: _ray(c, queue="training")) if o["kind"] == "RayCluster")
     assert cluster["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "training"
     assert cluster["metadata"]["annotations"] == {"kueue.x-k8s.io/elastic-job": "true"}
+    # Kueue's validating webhook wants its gate in every template on every update, not only on create.
+    templates = [cluster["spec"]["headGroupSpec"]["template"], *(g["template"] for g in cluster["spec"]["workerGroupSpecs"])]
+    assert [t["spec"]["schedulingGates"] for t in templates] == [[{"name": "kueue.x-k8s.io/elastic-job"}]] * 2
     unqueued = next(o for o in _objects(_ray) if o["kind"] == "RayCluster")
     assert "kueue.x-k8s.io/queue-name" not in unqueued["metadata"]["labels"] and "annotations" not in unqueued["metadata"]
+    assert "schedulingGates" not in unqueued["spec"]["headGroupSpec"]["template"]["spec"]
 
 
 def test_ray_cluster_refuses_a_bad_queue_name():

@@ -26,18 +26,20 @@ def _quotas(name: str) -> dict[str, dict[str, Resources]]:
 def test_aws_primary_quotas_are_allocatable_less_what_runs_outside_kueue():
     quotas = _quotas("aws-primary")
     # gpu-training: 10 x p3.2xlarge. Allocatable (EKS, 58 pods): 8000 - 90 = 7910m CPU;
-    # 62464 - (11 x 58 + 255) - 100 = 61471 Mi. Daemon sets on a GPU node: 220m + 250m CPU,
-    # 304 + 768 Mi. So 10 x 7440m = 74400m and 10 x 60399 Mi = 603990 Mi; 10 GPUs. Nothing
-    # outside Kueue: the pool is tainted, and both the training workers and Ray workers queue.
-    assert quotas["training"]["gpu-training"] == Resources(74_400, 603_990 * MIB, 10)
-    # The Ray head runs on cpu-compute: the training queue holds exactly its requests there.
-    assert quotas["training"]["cpu-compute"] == Resources(2000, 8192 * MIB, 0)
+    # 62464 - (11 x 58 + 255) - 100 = 61471 Mi. Daemon sets on a GPU node: node-exporter 20m /
+    # 48 Mi, NFD worker 5m / 64 Mi, the cloud's margin 200m / 256 Mi, the GPU operands' 250m /
+    # 768 Mi: 475m / 1136 Mi. So 10 x 7435m = 74350m and 10 x 60335 Mi = 603350 Mi; 10 GPUs.
+    # Nothing outside Kueue: the pool is tainted, and the training and Ray workers both queue.
+    assert quotas["training"]["gpu-training"] == Resources(74_350, 603_350 * MIB, 10)
+    # The Ray head runs on cpu-compute: the training queue holds exactly its pod set there, the
+    # head (2, 8Gi) and the autoscaler sidecar Kueue counts with it (500m, 512Mi).
+    assert quotas["training"]["cpu-compute"] == Resources(2500, 8704 * MIB, 0)
     # cpu-compute: 50 x c5.4xlarge. Allocatable (234 pods): 16000 - 110 = 15890m; 32768 - 2829 -
-    # 100 = 29839 Mi; less 220m / 304 Mi of daemon sets: 50 x 15670m = 783500m, 50 x 29535 Mi =
-    # 1476750 Mi. Outside Kueue: platform pods 4000m / 8192 Mi; Dask 20 x (2, 8Gi) + scheduler
-    # (1, 4Gi) = 41000m / 167936 Mi; the Ray autoscaler sidecar 500m / 512 Mi; the Ray head's
-    # share in the training queue 2000m / 8192 Mi. Left: 736000m and 1291918 Mi.
-    assert quotas["batch"] == {"cpu-compute": Resources(736_000, 1_291_918 * MIB, 0)}
+    # 100 = 29839 Mi; less 225m / 368 Mi of daemon sets: 50 x 15665m = 783250m, 50 x 29471 Mi =
+    # 1473550 Mi. Outside Kueue: platform pods 4000m / 8192 Mi; Dask 20 x (2, 8Gi) + scheduler
+    # (1, 4Gi) = 41000m / 167936 Mi; the Ray head's share in the training queue 2500m / 8704 Mi.
+    # Left: 735750m and 1288718 Mi.
+    assert quotas["batch"] == {"cpu-compute": Resources(735_750, 1_288_718 * MIB, 0)}
 
 
 def test_gcp_burst_lends_the_ray_head_a_flavor_on_the_unqueued_cpu_pool():
@@ -46,7 +48,8 @@ def test_gcp_burst_lends_the_ray_head_a_flavor_on_the_unqueued_cpu_pool():
     # 20 % of 4 GiB, 10 % of the last 7 GiB (1024 + 819.2 + 716.8 = 2560 Mi) and 100 Mi eviction
     # = 12700 Mi; daemon sets 220m / 304 Mi (the GPU operator does not run on GKE): 8 x 3700m =
     # 29600m, 8 x 12396 Mi = 99168 Mi.
-    assert quotas["burst"] == {"gpu-t4": Resources(29_600, 99_168 * MIB, 8), "cpu-system": Resources(2000, 8192 * MIB, 0)}
+    # cpu-system is in no queue; the burst queue holds the Ray head's pod set there (head + sidecar).
+    assert quotas["burst"] == {"gpu-t4": Resources(29_600, 99_168 * MIB, 8), "cpu-system": Resources(2500, 8704 * MIB, 0)}
 
 
 @pytest.mark.parametrize(

@@ -346,3 +346,97 @@ def test_kuberays_pods_request_what_ray_is_limited_to(reference_simulation, envi
     for pod in pods:
         containers = {k: v for k, v in pod["requests"].items() if k in ("cpu", "memory")}
         assert containers == {k: v for k, v in pod["limits"].items() if k in ("cpu", "memory")}, pod["name"]
+
+
+# -- queues that admit, quotas that fit, a spread that grows (issue 13) ------------------------
+
+
+def _quantity(value: str | None) -> float:
+    from aiops.model.quantity import parse_quantity
+
+    return float(parse_quantity(value)) if value else 0.0
+
+
+def _reference(name: str):
+    from aiops.model import load_environment
+
+    return load_environment(REPO / "environments" / f"{name}.yaml")
+
+
+@pytest.mark.parametrize(("environment", "owners"), [
+    ("aws-primary", {"RayCluster/aiops-ray-cluster", "Pod/ml-training-workers"}),
+    ("gcp-burst", {"RayCluster/aiops-ray-burst"}),
+])
+def test_kueue_admits_every_queued_workload_at_desired(reference_simulation, environment, owners):
+    workloads = _pass(reference_simulation[0][environment], "desired")["workloads"]
+    # Kueue's `deployment` integration makes one Workload per pod, owned by the pod.
+    assert {w["owner"].rsplit("-", 2)[0] if w["owner"].startswith("Pod/") else w["owner"] for w in workloads} == owners
+    assert [w["name"] for w in workloads if not w["admitted"]] == []
+    assert _pass(reference_simulation[0][environment], "desired")["pending"] == []
+
+
+def test_kueue_holds_what_exceeds_the_quota_at_max(reference_simulation):
+    """At max the training workers (10) and the Ray workers (10) want 20 V100s; the queue has 10."""
+    at_max = _pass(reference_simulation[0]["aws-primary"], "max")
+    held = [w for w in at_max["workloads"] if not w["admitted"]]
+    assert held and all("insufficient unused quota for nvidia.com/gpu in flavor gpu-training" in w["message"] for w in held)
+    gpu_pods = [p for p in at_max["pods"] if p["pool"] == "gpu-training" and p["node"]]
+    assert sum(_quantity(p["requests"].get("nvidia.com/gpu")) for p in gpu_pods) == 10
+    # What Kueue holds waits at its gate, not as a pod the scheduler cannot place.
+    assert {p["pending_reason"].split(" (")[0] for p in at_max["pending"]} <= {
+        "scheduling gated by kueue.x-k8s.io/elastic-job", "scheduling gated by kueue.x-k8s.io/admission"}
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr"])
+def test_serving_never_waits_for_kueue(reference_simulation, environment):
+    for end in ("desired", "max"):
+        env_pass = _pass(reference_simulation[0][environment], end)
+        assert [w for w in env_pass["workloads"] if w["namespace"] == "ml-serving"] == []
+        assert [p for p in env_pass["pending"] if p["namespace"] == "ml-serving"] == []
+
+
+def test_the_inference_service_places_every_replica_at_max_over_the_zones(reference_simulation):
+    """Each zone is its own node group (aiops.model.zonal): 20 replicas over 3 zones, 7 / 7 / 6."""
+    pods = _pods_of(_pass(reference_simulation[0]["aws-primary"], "max"), "ml-serving", "Deployment/model-server")
+    assert len(pods) == 20 and all(p["node"] for p in pods)
+    per_zone = [sum(1 for p in pods if int(p["node"].rsplit("-", 1)[1]) % 3 == zone) for zone in range(3)]
+    assert per_zone == [7, 7, 6]  # node n of a pool is in zone n mod 3
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "gcp-burst"])
+def test_the_queues_quotas_fit_what_the_nodes_hold_at_max(reference_simulation, environment):
+    """Per pool: the queues' quotas plus what runs there outside Kueue (measured) fit in the nodes' allocatable."""
+    from aiops.model.queues import queue_quotas
+
+    model = _reference(environment)
+    managed = {team.name for team in model.workloads.teams if team.queues}
+    at_max = _pass(reference_simulation[0][environment], "max")
+    for flavor in {f.flavor for q in queue_quotas(model) for f in q.flavors}:
+        quota_cpu = sum(f.quota.cpu_millis for q in queue_quotas(model) for f in q.flavors if f.flavor == flavor) / 1000
+        quota_memory = sum(f.quota.memory_bytes for q in queue_quotas(model) for f in q.flavors if f.flavor == flavor)
+        outside = [p for p in at_max["pods"] if p["pool"] == flavor and p["node"] and p["namespace"] not in managed]
+        pool = next(p for p in at_max["pools"] if p["pool"] == flavor)
+        assert quota_cpu + sum(_quantity(p["requests"].get("cpu")) for p in outside) <= pool["cpu_allocatable"], flavor
+        assert quota_memory + sum(_quantity(p["requests"].get("memory")) for p in outside) <= pool["memory_allocatable_gib"] * 2**30, flavor
+
+
+@pytest.mark.parametrize("environment", ["aws-primary", "azure-dr", "gcp-burst"])
+def test_what_the_quotas_keep_free_covers_what_the_simulation_measures(reference_simulation, environment):
+    """The DaemonSets on each node and the platform's pods on untainted pools stay within what
+    aiops.model.node_overhead keeps out of the quotas."""
+    from aiops.model.node_overhead import PLATFORM_PODS, node_daemons
+
+    model = _reference(environment)
+    teams = {team.name for team in model.workloads.teams}
+    desired = _pass(reference_simulation[0][environment], "desired")
+    pods = [p for p in desired["pods"] if p["node"]]
+    for node in {p["node"] for p in pods}:
+        daemons = [p for p in pods if p["node"] == node and p["owner"].startswith("DaemonSet/")]
+        reserve = node_daemons(model, model.pool(daemons[0]["pool"])) if daemons else None
+        if reserve is not None:
+            assert sum(_quantity(p["requests"].get("cpu")) for p in daemons) * 1000 <= reserve.cpu_millis, node
+            assert sum(_quantity(p["requests"].get("memory")) for p in daemons) <= reserve.memory_bytes, node
+    untainted = {pool.name for pool in model.node_pools if not pool.taints}
+    platform = [p for p in pods if p["pool"] in untainted and p["namespace"] not in teams and not p["owner"].startswith("DaemonSet/")]
+    assert sum(_quantity(p["requests"].get("cpu")) for p in platform) * 1000 <= PLATFORM_PODS.cpu_millis
+    assert sum(_quantity(p["requests"].get("memory")) for p in platform) <= PLATFORM_PODS.memory_bytes

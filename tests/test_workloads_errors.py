@@ -216,13 +216,12 @@ def test_the_valid_example_is_valid(tmp_path):
         ),
         pytest.param(
             ("      pools: [gpu-training]\n  training:", "      pools: [gpu-training, cpu-compute]\n  training:"),
-            # Memory: 5 x (29839 - 304) Mi = 147675 Mi, less 8192 + 167936 + 512 Mi outside Kueue: negative.
-            # (CPU is left: 5 x (15890 - 220) m - 4000 - 41000 - 500 m = 32850 m.)
+            # Memory: 5 x (29839 - 368) Mi = 147355 Mi, less 8192 + 167936 Mi outside Kueue: negative.
+            # (CPU is left: 5 x (15890 - 225) m - 4000 - 41000 m = 33325 m.)
             [
                 "demo.yaml:37:7: workloads.queues[0].pools: queue 'training' is left no memory on pool 'cpu-compute' (5 nodes of "
-                "15890m CPU, 29839Mi allocatable, less 220m CPU, 304Mi each for daemon sets; outside Kueue: the platform's own pods: "
-                "4 CPU, 8192Mi; dask (Dask, not queued): 41 CPU, 167936Mi; ray's autoscaler sidecar (added by KubeRay, not in "
-                "Kueue's pod sets): 500m CPU, 512Mi)\n"
+                "15890m CPU, 29839Mi allocatable, less 225m CPU, 368Mi each for daemon sets; outside Kueue: the platform's own pods: "
+                "4 CPU, 8192Mi; dask (Dask, not queued): 41 CPU, 167936Mi)\n"
                 "    fix: raise the max of pool 'cpu-compute', lower what runs there outside Kueue, or take the pool out of the queue"
             ],
             id="queue-left-no-room",

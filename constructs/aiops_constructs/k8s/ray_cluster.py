@@ -19,6 +19,9 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # out so that every container in the cluster has visible requests and limits.
 RAY_OBJECT_STORE_SHARE = 30  # percent of the container's memory limit, Ray's default object store size
 ELASTIC_JOB_ANNOTATION = "kueue.x-k8s.io/elastic-job"
+# The scheduling gate Kueue's webhook requires in every pod template of an elastic RayCluster
+# (kueue v0.19.2 apis/kueue/v1beta2/constants.go); Kueue lifts it from each pod it admits.
+ELASTIC_JOB_GATE = "kueue.x-k8s.io/elastic-job"
 AUTOSCALER_RESOURCES = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 
 
@@ -43,7 +46,10 @@ class RayCluster(Construct):
     **Queued** with `queue`: the RayCluster carries the LocalQueue's name and, because the Ray
     autoscaler resizes it, `kueue.x-k8s.io/elastic-job: "true"` (Kueue 0.19.2's webhook refuses
     an autoscaled RayCluster without it, pkg/controller/jobs/raycluster/raycluster_webhook.go;
-    Kueue then admits it as workload slices that grow and shrink with the worker group).
+    Kueue then admits it as workload slices that grow and shrink with the worker group). The pod
+    templates carry Kueue's elastic-job scheduling gate themselves: Kueue's mutating webhook
+    adds it only on create, its validating webhook requires it on every update, so a manifest
+    without it is refused the next time Flux applies it (the simulation showed this).
     """
 
     def __init__(
@@ -107,6 +113,9 @@ class RayCluster(Construct):
         # Ray's object store lives in /dev/shm (30 % of memory is Ray's default store size).
         shared_memory(head_container, head_pod, workload.head.resources.limits[1], share=RAY_OBJECT_STORE_SHARE)
         shared_memory(worker_container, worker_pod, workers.resources.limits[1], share=RAY_OBJECT_STORE_SHARE)
+        if queue:
+            for pod in (head_pod, worker_pod):
+                pod["schedulingGates"] = [{"name": ELASTIC_JOB_GATE}]
         spec: dict[str, Any] = {
             "rayVersion": workload.ray_version,
             "enableInTreeAutoscaling": True,

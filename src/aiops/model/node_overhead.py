@@ -1,20 +1,26 @@
 """What a pool's nodes give queued workloads: allocatable minus what runs on every node, in
 the units Kueue's quotas count (millicores, bytes, whole GPUs).
 
-Four kinds of overhead, each saying how it is known:
+Each kind of overhead says how it is known:
 
 - `NODE_EXPORTER`: the requests the PrometheusStack construct sets on node-exporter, the one
-  DaemonSet of dist/ that runs on every node (the simulation runs it and shows its pods).
+  DaemonSet of the platform's own charts on every node.
+- `NFD_WORKER`: node-feature-discovery's worker, which the GPU operator chart runs on every node
+  of EKS and AKS (its chart's requests, 5m / 64Mi).
+  `aiops simulate` runs both DaemonSets and shows their pods on every node.
 - `CLOUD_DAEMONS_MARGIN`: the clouds' own DaemonSets (VPC CNI / Azure CNI / Cilium, kube-proxy,
   CSI node plugins, identity agents) are not in dist/ and do not run in the simulation; this is
   a margin, not a measurement.
 - `GPU_OPERANDS_MARGIN`: the GPU operator's operands (device plugin, GPU feature discovery,
   DCGM exporter, validator) on each GPU node of EKS and AKS. The operator does not run in the
   simulation (it needs the NVIDIA runtime), so this too is a margin.
-- `PLATFORM_PODS`: the platform's pods outside Kueue that land on untainted pools (operators,
-  Prometheus, Flux's controllers are not in the simulation, the webhooks...). Measured by
-  `aiops simulate` on the reference environments (tests/test_simulate.py re-measures it and
-  fails when they need more than this).
+- `PLATFORM_PODS`: the platform's pods outside Kueue that land on untainted pools. Measured by
+  `aiops simulate` on aws-primary at desired (2026-12-02): 1.51 CPU and 2.0 GiB of requests
+  (Kueue's two replicas, the GPU operator and NFD master, KubeRay, metrics-server...; charts
+  that leave requests unset count 0); to that come Flux's controllers (not in dist/: about
+  0.35 CPU / 0.25 GiB) and Prometheus and Alertmanager, which the Prometheus operator would
+  start (it does not run in the simulation). 4 CPU / 8 GiB leaves room for those;
+  tests/test_simulate.py fails when what the simulation measures grows past it.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from aiops.model.quantity import parse_quantity
 
 if TYPE_CHECKING:
     from aiops.model.catalog import Cloud
-    from aiops.model.environment import NodePool
+    from aiops.model.environment import Environment, NodePool
     from aiops.model.workloads import ComputeResources
 
 
@@ -66,19 +72,20 @@ class Resources:
         return f"{q['cpu']} CPU, {q['memory']}" + (f", {self.gpus} GPU(s)" if self.gpus else "")
 
 
-@dataclass(frozen=True)
-class NodeDaemons:
-    every_node: Resources
-    gpu_node: Resources  # in addition, on GPU nodes of clouds where the GPU operator runs
-
-    def on(self, cloud: Cloud, gpu: bool) -> Resources:
-        return self.every_node + (self.gpu_node if gpu and cloud != "gcp" else Resources(0, 0))
-
-
 NODE_EXPORTER = Resources(20, 48 * MIB)
+NFD_WORKER = Resources(5, 64 * MIB)
 CLOUD_DAEMONS_MARGIN = Resources(200, 256 * MIB)
 GPU_OPERANDS_MARGIN = Resources(250, 768 * MIB)
-NODE_DAEMONS = NodeDaemons(NODE_EXPORTER + CLOUD_DAEMONS_MARGIN, GPU_OPERANDS_MARGIN)
+
+
+def node_daemons(environment: Environment, pool: NodePool) -> Resources:
+    """What the DaemonSets take on each node of `pool`."""
+    cloud = environment.cloud
+    daemons = NODE_EXPORTER + CLOUD_DAEMONS_MARGIN
+    # The GPU operator runs on EKS and AKS when a pool has GPUs (GKE brings its own GPU stack).
+    if cloud != "gcp" and any(p.gpu_count(cloud) for p in environment.node_pools):
+        daemons = daemons + NFD_WORKER + (GPU_OPERANDS_MARGIN if pool.gpu_count(cloud) else Resources(0, 0))
+    return daemons
 # Measured with `aiops simulate` (see the module docstring); rounded up.
 PLATFORM_PODS = Resources(4000, 8 * GIB)
 # KubeRay's autoscaler sidecar on the head (the RayCluster construct writes these out).

@@ -17,10 +17,12 @@ without it). Two kinds never queue:
 **Quotas.** A queue's nominal quota on a pool is what workloads can really get there: each
 node's allocatable (the cloud's reservations, `allocatable.py`) minus what runs on every node
 (`node_overhead.py`), times the pool's maximum, minus the pods outside Kueue on the pool (the
-platform's own pods on untainted pools, serving, Dask, the autoscaler sidecar of a queued Ray
-head) and minus what other queues hold there. A RayCluster's head usually runs on a CPU pool
-another queue owns: Kueue needs a flavor for every pod set of a workload, so the Ray cluster's
-queue gets that pool's flavor with exactly the head's requests, taken from the owner's quota.
+platform's own pods on untainted pools, serving, Dask) and minus what other queues hold there.
+A RayCluster's head usually runs on a CPU pool another queue owns: Kueue needs a flavor for
+every pod set of a workload, so the Ray cluster's queue gets that pool's flavor with exactly
+the head pod set's requests, taken from the owner's quota. Kueue counts the Ray autoscaler's
+sidecar in the head pod set (the simulation showed a head of 2 CPU asking for 2500m), so the
+share is the head's requests plus the sidecar's.
 Every queue of an environment is in one cohort, so quota one queue leaves idle can be
 borrowed by another and reclaimed (by preemption) when its owner needs it.
 """
@@ -35,11 +37,11 @@ from pydantic_core import PydanticCustomError
 
 from aiops.model.base import error
 from aiops.model.node_overhead import (
-    NODE_DAEMONS,
     PLATFORM_PODS,
     RAY_AUTOSCALER_SIDECAR,
     Resources,
     allocatable,
+    node_daemons,
     requests_of,
 )
 
@@ -90,22 +92,23 @@ def _pods_outside_kueue(environment: Environment, pool: NodePool) -> Iterator[tu
         dask = workloads.dask
         yield f"{dask.name} (Dask, not queued)", requests_of(dask.workers.resources).times(dask.workers.max_replicas) + requests_of(dask.scheduler.resources)
     ray = workloads.ray
-    if ray is not None and ray.head.pool == pool.name and workload_queue(workloads, "ray") is not None:
-        yield f"{ray.name}'s autoscaler sidecar (added by KubeRay, not in Kueue's pod sets)", RAY_AUTOSCALER_SIDECAR
+    if ray is not None and ray.head.pool == pool.name and workload_queue(workloads, "ray") is None:
+        yield f"{ray.name}'s head (not queued)", requests_of(ray.head.resources) + RAY_AUTOSCALER_SIDECAR
 
 
 def _ray_head_share(environment: Environment) -> tuple[str, str, Resources] | None:
-    """(queue, head pool, head requests) when a queued Ray cluster's head is on another queue's pool or none."""
+    """(queue, head pool, the head pod set's requests: the head and its autoscaler sidecar) when a
+    queued Ray cluster's head is on another queue's pool or on none."""
     workloads = environment.workloads
     ray, queue = workloads.ray, workload_queue(workloads, "ray")
     if ray is None or queue is None or queue_of_pool(workloads).get(ray.head.pool) == queue:
         return None
-    return queue, ray.head.pool, requests_of(ray.head.resources)
+    return queue, ray.head.pool, requests_of(ray.head.resources) + RAY_AUTOSCALER_SIDECAR
 
 
 def _room(environment: Environment, pool: NodePool) -> Resources:
     """What queued workloads can get on `pool` at its maximum, before other queues' shares."""
-    per_node = allocatable(environment.cloud, pool) - NODE_DAEMONS.on(environment.cloud, pool.gpu_count(environment.cloud) > 0)
+    per_node = allocatable(environment.cloud, pool) - node_daemons(environment, pool)
     room = per_node.times(pool.max)
     for _, pods in _pods_outside_kueue(environment, pool):
         room = room - pods
@@ -134,7 +137,7 @@ def check_queues(environment: Environment) -> PydanticCustomError | None:
             short = flavor.quota.short_of(gpus=pool.gpu_count(environment.cloud) > 0)
             if short:
                 index = next(i for i, q in enumerate(workloads.queues) if q.name == quota.name)
-                daemons = NODE_DAEMONS.on(environment.cloud, pool.gpu_count(environment.cloud) > 0)
+                daemons = node_daemons(environment, pool)
                 outside = "; ".join(f"{what}: {pods}" for what, pods in _pods_outside_kueue(environment, pool))
                 return error(
                     "queue_no_room",
