@@ -99,8 +99,8 @@ def cluster_state(api: Api) -> ClusterState:
     bound = sum(1 for p in pods if (p.get("spec") or {}).get("nodeName"))
     running = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Running")
     unbound = [p for p in pods if not (p.get("spec") or {}).get("nodeName")]
-    judged = sum(1 for p in unbound if _scheduler_said(p))
     workloads = api.items("/apis/kueue.x-k8s.io/v1beta2/workloads")
+    judged = sum(1 for p in unbound if _scheduler_said(p, workloads))
     decided = sum(1 for w in workloads if (w.get("status") or {}).get("conditions"))
     budgets = api.items("/apis/policy/v1/poddisruptionbudgets")
     observed = sum(1 for b in budgets if (b.get("status") or {}).get("observedGeneration") == b["metadata"].get("generation"))
@@ -109,10 +109,40 @@ def cluster_state(api: Api) -> ClusterState:
     return ClusterState(len(pods), bound, running, len(unbound) - judged, judged, len(workloads), decided, len(budgets) - observed, pending_rollouts)
 
 
-def _scheduler_said(pod: dict) -> bool:
-    """The scheduler has decided about an unbound pod: unschedulable, or gated (Kueue)."""
+def _owner(obj: dict) -> tuple[str, str] | None:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("kind", ""), ref.get("name", "")
+    return None
+
+
+def _kueue_held(pod: dict, workloads: list[dict]) -> bool:
+    """Kueue has judged a pod behind its gate: the Workload that admits it (the pod's own, or the
+    newest slice of its RayCluster's) exists and is pending. An admitted one is about to lift the
+    gate, and a missing one is still to be made: both mean Kueue is not done (settle waits, up to
+    its timeout)."""
+    owner = _owner(pod)
+    if owner is None:
+        return False
+    kind, name = owner
+    if kind != "RayCluster":
+        kind, name = "Pod", pod["metadata"]["name"]
+    mine = [w for w in workloads if _owner(w) == (kind, name) and (w["metadata"].get("namespace") == pod["metadata"].get("namespace"))]
+    if not mine:
+        return False
+    newest = max(mine, key=lambda w: w["metadata"].get("creationTimestamp", ""))
+    conditions = {c.get("type"): c.get("status") for c in (newest.get("status") or {}).get("conditions") or []}
+    return bool(conditions) and conditions.get("Admitted") != "True"
+
+
+def _kueue_gated_by_admission(pod: dict) -> bool:
+    return any(g.get("name", "").startswith("kueue.x-k8s.io/") for g in (pod.get("spec") or {}).get("schedulingGates") or [])
+
+
+def _scheduler_said(pod: dict, workloads: list[dict]) -> bool:
+    """The scheduler has decided about an unbound pod (unschedulable), or Kueue has about a gated one."""
     if (pod.get("spec") or {}).get("schedulingGates"):
-        return True
+        return not _kueue_gated_by_admission(pod) or _kueue_held(pod, workloads)
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             return True
