@@ -19,7 +19,7 @@ BASE = {
             "instanceType": "p3.2xlarge",
             "min": 0,
             "desired": 1,
-            "max": 8,  # room for the queue after the serving maximum (4 GPUs) is kept out of it
+            "max": 12,  # room for the queue after the serving and Ray maxima (4 GPUs each) are kept out of it
             "labels": {"workload-type": "ml-training"},
             "taints": [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}],
         },

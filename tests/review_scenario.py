@@ -3,7 +3,7 @@
 Every commit but one comes from the real `aiops synth` after an environment change:
 
 base     (main) the committed dist/ of the reference environments
-head     (checked out) aws-primary.yaml changed and synthesized: gpu-training max 10 -> 12 (a pool
+head     (checked out) aws-primary.yaml changed and synthesized: gpu-training max 20 -> 22 (a pool
          resized), gpu-inference g4dn.xlarge -> p3.2xlarge (an EKS node group Terraform must
          replace), the RayCluster removed, the inference HPA's CPU target 70 -> 80
 emptied  from head, the apps/ folder deleted by hand while its Flux Kustomization stays: the
@@ -62,7 +62,7 @@ def build(root: Path) -> Scenario:
     environment = repo / "environments/aws-primary.yaml"
     _edit(
         environment,
-        (r"(  - name: gpu-training\n.*?)    max: 10\n", r"\1    max: 12\n"),
+        (r"(  - name: gpu-training\n.*?)    max: 20\n", r"\1    max: 22\n"),
         (r"(  - name: gpu-inference\n)    instanceType: g4dn\.xlarge", r"\1    instanceType: p3.2xlarge"),
         (r"  # The design's aiops-ray-cluster.*?(  # The design's aiops-dask)", r"\1"),
         (r"(  inference:\n.*?)cpuUtilization: 70", r"\1cpuUtilization: 80"),

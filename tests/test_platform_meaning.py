@@ -218,10 +218,11 @@ def test_ray_cluster_is_the_designs_on_ray_io_v1(reference_documents):
         "limits": {"cpu": "6", "memory": "32Gi", GPU: "1"},
     }
     # The object store's /dev/shm: memory-backed, 30 % of the memory limit (Ray's default store size).
+    # Besides it, only /tmp is writable (an emptyDir; the root filesystem is read-only, test_constructs_security.py).
     for pod in (spec["headGroupSpec"]["template"]["spec"], group["template"]["spec"]):
-        (volume,) = pod["volumes"]
-        assert volume["emptyDir"]["medium"] == "Memory"
-        assert pod["containers"][0]["volumeMounts"] == [{"name": volume["name"], "mountPath": "/dev/shm"}]
+        shm, tmp = pod["volumes"]
+        assert shm["emptyDir"]["medium"] == "Memory" and tmp == {"name": "writable-tmp", "emptyDir": {}}
+        assert pod["containers"][0]["volumeMounts"] == [{"name": shm["name"], "mountPath": "/dev/shm"}, {"name": "writable-tmp", "mountPath": "/tmp"}]
     assert group["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "9830Mi"  # 30 % of 32 GiB
     for params in [spec["headGroupSpec"]["rayStartParams"], group["rayStartParams"]]:
         assert all(isinstance(value, str) for value in params.values())
@@ -446,9 +447,11 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
         "cluster/apps.yaml",
         "cluster/flux-system/gotk-sync.yaml",
         "cluster/infrastructure.yaml",
+        "infrastructure/configs/network-policies.yaml",
         "infrastructure/configs/node-pools.yaml",
         "infrastructure/configs/priority-classes.yaml",
         "infrastructure/configs/queues.yaml",
+        "infrastructure/configs/team-limits.yaml",
         "infrastructure/configs/teams.yaml",
         "infrastructure/controllers/cluster-autoscaler.yaml",
         "infrastructure/controllers/dask-operator.yaml",

@@ -47,7 +47,7 @@ def test_the_report_names_each_change(scenario):
 
     hpa = by(aws["objects"], "kind", "HorizontalPodAutoscaler")
     assert (hpa["action"], hpa["namespace"], hpa["name"], hpa["file"], hpa["line"]) == (
-        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 87)
+        "changed", "ml-serving", "model-server", "dist/aws-primary/apps/inference-service.yaml", 114)
     assert hpa["fields"] == [{"path": "spec.metrics[1].resource.target.averageUtilization", "change": "changed", "old": 70, "new": 80}]
 
     ray = by(aws["objects"], "kind", "RayCluster")
@@ -60,11 +60,18 @@ def test_the_report_names_each_change(scenario):
         ("Namespace", "kuberay-system", "flux-system/infra-controllers"),
         ("HelmRepository", "kuberay-operator", "flux-system/infra-controllers"),
         ("HelmRelease", "kuberay-operator", "flux-system/infra-controllers"),
+        # and the Ray cluster's NetworkPolicies
+        ("NetworkPolicy", "aiops-ray-cluster-peers", "flux-system/infra-configs"),
+        ("NetworkPolicy", "aiops-ray-cluster-head-clients", "flux-system/infra-configs"),
     }
-    # the larger pool raises the training queue's GPU quota
+    # ml-serving's quota and container maximum follow its pool's new instance type; ml-training's
+    # quota loses the Ray cluster's room
+    assert {(o["kind"], o["namespace"]) for o in aws["objects"] if o["kind"] in ("ResourceQuota", "LimitRange")} == {
+        ("ResourceQuota", "ml-training"), ("ResourceQuota", "ml-serving"), ("LimitRange", "ml-serving")}
+    # the larger pool, and the Ray cluster gone, raise the training queue's GPU quota (10 + 2 + 10 no longer reserved)
     queue = by(aws["objects"], "name", "training")
     assert {"path": "spec.resourceGroups[0].flavors[name=gpu-training].resources[name=nvidia.com/gpu].nominalQuota",
-            "change": "changed", "old": "10", "new": "12"} in queue["fields"]
+            "change": "changed", "old": "10", "new": "22"} in queue["fields"]
 
     # The serving pool is one group per zone (aiops.model.zonal): each of the three is replaced.
     for zone in "abc":
@@ -74,10 +81,10 @@ def test_the_report_names_each_change(scenario):
             ("instance_types", "replace", ["g4dn.xlarge"], ["p3.2xlarge"])]
     resized = by(aws["terraform"], "address", "aws_eks_node_group.node_group_gpu_training")
     assert (resized["action"], resized["fields"]) == (
-        "update", [{"path": "scaling_config.max_size", "change": "changed", "old": 10, "new": 12}])
+        "update", [{"path": "scaling_config.max_size", "change": "changed", "old": 20, "new": 22}])
 
-    assert [a["kind"] for a in aws["alerts"]] == [*["replace"] * 3, *["prune"] * 5, "capacity", "capacity"]
-    assert report["destructive"] == 8
+    assert [a["kind"] for a in aws["alerts"]] == [*["replace"] * 3, *["prune"] * 7, "capacity", "capacity"]
+    assert report["destructive"] == 10
 
 
 def test_the_exact_cost_deltas(scenario):
@@ -86,7 +93,7 @@ def test_the_exact_cost_deltas(scenario):
     # 2 more p3.2xlarge at max: 2 x 3.06 USD x 730 hours a month
     assert Decimal(str(training["monthlyDeltaUSD"]["max"])) == 2 * Decimal("3.06") * 730 == Decimal("4467.60")
     assert training["monthlyDeltaUSD"] == {"min": 0.0, "desired": 0.0, "max": 4467.6}
-    assert (training["before"]["gpus"]["max"], training["after"]["gpus"]["max"]) == (10, 12)
+    assert (training["before"]["gpus"]["max"], training["after"]["gpus"]["max"]) == (20, 22)
     inference = by(aws["pools"], "pool", "gpu-inference")
     # g4dn.xlarge (0.526) -> p3.2xlarge (3.06): 2.534 USD an hour more per node, 1/3/20 nodes
     assert inference["monthlyDeltaUSD"] == {"min": 1849.82, "desired": 5549.46, "max": 36996.4}
@@ -94,9 +101,10 @@ def test_the_exact_cost_deltas(scenario):
     assert aws["summary"]["monthlyUSD"] == {
         "min": {"before": 1376.78, "after": 3226.6, "delta": 1849.82},
         "desired": {"before": 8101.54, "after": 13651.0, "delta": 5549.46},
-        "max": {"before": 54837.6, "after": 96301.6, "delta": 41464.0},
+        # gpu-training's 20 p3.2xlarge at max: 10 more than before this change's base, 22338.00 a month
+        "max": {"before": 77175.6, "after": 118639.6, "delta": 41464.0},
     }
-    assert aws["summary"]["gpusAtMax"] == {"before": 30, "after": 32}
+    assert aws["summary"]["gpusAtMax"] == {"before": 40, "after": 42}
     assert {p["item"]: (p["hourlyUSD"], p["date"]) for p in aws["prices"]}["p3.2xlarge"] == (3.06, "2026-01")
 
 
@@ -117,8 +125,8 @@ def test_the_markdown_comment(scenario, snapshot):
     text = result.stdout.replace(scenario.base[:12], "BASE").replace(scenario.head[:12], "HEAD")
     lines = text.splitlines()
     assert lines[0] == "### aiops diff: `dist/` at BASE → HEAD"
-    assert lines[4] == "| **aws-primary** | 0 / 3 / 5 | 5 | 3 / 0 | 30 → 32 | +1,849.82 / +5,549.46 / +41,464.00 |"
-    assert lines[6] == "**8 change(s) that need attention before merging**"
+    assert lines[4] == "| **aws-primary** | 0 / 6 / 7 | 7 | 3 / 0 | 40 → 42 | +1,849.82 / +5,549.46 / +41,464.00 |"
+    assert lines[6] == "**10 change(s) that need attention before merging**"
     assert "azure-dr" not in text and "gcp-burst" not in text  # nothing for unchanged environments
     assert text.index("<details>") > text.index("| **aws-primary** |")  # summary first, details folded under it
     assert "p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing" in text
@@ -129,7 +137,7 @@ def test_the_markdown_comment(scenario, snapshot):
 def test_fail_on_destroy(scenario):
     failing = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--fail-on-destroy", "--format", "text", cwd=scenario.repo)
     assert failing.returncode == 1
-    assert failing.stderr == ("aiops diff: 8 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
+    assert failing.stderr == ("aiops diff: 10 destructive change(s) (Flux prunes or Terraform destroys or replaces);"
                               " failing because of --fail-on-destroy\n")
     assert aiops("diff", "--base", scenario.base, "--head", scenario.head, cwd=scenario.repo).returncode == 0
     quiet = aiops("diff", "--base", scenario.head, "--head", scenario.head, "--fail-on-destroy", cwd=scenario.repo)
@@ -227,9 +235,9 @@ def test_the_text_report(scenario):
     text = aiops("diff", "--base", scenario.base, "--head", scenario.head, "--format", "text", cwd=scenario.repo, check=True).stdout
     lines = text.splitlines()
     assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
-    assert ("aws-primary: objects added/changed/removed 0 / 3 / 5; pruned 5; cloud resources replaced/destroyed 3 / 0;"
-            " GPUs at max 30 -> 32") in lines
-    assert "  cost at max: 54,837.60 -> 96,301.60 (+41,464.00) USD a month" in lines
+    assert ("aws-primary: objects added/changed/removed 0 / 6 / 7; pruned 7; cloud resources replaced/destroyed 3 / 0;"
+            " GPUs at max 40 -> 42") in lines
+    assert "  cost at max: 77,175.60 -> 118,639.60 (+41,464.00) USD a month" in lines
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
     # The line is where the resource's block opens in the head revision's file.

@@ -1,13 +1,13 @@
 """`aiops simulate` on the real control plane: what the reference platform does on a cluster.
 
-Two simulations run per session (session fixtures): the three reference environments as a
-user runs them (`aiops simulate --format json` in the repository), and a copy of gcp-burst with
-faults injected, each of which must be caught in the scheduler's or a controller's own words.
+Two simulations run per session (the session fixtures of simulate_fixtures.py): the three
+reference environments as a user runs them, and a copy of gcp-burst with faults injected, each
+of which must be caught in the scheduler's or a controller's own words. What admission (Pod
+Security, quotas, LimitRanges) does with them is in test_simulate_admission.py.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,132 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, GitScratch, aiops
-
-FAULTS = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: no-such-pool, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: no-such-pool}}
-  template:
-    metadata: {labels: {app: no-such-pool}}
-    spec:
-      nodeSelector: {workload-type: no-such-pool}
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: gpu-on-cpu-pool, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: gpu-on-cpu-pool}}
-  template:
-    metadata: {labels: {app: gpu-on-cpu-pool}}
-    spec:
-      nodeSelector: {cloud.google.com/gke-nodepool: cpu-system}
-      containers: [{name: c, image: "busybox:1.37", resources: {limits: {nvidia.com/gpu: 1}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: bigger-than-any-node, namespace: ml-training}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: bigger-than-any-node}}
-  template:
-    metadata: {labels: {app: bigger-than-any-node}}
-    spec:
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "64", memory: 1Gi}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: guarded, namespace: ml-training}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: guarded}}
-  template:
-    metadata: {labels: {app: guarded}}
-    spec:
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
----
-apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata: {name: blocks-every-drain, namespace: ml-training}
-spec:
-  maxUnavailable: 0
-  selector: {matchLabels: {app: guarded}}
----
-apiVersion: kueue.x-k8s.io/v1beta2
-kind: ClusterQueue
-metadata: {name: no-quota}
-spec:
-  namespaceSelector: {}
-  resourceGroups:
-    - coveredResources: [cpu, memory]
-      flavors:
-        - name: cpu-system
-          resources:
-            - {name: cpu, nominalQuota: "0"}
-            - {name: memory, nominalQuota: "0"}
----
-apiVersion: kueue.x-k8s.io/v1beta2
-kind: LocalQueue
-metadata: {name: no-quota, namespace: ml-training}
-spec: {clusterQueue: no-quota}
----
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: waits-for-quota
-  namespace: ml-training
-  labels: {kueue.x-k8s.io/queue-name: no-quota}
-spec:
-  suspend: true
-  template:
-    spec:
-      restartPolicy: Never
-      containers: [{name: c, image: "busybox:1.37", resources: {requests: {cpu: "1", memory: 1Gi}}}]
-"""
-
-
-def _git_repository(folder: Path) -> None:
-    repository = GitScratch(folder)
-    repository.git("init", "--quiet", "--initial-branch", "main")
-    repository.commit("tree")
-
-
-@pytest.fixture(scope="session")
-def reference_simulation():
-    """`aiops simulate --format json` over every reference environment, as a user runs it."""
-    result = aiops("simulate", "--format", "json", cwd=REPO)
-    assert result.returncode in (0, 1), result.stderr
-    report = json.loads(result.stdout)
-    return {env["environment"]: env for env in report["environments"]}, report, result.returncode
-
-
-@pytest.fixture(scope="session")
-def fault_simulation(tmp_path_factory):
-    """gcp-burst with one fault of each kind added to its apps layer, in a repository of its own."""
-    root = tmp_path_factory.mktemp("faults")
-    shutil.copytree(REPO / "dist" / "gcp-burst", root / "dist" / "gcp-burst")
-    apps = root / "dist" / "gcp-burst" / "apps"
-    (apps / "faults.yaml").write_text(FAULTS)
-    kustomization = apps / "kustomization.yaml"
-    kustomization.write_text(kustomization.read_text().rstrip("\n") + "\n  - faults.yaml\n")
-    _git_repository(root)
-    result = aiops("simulate", "--format", "json", "--env", "gcp-burst", cwd=root)
-    assert result.returncode == 1, result.stdout + result.stderr
-    return json.loads(result.stdout)["environments"][0]
-
-
-def _pass(env: dict, name: str) -> dict:
-    return next(p for p in env["passes"] if p["pass"] == name)
-
-
-def _pods_of(env_pass: dict, namespace: str, owner: str) -> list[dict]:
-    return [p for p in env_pass["pods"] if p["namespace"] == namespace and p["owner"] == owner]
-
+from conftest import BIN, REPO, aiops
+from simulate_fixtures import git_repository
+from simulate_fixtures import pass_of as _pass
+from simulate_fixtures import pods_of as _pods_of
 
 # -- the reference platform ----------------------------------------------------------------
 
@@ -265,7 +143,7 @@ def test_an_unsupported_kubernetes_version_is_bad_input(tmp_path: Path):
     shutil.copytree(REPO / "dist" / "gcp-burst", tmp_path / "dist" / "gcp-burst")
     stack = tmp_path / "dist" / "gcp-burst" / "terraform" / "gke" / "cdk.tf.json"
     stack.write_text(stack.read_text().replace('"min_master_version": "1.36"', '"min_master_version": "1.33"'))
-    _git_repository(tmp_path)
+    git_repository(tmp_path)
     result = aiops("simulate", "--env", "gcp-burst", cwd=tmp_path)
     assert result.returncode == 2
     assert "aiops simulate: Kubernetes 1.33 cannot be simulated: the Go module proxy serves k8s.io/kubernetes 1.34, 1.35, 1.36, 1.37 only" in result.stderr
@@ -363,27 +241,25 @@ def _reference(name: str):
     return load_environment(REPO / "environments" / f"{name}.yaml")
 
 
-@pytest.mark.parametrize(("environment", "owners"), [
-    ("aws-primary", {"RayCluster/aiops-ray-cluster", "Pod/ml-training-workers"}),
-    ("gcp-burst", {"RayCluster/aiops-ray-burst"}),
-])
-def test_kueue_admits_every_queued_workload_at_desired(reference_simulation, environment, owners):
-    workloads = _pass(reference_simulation[0][environment], "desired")["workloads"]
-    # Kueue's `deployment` integration makes one Workload per pod, owned by the pod.
-    assert {w["owner"].rsplit("-", 2)[0] if w["owner"].startswith("Pod/") else w["owner"] for w in workloads} == owners
-    assert [w["name"] for w in workloads if not w["admitted"]] == []
-    assert _pass(reference_simulation[0][environment], "desired")["pending"] == []
+def test_kueue_admits_every_queued_workload_at_desired_and_at_max(reference_simulation):
+    """aws-primary's training workers go through the `training` queue (Kueue's `deployment`
+    integration: one Workload per pod, owned by the pod); its 10 GPUs hold the HPA's maximum."""
+    for end, count in (("desired", 1), ("max", 10)):
+        env_pass = _pass(reference_simulation[0]["aws-primary"], end)
+        workloads = env_pass["workloads"]
+        assert {w["owner"].rsplit("-", 2)[0] for w in workloads} == {"Pod/ml-training-workers"}
+        assert [w["name"] for w in workloads if not w["admitted"]] == []
+        assert len(workloads) == count and {w["queue"] for w in workloads} == {"training"}
+        assert [p for p in env_pass["pending"] if p["namespace"] == "ml-training"] == []
 
 
-def test_kueue_holds_what_exceeds_the_quota_at_max(reference_simulation):
-    """At max the training workers (10) and the Ray workers (10) want 20 V100s; the queue has 10."""
-    at_max = _pass(reference_simulation[0]["aws-primary"], "max")
-    held = [w for w in at_max["workloads"] if not w["admitted"]]
-    assert held and all("insufficient unused quota for nvidia.com/gpu in flavor gpu-training" in w["message"] for w in held)
-    gpu_pods = [p for p in at_max["pods"] if p["pool"] == "gpu-training" and p["node"]]
-    assert sum(_quantity(p["requests"].get("nvidia.com/gpu")) for p in gpu_pods) == 10
-    # What Kueue holds waits at its gates, not as a pod the scheduler cannot place.
-    assert at_max["pending"] and all(p["pending_reason"].startswith("scheduling gated by kueue.x-k8s.io/") for p in at_max["pending"])
+def test_the_standing_ray_clusters_stay_outside_kueue(reference_simulation):
+    """Kueue admits an autoscaled RayCluster only as an elastic job, whose scaled-up workers
+    stayed gated in this simulation (aiops.model.queues): the reference clusters do not queue it."""
+    for environment in ("aws-primary", "gcp-burst"):
+        for end in ("desired", "max"):
+            env_pass = _pass(reference_simulation[0][environment], end)
+            assert [w for w in env_pass["workloads"] if w["owner"].startswith("RayCluster/")] == []
 
 
 @pytest.mark.parametrize("environment", ["aws-primary", "azure-dr"])

@@ -37,9 +37,9 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
     ]
     assert re.fullmatch(r"validated the new tree in [0-9.]+ s", lines[3])
     assert lines[4:7] == [
-        "aws-primary: 19 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
-        "azure-dr: 12 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
-        "gcp-burst: 11 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
+        "aws-primary: 22 Kubernetes manifest files, 1 Terraform stack(s) -> dist/aws-primary",
+        "azure-dr: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
+        "gcp-burst: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]
     assert re.fullmatch(r"done in [0-9.]+ s", lines[7]) and len(lines) == 8
     assert quiet_lines(result.stderr) == []  # quiet: no Node end-of-life banner, no upgrade notice
@@ -58,18 +58,20 @@ def test_every_yaml_file_says_it_is_generated(reference_synthesis):
 
 
 def test_check_and_env_touch_only_what_a_change_should(tmp_path):
-    """Issue step 3: raise a pool's max, and only the files that carry it change: the node group
-    and the quota of the pool's Kueue ClusterQueue (max nodes x per-node capacity)."""
+    """Issue step 3: raise a pool's max, and only the files that carry it change: the node group,
+    the quota of the pool's Kueue ClusterQueue (max nodes x per-node capacity) and that of the
+    namespace of the team that uses the pool (team-limits.yaml)."""
     project = copy_project(tmp_path / "project")
     before = read_tree(project / "dist")
     aws = project / "environments" / "aws-primary.yaml"
-    aws.write_text(aws.read_text().replace("    max: 10\n", "    max: 12\n", 1))
+    aws.write_text(aws.read_text().replace("    max: 20\n", "    max: 22\n", 1))  # gpu-training
 
     check = aiops("synth", "--check", "--env", "aws-primary", cwd=project)
     assert check.returncode == 1
     assert quiet_lines(check.stderr) == [
         "aiops synth --check: dist is not what the environments produce:",
         "  differs  dist/aws-primary/infrastructure/configs/queues.yaml",
+        "  differs  dist/aws-primary/infrastructure/configs/team-limits.yaml",
         "  differs  dist/aws-primary/terraform/eks/cdk.tf.json",
         "run `aiops synth` and commit the result",
     ]
@@ -79,10 +81,12 @@ def test_check_and_env_touch_only_what_a_change_should(tmp_path):
     after = read_tree(project / "dist")
     assert compare_trees(before, after) == [
         ("differs", PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")),
+        ("differs", PurePosixPath("aws-primary/infrastructure/configs/team-limits.yaml")),
         ("differs", PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")),
     ]
-    assert b'"max_size": 12' in after[PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")]
-    assert b'nominalQuota: "12"' in after[PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")]  # 12 nodes x 1 V100
+    assert b'"max_size": 22' in after[PurePosixPath("aws-primary/terraform/eks/cdk.tf.json")]
+    # 22 nodes x 1 V100, less the Ray workers' 10 outside Kueue
+    assert b'nominalQuota: "12"' in after[PurePosixPath("aws-primary/infrastructure/configs/queues.yaml")]
     assert aiops("synth", "--check", "--env", "aws-primary", cwd=project).returncode == 0
 
 
@@ -107,7 +111,7 @@ def test_killed_synth_leaves_previous_dist(tmp_path):
     project = copy_project(tmp_path / "project")
     before = read_tree(project / "dist")
     aws = project / "environments" / "aws-primary.yaml"
-    aws.write_text(aws.read_text().replace("    max: 10\n", "    max: 12\n", 1))
+    aws.write_text(aws.read_text().replace("    max: 20\n", "    max: 22\n", 1))  # gpu-training
     process = subprocess.Popen(
         [str(BIN / "aiops"), "synth"], cwd=project, env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

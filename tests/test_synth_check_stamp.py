@@ -17,17 +17,17 @@ FROM_DIGEST = "dist is up to date (nothing that feeds synthesis changed since th
 def test_no_op_check_answers_from_the_digest_and_any_change_forces_the_real_one(tmp_path):
     project = copy_project(tmp_path / "project")
     full = run_aiops("synth", "--check", *ENV, cwd=project)  # no record yet: a real check, which records one
-    assert full.returncode == 0 and full.stdout.splitlines()[-1].startswith("dist is up to date (60 files, checked in ")
+    assert full.returncode == 0 and full.stdout.splitlines()[-1].startswith("dist is up to date (66 files, checked in ")
     again = run_aiops("synth", "--check", *ENV, cwd=project)
     assert (again.returncode, again.stdout.strip()) == (0, FROM_DIGEST)
     assert quiet_lines(again.stderr) == [] and "synthesized" not in again.stdout  # no synthesis ran
     # --full never reads it
     assert "checked in" in run_aiops("synth", "--check", "--full", *ENV, cwd=project).stdout
     # a hand edit in dist/: the real check runs and finds it
-    queues = project / "dist" / "azure-dr" / "infrastructure" / "configs" / "queues.yaml"
+    queues = project / "dist" / "azure-dr" / "infrastructure" / "configs" / "teams.yaml"
     queues.write_text(queues.read_text() + "# edited\n")
     edited = run_aiops("synth", "--check", *ENV, cwd=project)
-    assert edited.returncode == 1 and "  differs  dist/azure-dr/infrastructure/configs/queues.yaml" in edited.stderr
+    assert edited.returncode == 1 and "  differs  dist/azure-dr/infrastructure/configs/teams.yaml" in edited.stderr
     # ... and a failed check leaves no record behind: restoring the file needs a real check again
     queues.write_text(queues.read_text().replace("# edited\n", ""))
     assert "checked in" in run_aiops("synth", "--check", *ENV, cwd=project).stdout

@@ -216,7 +216,7 @@ def test_gke_cluster_has_no_default_pool_and_pools_carry_their_gpus(reference_te
     gpu, cpu = pools["node_pool_gpu_t4"], pools["node_pool_cpu_system"]
     assert gpu["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1, "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
     assert "guest_accelerator" not in cpu["node_config"]
-    assert (gpu["autoscaling"], gpu["initial_node_count"]) == ({"total_min_node_count": 0, "total_max_node_count": 8}, 0)
+    assert (gpu["autoscaling"], gpu["initial_node_count"]) == ({"total_min_node_count": 0, "total_max_node_count": 16}, 0)
     assert (cpu["autoscaling"], cpu["initial_node_count"]) == ({"total_min_node_count": 1, "total_max_node_count": 3}, 1)
     for node_pool in pools.values():
         assert node_pool["node_config"]["service_account"] == "${google_service_account.node_service_account.email}"

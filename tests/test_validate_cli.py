@@ -13,7 +13,7 @@ import pytest
 
 from aiops.synth.dist_tree import read_tree
 from conftest import BIN, REPO, copy_project, run
-from validate_helpers import PENDING_ON_DIST, SAMPLES, dist_copy, edit, write
+from validate_helpers import SAMPLES, dist_copy, edit, write
 
 
 def validate(*args: str, cwd: Path = REPO, env: dict | None = None):
@@ -59,7 +59,7 @@ def test_the_editable_install_has_no_import_hook():
 
 
 def test_reference_dist_validates_clean():
-    result = validate(*(f"--skip={rule}" for rule in sorted(PENDING_ON_DIST)))
+    result = validate()
     assert result.returncode == 0, result.stdout + result.stderr
     from aiops.tree.manifests import scan_manifests
     from aiops.tree.terraform import scan_terraform
@@ -147,7 +147,7 @@ def test_sarif_output_is_valid_sarif_2_1_0(tmp_path):
     dist = dist_copy(tmp_path)
     edit(dist / "azure-dr/terraform/aks/cdk.tf.json", '"vm_size": "Standard_NC8as_T4_v3"', '"vm_size": "Standard_NC6s_v3"')
     write(tmp_path / "odd.yaml", "just: values\n")
-    result = validate("dist", "odd.yaml", "--format", "sarif", "--skip", ",".join(sorted(PENDING_ON_DIST)), cwd=tmp_path)
+    result = validate("dist", "odd.yaml", "--format", "sarif", cwd=tmp_path)
     assert result.returncode == 1
     document = json.loads(result.stdout)
     jsonschema.Draft4Validator(schema).validate(document)
@@ -320,7 +320,7 @@ def test_flux_builds_the_kustomizations_in_place_of_the_static_flux_rules(tmp_pa
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     static = run([str(BIN / "aiops"), "validate", "dist"], tmp_path)
     assert "error [flux-path-missing]" in static.stdout
-    built = run([str(BIN / "aiops"), "validate", "--flux", "--skip", ",".join(sorted(PENDING_ON_DIST)), "dist"], tmp_path)
+    built = run([str(BIN / "aiops"), "validate", "--flux", "dist"], tmp_path)
     assert built.returncode == 1
     assert built.stdout.splitlines()[0] == (
         "dist/aws-primary/cluster/apps.yaml:16: error [flux-build] flux-system/apps: [flux/path-not-found] Kustomization "

@@ -54,13 +54,16 @@ def test_a_privileged_root_host_mounting_agent_in_a_team_namespace(tree):
     )
     write(tree / "aws-primary/apps/node-agent.yaml", dump(deployment))
     report = run_validate("dist", skip=ALL_RULES)
-    where = "namespace ml-training, which is not labelled for"
+    where = "namespace ml-training, whose Pod Security level is restricted"  # the team namespace's own label (teams.yaml)
     assert findings_of(report) == [
-        ("pod-privileged", 26, f"Container 'agent' runs privileged in {where} privilege: it gets every capability and the node's devices, so it can take over the node and every pod on it"),
-        ("pod-privileged", 28, f"Container 'agent' adds SYS_ADMIN in {where} privilege: beyond what Pod Security's baseline allows, enough to escape the container"),
-        ("pod-privileged", 34, f"Its pods share the node's network namespace (hostNetwork: true) in {where} privilege: they see and reach the node's own traffic and processes, past every NetworkPolicy"),
-        ("pod-runs-as-root", 36, f"Container 'agent' runs as root (runAsUser: 0) in {where} root: a process that escapes the container is root on the node"),
-        ("pod-host-path", 39, f"Its pods mount the node's /var/run/docker.sock (hostPath volume 'docker') in {where} hostPath: they read, and unless readOnly change, the node's own files, and the pods of every tenant on it"),
+        ("pod-security-restricted", 25, "Container 'agent' breaks Pod Security's restricted level of namespace ml-training (runAsNonRoot is not true; "
+         "runAsUser is 0; allowPrivilegeEscalation is not false; capabilities.drop does not list ALL; capabilities.add has SYS_ADMIN; no seccompProfile "
+         "of type RuntimeDefault or Localhost): admission rejects the pods, so its controller creates none"),
+        ("pod-privileged", 26, f"Container 'agent' runs privileged in {where}: it gets every capability and the node's devices, so it can take over the node and every pod on it"),
+        ("pod-privileged", 28, f"Container 'agent' adds SYS_ADMIN in {where}: beyond what Pod Security's baseline allows, enough to escape the container"),
+        ("pod-privileged", 34, f"Its pods share the node's network namespace (hostNetwork: true) in {where}: they see and reach the node's own traffic and processes, past every NetworkPolicy"),
+        ("pod-runs-as-root", 36, f"Container 'agent' runs as root (runAsUser: 0) in {where}: a process that escapes the container is root on the node"),
+        ("pod-host-path", 39, f"Its pods mount the node's /var/run/docker.sock (hostPath volume 'docker') in {where}: they read, and unless readOnly change, the node's own files, and the pods of every tenant on it"),
     ]
     assert {f.object for f in report.findings if f.rule.id in POD_RULES} == {"Deployment/ml-training/node-agent"}
     by_rule = {f.rule.id: f.hint for f in report.findings}
@@ -75,8 +78,11 @@ def test_a_privileged_root_host_mounting_agent_in_a_team_namespace(tree):
 
 def test_the_same_agent_fixed_or_where_its_namespace_allows_it(tree):
     path = tree / "aws-primary/apps/node-agent.yaml"
-    # Fixed: a non-root user, no privilege, an emptyDir.
-    write(path, dump(agent(pod={"securityContext": {"runAsUser": 1000, "runAsNonRoot": True}}, volumes=[{"name": "scratch", "emptyDir": {}}])))
+    # Fixed: a non-root user, no privilege, every capability dropped, the runtime's seccomp profile, an emptyDir.
+    fixed = agent(pod={"securityContext": {"runAsUser": 1000, "runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}},
+                  container={"securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}},
+                  volumes=[{"name": "scratch", "emptyDir": {}}])
+    write(path, dump(fixed))
     assert findings_of(run_validate("dist", skip=ALL_RULES)) == []
     # Unfixed, but in a namespace labelled for node agents (privileged allows it all) ...
     risky = agent(

@@ -44,7 +44,7 @@ workloads:
       pool: gpu-training
       image: rayproject/ray:2.52.0-py311-cu124
       minReplicas: 1
-      maxReplicas: 10
+      maxReplicas: 4  # outside Kueue: its maximum is kept out of the training queue's 10 GPUs
       resources: {cpu: "4", memory: 16Gi, gpus: 1}
   dask:
     name: dask
@@ -216,12 +216,12 @@ def test_the_valid_example_is_valid(tmp_path):
         ),
         pytest.param(
             ("      pools: [gpu-training]\n  training:", "      pools: [gpu-training, cpu-compute]\n  training:"),
-            # Memory: 5 x (29839 - 368) Mi = 147355 Mi, less 8192 + 167936 Mi outside Kueue: negative.
-            # (CPU is left: 5 x (15890 - 225) m - 4000 - 41000 m = 33325 m.)
+            # Memory: 5 x (29839 - 368) Mi = 147355 Mi, less 8192 + 167936 + 8704 Mi outside Kueue: negative.
+            # (CPU is left: 5 x (15890 - 225) m - 4000 - 41000 - 2500 m = 30825 m.)
             [
                 "demo.yaml:37:7: workloads.queues[0].pools: queue 'training' is left no memory on pool 'cpu-compute' (5 nodes of "
                 "15890m CPU, 29839Mi allocatable, less 225m CPU, 368Mi each for daemon sets; outside Kueue: the platform's own pods: "
-                "4 CPU, 8192Mi; dask (Dask, not queued): 41 CPU, 167936Mi)\n"
+                "4 CPU, 8192Mi; dask (Dask, not queued): 41 CPU, 167936Mi; ray's head (Ray, not queued): 2500m CPU, 8704Mi)\n"
                 "    fix: raise the max of pool 'cpu-compute', lower what runs there outside Kueue, or take the pool out of the queue"
             ],
             id="queue-left-no-room",

@@ -68,18 +68,10 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-# Rules the reference dist/ does not satisfy yet because the change that satisfies them is made
-# elsewhere: the Kubernetes side of issue 14 labels the team and operator namespaces with their
-# Pod Security level. Until it is merged, the tests that expect a clean dist/ leave these out;
-# delete the entry (and this comment) with that merge. tests/test_validate_pod_security.py runs them.
-PENDING_ON_DIST = frozenset({"namespace-pod-security"})
-
-
 def run_validate(*paths: Path | str, **options):
     """The real validator (kubeconform included) on these paths, in-process."""
     from aiops.validate import Options, validate
 
-    options.setdefault("skip", PENDING_ON_DIST)
     return validate(Options(paths=[Path(p) for p in paths], **options))
 
 

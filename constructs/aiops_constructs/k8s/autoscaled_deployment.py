@@ -12,6 +12,7 @@ from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import DeploymentWorkload
 from aiops_constructs.k8s.pods import QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
+from aiops_constructs.k8s.security_context import secure
 
 # DCGM's GPU utilization (percent, 0-100) per GPU, labelled with the pod that holds the GPU;
 # prometheus-adapter serves it as a Pods metric of that name (see prometheus_adapter.py).
@@ -92,6 +93,7 @@ class AutoscaledDeployment(Construct):
         }
         if shared_memory_share is not None:
             shared_memory(container, pod_spec, workload.resources.limits[1], share=shared_memory_share)
+        secure(pod_spec, workload.security)  # Pod Security restricted; no API token (neither workload calls the API)
 
         deployment = ApiObject(
             self, "deployment", api_version="apps/v1", kind="Deployment", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(pool)}

@@ -11,7 +11,8 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.quantity import parse_dask_bytes, parse_quantity
 from aiops.model.workloads import DaskClusterWorkload
-from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, zone_spread, spot_metadata
+from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, spot_metadata, zone_spread
+from aiops_constructs.k8s.security_context import secure
 
 DASK_API_VERSION = "kubernetes.dask.org/v1"
 SCHEDULER_PORT, SCHEDULER_DASHBOARD_PORT, WORKER_DASHBOARD_PORT = 8786, 8787, 8788
@@ -95,6 +96,9 @@ class DaskCluster(Construct):
                 },
             },
         }
+        # Pod Security restricted; workers spill to /tmp (Dask's temporary-directory); no API token.
+        for part in ("worker", "scheduler"):
+            secure(spec[part]["spec"], workload.security)
         object_labels = labels(name, "dask-cluster")
         cluster = ApiObject(self, "cluster", api_version=DASK_API_VERSION, kind="DaskCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(pool)})
         cluster.add_json_patch(JsonPatch.add("/spec", spec))

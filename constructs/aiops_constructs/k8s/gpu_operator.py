@@ -12,6 +12,7 @@ from constructs import Construct
 from aiops.model.gpu_sharing import MAX_TIME_SLICES, mig_config, time_slicing_config
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+from aiops_constructs.k8s.security_context import pod_security_labels
 
 # The RuntimeClass handler the operator's pods (device plugin, DCGM exporter, validator) run
 # with, which must name a runtime the node's containerd has:
@@ -126,6 +127,8 @@ class GpuOperator(Construct):
             source=source,
             values=values,
             depends_on=(monitoring,) if monitoring else (),
-            # The operator's daemon sets mount host paths and run privileged.
-            namespace_labels={"pod-security.kubernetes.io/enforce": "privileged"},
+            # privileged: the operator and its node agents (driver, toolkit, device plugin, DCGM,
+            # feature discovery) mount the node's /dev, /run and /sys and run privileged, which
+            # is their job; nothing else runs in this namespace.
+            namespace_labels=pod_security_labels("privileged"),
         )

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+from aiops_constructs.k8s.security_context import pod_security_labels
 from aiops_constructs.k8s.team_namespaces import KUEUE_MANAGED_LABEL
 
 # The chart's own controller_manager_config.yaml (kueue 0.19.2 values.yaml,
@@ -61,4 +62,6 @@ class Kueue(Construct):
             "controllerManager": {"replicas": replicas, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
             "managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(configuration, sort_keys=False)},
         }
-        HelmChartRelease(self, "release", release="kueue", namespace=namespace, source=source, values=values)
+        # restricted: the chart's controller runs as non-root with every capability dropped (the simulation admits it).
+        HelmChartRelease(self, "release", release="kueue", namespace=namespace, source=source, values=values,
+                         namespace_labels=pod_security_labels("restricted"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cdk8s import ApiObject
 from constructs import Construct
 
 from aiops.model.node_overhead import NODE_EXPORTER
 from aiops_constructs.k8s import charts
 from aiops_constructs.k8s.helm_release import ChartSource, HelmChartRelease
+from aiops_constructs.k8s.security_context import pod_security_labels
 
 RELEASE = "kube-prometheus-stack"
 _RETENTION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
@@ -29,6 +31,12 @@ class PrometheusStack(Construct):
       90 % of it so that a full disk drops the oldest data instead of stopping Prometheus.
     - On managed Kubernetes (`managed_control_plane`) the cloud runs etcd, the scheduler and
       the controller manager out of reach; scraping them would only raise alerts forever.
+    - Node exporter runs in a namespace of its own (`node_exporter_namespace`), labelled
+      privileged: it reads the node's /proc, /sys and root filesystem and shares the node's
+      network and process namespaces, which is its job. The release's namespace enforces
+      baseline and warns and audits at restricted: the chart's own pods meet restricted (the
+      simulation admits them), but the Prometheus and Alertmanager pods are made by the
+      Prometheus operator, which the simulation does not run, so restricted is not proven there.
     """
 
     def __init__(
@@ -37,6 +45,7 @@ class PrometheusStack(Construct):
         id: str,
         *,
         namespace: str = "monitoring",
+        node_exporter_namespace: str = "node-exporter",
         retention: str = "15d",
         storage_gib: int = 100,
         managed_control_plane: bool = True,
@@ -47,12 +56,15 @@ class PrometheusStack(Construct):
             raise ValueError(f"PrometheusStack: retention '{retention}' is not a Prometheus duration like 15d")
         if storage_gib < 10:
             raise ValueError(f"PrometheusStack: storage_gib must be at least 10, got {storage_gib}")
+        if node_exporter_namespace == namespace:
+            raise ValueError(f"PrometheusStack: node_exporter_namespace is the release's namespace '{namespace}'; node exporter needs a privileged namespace of its own")
         self.namespace = namespace
         values: dict[str, Any] = {"fullnameOverride": RELEASE}
         if managed_control_plane:
             values |= {"kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False}, "kubeEtcd": {"enabled": False}}
         exporter = NODE_EXPORTER.quantities()
         values["prometheus-node-exporter"] = {
+            "namespaceOverride": node_exporter_namespace,
             "resources": {"requests": {"cpu": exporter["cpu"], "memory": exporter["memory"]}, "limits": {"memory": "256Mi"}}
         }
         values["prometheus"] = {
@@ -68,7 +80,10 @@ class PrometheusStack(Construct):
                 "podMonitorSelectorNilUsesHelmValues": False,
             }
         }
-        HelmChartRelease(self, "release", release=RELEASE, namespace=namespace, source=source, values=values)
+        ApiObject(self, "node-exporter-namespace", api_version="v1", kind="Namespace",
+                  metadata={"name": node_exporter_namespace, "labels": pod_security_labels("privileged")})
+        HelmChartRelease(self, "release", release=RELEASE, namespace=namespace, source=source, values=values,
+                         namespace_labels=pod_security_labels("baseline", report="restricted"))
 
     @property
     def release(self) -> tuple[str, str]:

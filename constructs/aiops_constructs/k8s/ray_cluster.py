@@ -12,6 +12,7 @@ from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import RayClusterWorkload
 from aiops_constructs.k8s.pods import PART_OF, QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
+from aiops_constructs.k8s.security_context import container_security_context, secure, writable_mounts
 
 RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -116,10 +117,19 @@ class RayCluster(Construct):
         if queue:
             for pod in (head_pod, worker_pod):
                 pod["schedulingGates"] = [{"name": ELASTIC_JOB_GATE}]
+        # Pod Security restricted; Ray writes its sessions, logs and spilled objects under /tmp.
+        # Only the head's autoscaler sidecar calls the API (to scale the workers), so only the head has a token.
+        secure(head_pod, workload.security, service_account_token=True)
+        secure(worker_pod, workload.security)
         spec: dict[str, Any] = {
             "rayVersion": workload.ray_version,
             "enableInTreeAutoscaling": True,
-            "autoscalerOptions": {"upscalingMode": "Default", "idleTimeoutSeconds": idle_timeout_seconds, "resources": AUTOSCALER_RESOURCES},
+            "autoscalerOptions": {
+                "upscalingMode": "Default", "idleTimeoutSeconds": idle_timeout_seconds, "resources": AUTOSCALER_RESOURCES,
+                # The sidecar KubeRay adds to the head: as restricted as the head, with its writable paths.
+                "imagePullPolicy": "Always", "securityContext": container_security_context(workload.security),
+                **({"volumeMounts": writable_mounts(workload.security)} if workload.security.writable_paths else {}),
+            },
             "headGroupSpec": {
                 "rayStartParams": {"dashboard-host": "0.0.0.0", "num-cpus": "0"},
                 "template": {

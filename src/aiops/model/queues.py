@@ -1,30 +1,34 @@
 """Which workloads go through a Kueue queue, and how much of each pool each queue may admit.
 
-**Who queues.** The training Deployment and the RayCluster draw on the pools their queues
-share out, so they go through their team's LocalQueue, in the forms Kueue 0.19.2 supports: a
-Deployment labelled `kueue.x-k8s.io/queue-name` (its `deployment` integration admits each pod),
-and a RayCluster with that label and, because the Ray autoscaler resizes it, the
-`kueue.x-k8s.io/elastic-job: "true"` annotation (its webhook refuses an autoscaled RayCluster
-without it). Two kinds never queue:
+**Who queues.** The training Deployment draws on the pool its queue shares out, so it goes
+through its team's LocalQueue, in the form Kueue 0.19.2 supports: a Deployment labelled
+`kueue.x-k8s.io/queue-name` (its `deployment` integration admits each pod). So do the jobs
+teams submit (Jobs, RayJobs...). Three kinds never queue, and their *maximum* is kept out of
+the quota of any queue over the pools they use, so that no queued job can take what they may
+need:
 
 - **Serving** (the inference service): a replica the HPA adds must start as soon as a node has
   room, not wait behind batch jobs, and the serving namespace must not depend on Kueue's
-  fail-closed pod webhook. Its pods are outside Kueue, so its *maximum* is kept out of the
-  quota of any queue over the same pool: no queued job can take a GPU the service may need.
-- **Dask**: Kueue 0.19.2 has no DaskCluster integration (its `integrations.frameworks`), so the
-  Dask cluster's maximum is kept out of its pool's queue the same way.
+  fail-closed pod webhook.
+- **The standing Ray cluster**: Kueue admits an autoscaled RayCluster only as an elastic job
+  (workload slices), and in the simulation Kueue 0.19.2 with KubeRay left scaled-up workers
+  behind its elastic-job gate although their slice was admitted, in some runs and not others
+  (upstream reports the same family of races: kubernetes-sigs/kueue#14129, #11977, #9879). A
+  platform cluster that sometimes cannot grow is worse than one outside the queue, so the Ray
+  cluster keeps its own autoscaler and a reservation; the RayCluster construct can still queue
+  one (`queue=`), and the simulation waits for Kueue to judge such pods.
+- **Dask**: Kueue 0.19.2 has no DaskCluster integration (its `integrations.frameworks`).
 
 **Quotas.** A queue's nominal quota on a pool is what workloads can really get there: each
 node's allocatable (the cloud's reservations, `allocatable.py`) minus what runs on every node
 (`node_overhead.py`), times the pool's maximum, minus the pods outside Kueue on the pool (the
-platform's own pods on untainted pools, serving, Dask) and minus what other queues hold there.
-A RayCluster's head usually runs on a CPU pool another queue owns: Kueue needs a flavor for
-every pod set of a workload, so the Ray cluster's queue gets that pool's flavor with exactly
-the head pod set's requests, taken from the owner's quota. Kueue counts the Ray autoscaler's
-sidecar in the head pod set (the simulation showed a head of 2 CPU asking for 2500m), so the
-share is the head's requests plus the sidecar's.
-Every queue of an environment is in one cohort, so quota one queue leaves idle can be
-borrowed by another and reclaimed (by preemption) when its owner needs it.
+platform's own pods on untainted pools, serving, Ray, Dask) and minus what other queues hold
+there. A queued RayCluster's head usually runs on a CPU pool another queue owns: Kueue needs a
+flavor for every pod set of a workload, so that queue gets the pool's flavor with exactly the
+head pod set's requests (Kueue counts the Ray autoscaler's sidecar in it: the simulation showed
+a head of 2 CPU asking for 2500m). Every queue of an environment is in one cohort, so quota one
+queue leaves idle can be borrowed by another and reclaimed (by preemption) when its owner needs
+it.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ if TYPE_CHECKING:
     from aiops.model.environment import Environment, NodePool
     from aiops.model.workloads import Workloads
 
-QUEUED_KINDS = ("training", "ray")
+QUEUED_KINDS = ("training",)
+# A RayCluster queues only when a caller asks for it (the reference platform does not: see above).
+QUEUED_RAY = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def workload_queue(workloads: Workloads, key: str) -> str | None:
     owners = queue_of_pool(workloads)
     if key == "training" and workloads.training is not None:
         return owners.get(workloads.training.pool)
-    if key == "ray" and workloads.ray is not None:
+    if key == "ray" and workloads.ray is not None and QUEUED_RAY:
         return owners.get(workloads.ray.workers.pool) or owners.get(workloads.ray.head.pool)
     return None
 
@@ -92,8 +98,11 @@ def _pods_outside_kueue(environment: Environment, pool: NodePool) -> Iterator[tu
         dask = workloads.dask
         yield f"{dask.name} (Dask, not queued)", requests_of(dask.workers.resources).times(dask.workers.max_replicas) + requests_of(dask.scheduler.resources)
     ray = workloads.ray
-    if ray is not None and ray.head.pool == pool.name and workload_queue(workloads, "ray") is None:
-        yield f"{ray.name}'s head (not queued)", requests_of(ray.head.resources) + RAY_AUTOSCALER_SIDECAR
+    if ray is not None and workload_queue(workloads, "ray") is None:
+        if ray.head.pool == pool.name:
+            yield f"{ray.name}'s head (Ray, not queued)", requests_of(ray.head.resources) + RAY_AUTOSCALER_SIDECAR
+        if ray.workers.pool == pool.name:
+            yield f"{ray.name}'s workers (Ray, not queued)", requests_of(ray.workers.resources).times(ray.workers.max_replicas)
 
 
 def _ray_head_share(environment: Environment) -> tuple[str, str, Resources] | None:

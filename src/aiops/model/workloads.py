@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from aiops.model.base import DnsLabel, StrictModel, did_you_mean, error
+from aiops.model.pod_security import RAY_POD_SECURITY, PodSecurity, TeamPodSecurityLevel
 from aiops.model.quantity import DASK_BYTES_RE, GIB, QUANTITY_RE, parse_dask_bytes, parse_quantity
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ class DeploymentWorkload(StrictModel):
             "workloads may run on a spot pool. Default: true for training, false for inference (which can never be)."
         ),
     )
+    security: PodSecurity = Field(default=PodSecurity(), description="The user its containers run as and their writable paths (Pod Security restricted always).")
 
     @model_validator(mode="after")
     def _probe_needs_a_port(self) -> DeploymentWorkload:
@@ -178,6 +180,7 @@ class RayClusterWorkload(StrictModel):
     ray_version: Annotated[str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")] = Field(description='Ray version of the images, e.g. "2.52.0".')
     head: RayHead
     workers: RayWorkerGroup
+    security: PodSecurity = Field(default=RAY_POD_SECURITY, description="Of head and workers; the default is the Ray images' own user.")
 
     @model_validator(mode="after")
     def _images_run_the_ray_version(self) -> RayClusterWorkload:
@@ -254,6 +257,7 @@ class DaskClusterWorkload(StrictModel):
     image: Image
     scheduler: DaskScheduler = DaskScheduler()
     workers: DaskWorkers
+    security: PodSecurity = Field(default=PodSecurity(), description="Of scheduler and workers (Pod Security restricted always).")
 
 
 class Team(StrictModel):
@@ -261,6 +265,10 @@ class Team(StrictModel):
 
     name: DnsLabel = Field(description="The team's namespace.")
     queues: list[DnsLabel] = []
+    pod_security: TeamPodSecurityLevel = Field(
+        default="restricted",
+        description="The Pod Security level the namespace enforces; baseline (root allowed) only for a team whose own images must run as root.",
+    )
 
 
 class Queue(StrictModel):

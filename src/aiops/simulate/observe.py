@@ -28,6 +28,7 @@ class PodPlacement:
     pending_reason: str | None  # the scheduler's message (or Kueue's gate) for a pod not placed
     requests: dict[str, str] = field(default_factory=dict)  # what the scheduler counts (containers, init containers, overhead)
     limits: dict[str, str] = field(default_factory=dict)  # the containers' limits, summed
+    labels: dict[str, str] = field(default_factory=dict)  # the pod's labels (what NetworkPolicies and budgets select)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def observe(api: Api) -> Observation:
         asked = pod_requests(pod)
         seen.pods.append(PodPlacement(pod["metadata"]["namespace"], pod["metadata"]["name"], _owner(pod, replica_sets), node, pool,
                                       (pod.get("status") or {}).get("phase", ""), None if node else _pending_reason(pod),
-                                      {k: _quantity(v) for k, v in sorted(asked.items())}, {k: _quantity(v) for k, v in sorted(_limits(pod).items())}))
+                                      {k: _quantity(v) for k, v in sorted(asked.items())}, {k: _quantity(v) for k, v in sorted(_limits(pod).items())},
+                                      dict(sorted((pod["metadata"].get("labels") or {}).items()))))
         if pool:
             for name, value in asked.items():
                 requested[pool][name] += value

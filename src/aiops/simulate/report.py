@@ -44,6 +44,9 @@ def render_text(results: list[EnvironmentResult]) -> str:
                 lines.append(f"                  note: {note}")
             if not step.ok:
                 lines.append(f"                  {step.error}")
+        if result.namespaces:
+            levels = ", ".join(f"{ns} {level}" for ns, level in sorted(result.namespaces.items()) if level)
+            lines.append(f"  Pod Security enforced: {levels or 'nowhere'}")
         if result.left_out:
             lines.append("  left out (served by pods that do not run here): " + ", ".join(result.left_out))
         for run in result.passes:
@@ -74,6 +77,8 @@ def render_text(results: list[EnvironmentResult]) -> str:
                 flag = "" if budget.allowed_disruptions or not budget.selected_pods else "  <- blocks every drain"
                 lines.append(f"    budget {budget.namespace}/{budget.name}: {budget.allowed_disruptions} disruption(s) allowed "
                              f"({budget.selected_pods} pod(s) selected, {budget.current_healthy} healthy, {budget.desired_healthy} desired){flag}")
+            for refusal in run.refused:
+                lines.append(f"    REFUSED {refusal.count} pod(s) of {refusal.namespace}/{refusal.owner} ({refusal.by}): {refusal.message}")
             for workload in o.workloads:
                 state = "admitted" if workload.admitted else "PENDING"
                 lines.append(f"    queue {workload.queue}: {workload.namespace}/{workload.name} ({workload.owner}) {state}: {workload.message}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiops.simulate.admission import Refusal, namespace_levels, refusals
 from aiops.simulate.control_plane import control_plane
 from aiops.simulate.nodes import SimCluster, node_objects, read_cluster
 from aiops.simulate.observe import Observation, observe
@@ -30,16 +31,18 @@ class PassResult:
     scaled: list[Scaled]
     observation: Observation
     seconds: float
+    refused: list[Refusal] = field(default_factory=list)  # pods admission refused (admission.py)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"pass": self.name, "nodes": self.nodes, "scaled": [s.as_dict() for s in self.scaled], **self.observation.as_dict(), "seconds": round(self.seconds, 1)}
+        return {"pass": self.name, "nodes": self.nodes, "scaled": [s.as_dict() for s in self.scaled], **self.observation.as_dict(),
+                "refused": [r.as_dict() for r in self.refused], "seconds": round(self.seconds, 1)}
 
 
 @dataclass
 class Problem:
     """What makes the simulation fail (exit status 1)."""
 
-    kind: str  # reconcile | pending | budget | queue
+    kind: str  # reconcile | admission | pending | budget | queue
     subject: str
     message: str
 
@@ -58,6 +61,7 @@ class EnvironmentResult:
     steps: list[Step] = field(default_factory=list)
     passes: list[PassResult] = field(default_factory=list)
     seconds: float = 0.0
+    namespaces: dict[str, str | None] = field(default_factory=dict)  # namespace -> Pod Security level it enforces
 
     @property
     def left_out(self) -> list[str]:
@@ -68,6 +72,7 @@ class EnvironmentResult:
         problems = [Problem("reconcile", f"{s.kind} {s.name}", s.error) for s in self.steps if not s.ok]
         desired = next((p for p in self.passes if p.name == "desired"), None)
         if desired is not None:
+            problems += [Problem("admission", f"{r.owner} in namespace {r.namespace}", f"{r.count} pod(s) refused ({r.by}): {r.message}") for r in desired.refused]
             problems += [Problem("pending", f"Pod/{p.namespace}/{p.name} ({p.owner})", p.pending_reason or "") for p in desired.observation.pending]
             problems += [Problem("budget", f"PodDisruptionBudget/{b.namespace}/{b.name}",
                                  f"allows 0 disruptions at steady state over the {b.selected_pods} pod(s) it selects ({b.current_healthy} healthy, "
@@ -86,7 +91,8 @@ class EnvironmentResult:
         return {
             "environment": self.environment, "cloud": self.cloud, "kubernetesVersion": self.kubernetes_version, "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems], "reconcile": [s.as_dict() for s in self.steps],
-            "leftOut": self.left_out, "passes": [p.as_dict() for p in self.passes], "seconds": round(self.seconds, 1),
+            "leftOut": self.left_out, "podSecurity": dict(sorted(self.namespaces.items())), "passes": [p.as_dict() for p in self.passes],
+            "seconds": round(self.seconds, 1),
         }
 
 
@@ -120,6 +126,7 @@ def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Pa
         nodes = register_nodes(plane.api, cluster, "desired", version)
         log(f"{environment}: {sum(nodes.values())} node(s) at the pools' desired sizes")
         result.steps = Reconciler(plane, version, log=lambda message: log(f"{environment}: {message}")).run(flux_cluster)
+        result.namespaces = namespace_levels(plane.api)
         if result.steps and result.steps[0].ok:  # Flux is bootstrapped: whatever got applied runs
             for end in PASSES:
                 pass_start = time.monotonic()
@@ -128,7 +135,7 @@ def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Pa
                 scaled = scale_workloads(plane.api, "max" if end == "max" else "min")
                 settle(plane.api)
                 plane.check_alive()
-                result.passes.append(PassResult(end, dict(nodes), scaled, observe(plane.api), time.monotonic() - pass_start))
+                result.passes.append(PassResult(end, dict(nodes), scaled, observe(plane.api), time.monotonic() - pass_start, refusals(plane.api)))
                 log(f"{environment}: pass {end}: {len(result.passes[-1].observation.pending)} pod(s) pending")
     result.seconds = time.monotonic() - started
     return result

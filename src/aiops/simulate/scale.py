@@ -105,8 +105,14 @@ def cluster_state(api: Api) -> ClusterState:
     budgets = api.items("/apis/policy/v1/poddisruptionbudgets")
     observed = sum(1 for b in budgets if (b.get("status") or {}).get("observedGeneration") == b["metadata"].get("generation"))
     deployments = api.items("/apis/apps/v1/deployments")
-    pending_rollouts = sum(1 for d in deployments if (d.get("status") or {}).get("replicas", 0) != (d.get("spec") or {}).get("replicas", 1))
+    # A Deployment whose pods admission refuses (ReplicaFailure: a quota, Pod Security) is done too.
+    pending_rollouts = sum(1 for d in deployments if (d.get("status") or {}).get("replicas", 0) != (d.get("spec") or {}).get("replicas", 1)
+                           and not _replica_failure(d))
     return ClusterState(len(pods), bound, running, len(unbound) - judged, judged, len(workloads), decided, len(budgets) - observed, pending_rollouts)
+
+
+def _replica_failure(deployment: dict) -> bool:
+    return any(c.get("type") == "ReplicaFailure" and c.get("status") == "True" for c in (deployment.get("status") or {}).get("conditions") or [])
 
 
 def _owner(obj: dict) -> tuple[str, str] | None:

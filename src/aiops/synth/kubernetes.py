@@ -34,8 +34,12 @@ from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
 from aiops_constructs.k8s.prometheus_stack import PrometheusStack
 from aiops_constructs.k8s.ray_cluster import RayCluster
+from aiops_constructs.k8s.security_context import pod_security_labels
 from aiops_constructs.k8s.storage_class import EbsDefaultStorageClass
+from aiops_constructs.k8s.team_limits import TeamLimits
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
+from aiops_constructs.k8s.team_network_policies import TeamNetworkPolicies
+from aiops.synth.team_security import network_policies, team_limits
 
 INFRA_CONTROLLERS, INFRA_CONFIGS, APPS = "infra-controllers", "infra-configs", "apps"
 
@@ -132,6 +136,7 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             release="kuberay-operator",
             namespace="kuberay-system",
             source=charts.KUBERAY_OPERATOR,
+            namespace_labels=pod_security_labels("restricted"),  # the chart's operator pod meets it (the simulation admits it)
         )
     if workloads.dask is not None:
         HelmChartRelease(
@@ -140,6 +145,10 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             release="dask-kubernetes-operator",
             namespace="dask-operator",
             source=charts.DASK_OPERATOR,
+            # The chart's container is non-root with every capability dropped; only the pod's
+            # seccomp profile is missing for restricted.
+            values={"podSecurityContext": {"seccompProfile": {"type": "RuntimeDefault"}}},
+            namespace_labels=pod_security_labels("restricted"),
         )
 
 
@@ -150,8 +159,16 @@ def _configs(files: _Files, environment: Environment, folder: PurePosixPath) -> 
     PriorityClasses(files.chart(folder / "priority-classes.yaml"), "priority-classes")
     if workloads.teams:
         TeamNamespaces(
-            files.chart(folder / "teams.yaml"), "teams", teams=[TeamProps(team.name, tuple(team.queues)) for team in workloads.teams]
+            files.chart(folder / "teams.yaml"), "teams",
+            teams=[TeamProps(team.name, tuple(team.queues), team.pod_security) for team in workloads.teams],
         )
+        # Who may reach each team's pods, and how much each team may hold (team_security.py).
+        policies = files.chart(folder / "network-policies.yaml")
+        limits = files.chart(folder / "team-limits.yaml")
+        for team in workloads.teams:
+            peers, served = network_policies(environment, team.name)
+            TeamNetworkPolicies(policies, f"policies-{team.name}", namespace=team.name, peers=peers, served=served)
+            TeamLimits(limits, f"limits-{team.name}", props=team_limits(environment, team.name))
     if workloads.queues:
         queues = [QueueProps(q.name, q.flavors, q.namespaces) for q in queue_quotas(environment)]
         ClusterQueues(files.chart(folder / "queues.yaml"), "queues", queues=queues, cohort=environment.name)
