@@ -118,7 +118,7 @@ nodePools:
     capacityType: spot
     min: 0
     desired: 1
-    max: 4
+    max: 8
     labels: {workload-type: ml-training}
   - name: cpu
     instanceType: c5.4xlarge
