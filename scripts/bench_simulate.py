@@ -11,11 +11,13 @@ in the same run, and its peak memory.
               nodes registered, then plain `kubectl apply --server-side` of exactly the objects
               the candidate applied (the files it records in its folder's applied/), in the same
               order, CRDs waited for; webhook configurations and CRD conversion webhooks are
-              left out, since no host process serves them in the baseline
+              left out, since no host process serves them in the baseline (the replayed files are
+              prepared before any timing starts)
 
 "Warm" means the set-up has built everything and Python's bytecode is cached: one untimed run
 of each comes first. Runs alternate (baseline, candidate) so that load hits both alike; the
-script prints every run, the medians and the ratio. Linux only (memory from /proc).
+script prints every run, the medians, the ratio and the load average before and after (the
+machine may be shared). Linux only (memory from /proc).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def candidate(environment: str, keep: Path) -> tuple[float, float]:
 
 
 def _replayable(path: Path) -> list[dict]:
-    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    docs = [d for d in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d]
     out = []
     for doc in docs:
         if doc.get("kind") in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
@@ -67,34 +69,45 @@ def _replayable(path: Path) -> list[dict]:
     return out
 
 
-def baseline(environment: str, applied: Path) -> float:
-    """Seconds of a fresh control plane, the desired nodes and kubectl apply of `applied/*`."""
+def replay_batches(applied: Path, folder: Path) -> list[tuple[Path, bool]]:
+    """The recorded applies as files kubectl can replay (made once, before any timing), each
+    with whether it holds CRDs."""
+    batches = []
+    for path in sorted(applied.glob("*.yaml")):
+        docs = _replayable(path)
+        if docs:
+            batch = folder / path.name
+            batch.write_text(yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False))
+            batches.append((batch, any(d.get("kind") == "CustomResourceDefinition" for d in docs)))
+    return batches
+
+
+def baseline(environment: str, batches: list[tuple[Path, bool]]) -> float:
+    """Seconds of a fresh control plane, the desired nodes and kubectl apply of each batch."""
     sys.path.insert(0, str(REPO / "src"))
     from aiops.simulate.control_plane import control_plane
     from aiops.simulate.nodes import read_cluster
     from aiops.simulate.run import register_nodes
 
     cluster = read_cluster(REPO / "dist", environment)
-    files = sorted(applied.glob("*.yaml"))
     start = time.perf_counter()
     with control_plane(cluster.kubernetes_version) as plane:
         kubectl = next((REPO / ".venv" / "libexec" / "aiops").glob(f"kubernetes-{cluster.kubernetes_version}")) / "kubectl"
         version = str(plane.api.get("/version")["gitVersion"]).lstrip("v")
         register_nodes(plane.api, cluster, "desired", version)
-        for path in files:
-            docs = _replayable(path)
-            if not docs:
-                continue
-            batch = plane.folder / path.name
-            batch.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+        for batch, has_crds in batches:
             result = subprocess.run([str(kubectl), f"--kubeconfig={plane.kubeconfig}", "apply", "--server-side", "--force-conflicts",
                                      "--field-manager=kubectl-baseline", "-f", str(batch)], capture_output=True, text=True)
             if result.returncode != 0 and "no matches for kind" not in result.stderr:
-                print(f"  (baseline: {path.name}: {result.stderr.strip().splitlines()[-1]})", file=sys.stderr)
-            if any(d.get("kind") == "CustomResourceDefinition" for d in docs):
+                print(f"  (baseline: {batch.name}: {result.stderr.strip().splitlines()[-1]})", file=sys.stderr)
+            if has_crds:
                 subprocess.run([str(kubectl), f"--kubeconfig={plane.kubeconfig}", "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"],
                                capture_output=True, text=True)
     return time.perf_counter() - start
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> int:
@@ -111,16 +124,20 @@ def main() -> int:
             candidate(environment, keep)  # warm-up, and the objects the baseline replays
             applied = scratch / "applied"
             shutil.copytree(keep / environment / "applied", applied)
-            baseline(environment, applied)  # warm-up
+            (scratch / "replay").mkdir()
+            batches = replay_batches(applied, scratch / "replay")
+            baseline(environment, batches)  # warm-up
             base_runs, runs, peaks = [], [], []
+            load_before = _load()
             for _ in range(args.runs):
-                base_runs.append(baseline(environment, applied))
+                base_runs.append(baseline(environment, batches))
                 seconds, peak = candidate(environment, keep)
                 runs.append(seconds)
                 peaks.append(peak)
             base, sim = statistics.median(base_runs), statistics.median(runs)
             print(f"{environment:<14} {base:10.1f} {sim:10.1f} {sim / base:10.2f} {max(peaks):9.0f}"
-                  f"   (baseline runs {', '.join(f'{r:.1f}' for r in base_runs)}; simulate runs {', '.join(f'{r:.1f}' for r in runs)})")
+                  f"   (baseline runs {', '.join(f'{r:.1f}' for r in base_runs)}; simulate runs {', '.join(f'{r:.1f}' for r in runs)};"
+                  f" load average {load_before} -> {_load()})", flush=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -104,7 +104,7 @@ REFUSALS = [
     pytest.param(
         eks_node_group(pool(instance_type="p9.huge")),
         "unit/gpu: pool.instanceType: 'p9.huge' is not an instance type the catalog knows for aws\n"
-        "    fix: known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
+        "    fix: known aws types: c5.4xlarge, c5a.4xlarge, c6i.4xlarge, g4dn.xlarge, p3.2xlarge, p4d.24xlarge; to use another, "
         "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml",
         id="eks-instance-type-aws-does-not-offer",
     ),

@@ -58,7 +58,7 @@ def test_the_valid_example_is_valid(tmp_path):
             [
                 "demo.yaml:13:5: nodePools[0].instanceType: required field 'instanceType' is missing\n    fix: add 'instanceType' here",
                 "demo.yaml:14:5: nodePools[0].instanceTyp: unknown field 'instanceTyp'\n    fix: did you mean 'instanceType'? "
-                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system, gpuTaint, diskSizeGib",
+                "allowed fields here: name, instanceType, min, desired, max, labels, taints, gpu, system, gpuTaint, capacityType, gpuSharing, alternativeInstanceTypes, diskSizeGib",
             ],
             id="unknown-key",
         ),
@@ -94,7 +94,7 @@ def test_the_valid_example_is_valid(tmp_path):
             ("instanceType: p3.2xlarge", "instanceType: p3.2xlarg"),
             [
                 "demo.yaml:14:19: nodePools[0].instanceType: 'p3.2xlarg' is not an instance type the catalog knows for aws\n"
-                "    fix: did you mean 'p3.2xlarge'? known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
+                "    fix: did you mean 'p3.2xlarge'? known aws types: c5.4xlarge, c5a.4xlarge, c6i.4xlarge, g4dn.xlarge, p3.2xlarge, p4d.24xlarge; to use another, "
                 "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml"
             ],
             id="unknown-instance-type",
@@ -103,7 +103,7 @@ def test_the_valid_example_is_valid(tmp_path):
             ("instanceType: p3.2xlarge", "instanceType: Standard_NC6s_v3"),
             [
                 "demo.yaml:14:19: nodePools[0].instanceType: 'Standard_NC6s_v3' is not an instance type the catalog knows for aws\n"
-                "    fix: known aws types: c5.4xlarge, g4dn.xlarge, p3.2xlarge; to use another, "
+                "    fix: known aws types: c5.4xlarge, c5a.4xlarge, c6i.4xlarge, g4dn.xlarge, p3.2xlarge, p4d.24xlarge; to use another, "
                 "add it with its vCPU, memory, GPUs and prices to catalog/instance_types.yaml"
             ],
             id="instance-type-of-another-cloud",

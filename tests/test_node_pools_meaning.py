@@ -51,7 +51,9 @@ def test_aks_and_gke_spell_taints_their_way(reference_terraform):
     assert aks["node_taints"] == ["nvidia.com/gpu=true:NoSchedule"]
     assert (aks["vm_size"], aks["min_count"], aks["node_count"], aks["max_count"]) == ("Standard_NC8as_T4_v3", 1, 1, 7)  # zone 1's share of 2 / 2 / 20
     gke = reference_terraform["gcp-burst"]["resource"]["google_container_node_pool"]["node_pool_gpu_t4"]
-    assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
+    assert gke["node_config"]["taint"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"},
+                                           {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NO_SCHEDULE"}]  # a spot pool
+    assert gke["node_config"]["spot"] is True
     assert gke["node_config"]["guest_accelerator"] == [{"type": "nvidia-tesla-t4", "count": 1, "gpu_driver_installation_config": {"gpu_driver_version": "DEFAULT"}}]
     assert gke["autoscaling"] == {"total_min_node_count": 0, "total_max_node_count": 16}
 

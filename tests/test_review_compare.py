@@ -232,8 +232,9 @@ def test_gke_machine_type_recreates_nodes_and_accelerators_replace(reference_fil
     [resource] = environment.resources
     assert (resource.action, [h.attribute for h in resource.hits]) == ("replace", ["node_config.guest_accelerator"])
     [pool] = environment.pools
-    assert (pool.gpus("before", "max"), pool.gpus("after", "max")) == (8, 16)
-    assert pool.delta("max") == Decimal("0.35") * 730 * 8  # one more T4 per node, 8 nodes at max
+    assert (pool.gpus("before", "max"), pool.gpus("after", "max")) == (16, 32)
+    # one more T4 per node, 16 nodes at max, at the spot price the pool is billed at (gpu-t4 is spot): 0.11 x 730 x 16
+    assert pool.delta("max") == Decimal("0.11") * 730 * 16 == Decimal("1284.80")
 
 
 def test_aks_vm_size_cycles_the_pool_and_fails_without_a_rotation_name(reference_files):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from aiops.review.cost import money, pool_costs, totals, usd
+from aiops.cost.pools import money, pool_costs, totals, usd
 from aiops.tree.terraform import scan_terraform_files
 from conftest import REPO, aiops
 
@@ -28,40 +28,65 @@ def test_each_pool_costs_price_times_hours_times_nodes():
     assert (training.instance_type, training.nodes, training.hourly_usd, training.hours_per_month) == ("p3.2xlarge", (0, 2, 20), Decimal("3.06"), 730)
     assert [training.monthly(s) for s in ("min", "desired", "max")] == [0, Decimal("4467.60"), Decimal("44676.00")]
     gke = costs[("gcp-burst", "gpu-t4")]  # the machine plus its attached T4, each with its own source
-    assert gke.hourly_usd == Decimal("0.54")
+    # gpu-t4 is spot, billed at the preemptible prices: n1-standard-4 0.04 + T4 0.11 = 0.15 USD/h;
+    # on demand it would be 0.19 + 0.35 = 0.54.
+    assert (gke.capacity_type, gke.region, gke.hourly_usd, gke.hourly_for("onDemand")) == ("spot", "us-central1", Decimal("0.15"), Decimal("0.54"))
     assert [(p.item, p.count, p.price.hourly_usd, p.price.date) for p in gke.prices] == [
-        ("n1-standard-4", 1, 0.19, "2026-11"), ("nvidia-tesla-t4", 1, 0.35, "2026-11")]
+        ("n1-standard-4", 1, 0.04, "2026-12"), ("nvidia-tesla-t4", 1, 0.11, "2026-12")]
+    assert [(p.item, p.price.hourly_usd, p.price.date) for p in gke.on_demand_prices] == [("n1-standard-4", 0.19, "2026-11"), ("nvidia-tesla-t4", 0.35, "2026-11")]
+    # at max (16 nodes): 0.15 x 730 x 16 = 1,752.00 as billed, 0.54 x 730 x 16 = 6,307.20 on demand
+    assert (gke.monthly("max"), gke.monthly_for("onDemand", "max")) == (Decimal("1752.00"), Decimal("6307.20"))
+    assert training.spot_prices == () and training.monthly_for("spot", "max") is None  # no EC2 spot price in the catalog
     everything = totals(costs.values())
+    # Billed at max: all on demand would be 95,175.98380; gpu-t4 on spot is 6,307.20 - 1,752.00 = 4,555.20 less.
     assert (everything.at("min"), everything.at("desired"), everything.at("max")) == (
-        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("95175.98380"))
-    assert everything.gpus == (3, 7, 76)  # azure-dr's gpu pool holds aws-primary's model-server at max (20)
+        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("90620.78380"))
+    assert everything.at_for("onDemand", "max") == Decimal("95175.98380") == everything.at("max") + Decimal("4555.20")
+    # Spot, where priced: cpu-system 0.04021 x 730 x (1, 3, 3) + gpu-t4 0.15 x 730 x (0, 0, 16)
+    assert everything.spot == (Decimal("29.35330"), Decimal("88.05990"), Decimal("1840.05990")) and everything.unpriced_spot == 5
+    assert everything.gpus == (3, 7, 76)
 
 
 def test_the_table():
-    result = aiops("cost", cwd=REPO, check=True)
+    result = aiops("cost", "--as-of", "2026-12-02", cwd=REPO, check=True)
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["environment", "cloud", "pool", "instance", "type", "GPUs/node", "USD/h/node",
-                                "nodes", "min/desired/max", "monthly", "at", "min", "monthly", "at", "desired", "monthly", "at", "max"]
+    assert [c.strip() for c in lines[0].split("  ") if c.strip()] == [
+        "environment", "cloud", "pool", "region", "instance type", "GPUs/node", "capacity", "USD/h/node", "USD/GPU-hour", "nodes min/desired/max",
+        "monthly at min", "monthly at desired", "monthly at max", "on-demand USD/h", "on-demand monthly min / desired / max",
+        "spot USD/h", "spot monthly min / desired / max"]
     row = next(line for line in lines if " gpu-training " in line).split()
-    assert row == ["aws-primary", "aws", "gpu-training", "p3.2xlarge", "1", "×", "V100", "3.06", "0/2/20", "0.00", "4,467.60", "44,676.00"]
-    assert next(line for line in lines if line.startswith("aws-primary total")).split()[-3:] == ["1,376.78", "8,101.54", "77,175.60"]
-    assert next(line for line in lines if line.startswith("Azure (AKS) total")).split()[-3:] == ["1,238.08", "1,378.24", "11,399.68"]
-    assert next(line for line in lines if line.startswith("all environments")).split()[-3:] == ["2,712.69", "9,773.28", "95,175.98"]
-    assert "Monthly = USD per node-hour × 730 hours × nodes (on-demand, from the instance catalog)." in lines
+    assert row == ["aws-primary", "aws", "gpu-training", "us-east-1", "p3.2xlarge", "1", "×", "V100", "on-demand", "3.06", "3.06", "0/2/20",
+                   "0.00", "4,467.60", "44,676.00", "3.06", "0.00", "/", "4,467.60", "/", "44,676.00", "n/a", "n/a"]
+    row = next(line for line in lines if " gpu-t4 " in line).split()
+    assert row[-16:] == ["spot", "0.15", "0.15", "0/0/16", "0.00", "0.00", "1,752.00", "0.54", "0.00", "/", "0.00", "/", "6,307.20",
+                         "0.15", "0.00", "/", "0.00", "/", "1,752.00"][-16:]
+    assert "40 at max 1,376.78 8,101.54 77,175.60 1,376.78 / 8,101.54 / 77,175.60 n/a" in " ".join(
+        next(line for line in lines if line.startswith("aws-primary total")).split())
+    assert "1,238.08 1,378.24 11,399.68" in " ".join(next(line for line in lines if line.startswith("Azure (AKS) total")).split())
+    total = next(line for line in lines if line.startswith("all environments")).split()
+    assert "76 at max 2,712.69 9,773.28 90,620.78 2,712.69 / 9,773.28 / 95,175.98" in " ".join(total) and "29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)" in " ".join(total)
+    assert any(line.startswith("Monthly = USD per node-hour × 730 hours × nodes, in the pool's region") for line in lines)
+    # No EC2 or Azure spot price is in the packaged catalog: each is named, once per type and region.
+    assert ("warning: no spot price of p3.2xlarge in us-east-1 (aws-primary/gpu-training): the spot column leaves them out"
+            " (add spotPrices to catalog/instance_types.yaml)") in lines
     assert ("  p3.2xlarge 3.06 USD/h (us-east-1; karpenter-provider-aws generated on-demand pricing"
             " (pkg/providers/pricing/zz_generated.pricing_aws.go); 2026-01)") in lines
 
 
 def test_json_and_markdown_carry_the_same_numbers():
-    document = json.loads(aiops("cost", "--format", "json", cwd=REPO, check=True).stdout)
+    document = json.loads(aiops("cost", "--format", "json", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout)
     assert document["hoursPerMonth"] == 730
-    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 95175.98}
-    assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 6600.7
+    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 90620.78}
+    assert document["total"]["onDemandMonthlyUSD"]["max"] == 95175.98
+    assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 2045.5  # 293.50 (cpu-system) + 1,752.00 (gpu-t4, spot)
+    t4 = next(p for p in document["pools"] if p["pool"] == "gpu-t4")
+    assert (t4["capacityType"], t4["spot"]["monthlyUSD"]["max"], t4["onDemand"]["monthlyUSD"]["max"]) == ("spot", 1752.0, 6307.2)
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
     assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
-    markdown = aiops("cost", "--format", "markdown", cwd=REPO, check=True).stdout
-    assert "| **all environments** |  |  |  | **76 at max** |  |  | **2,712.69** | **9,773.28** | **95,175.98** |" in markdown
+    markdown = aiops("cost", "--format", "markdown", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout
+    assert ("| **all environments** |  |  |  |  | **76 at max** |  |  |  |  | **2,712.69** | **9,773.28** | **90,620.78** |  |"
+            " **2,712.69 / 9,773.28 / 95,175.98** |  | **29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)** |") in markdown
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 

@@ -315,3 +315,11 @@ def test_what_the_quotas_keep_free_covers_what_the_simulation_measures(reference
     platform = [p for p in pods if p["pool"] in untainted and p["namespace"] not in teams and not p["owner"].startswith("DaemonSet/")]
     assert sum(_quantity(p["requests"].get("cpu")) for p in platform) * 1000 <= PLATFORM_PODS.cpu_millis
     assert sum(_quantity(p["requests"].get("memory")) for p in platform) <= PLATFORM_PODS.memory_bytes
+
+
+def test_the_report_says_where_the_time_went(reference_simulation):
+    for env in reference_simulation[0].values():
+        assert list(env["timings"])[:4] == ["pools from Terraform", "control plane", "nodes at desired", "reconcile"]
+        assert "pass max: scale and settle" in env["timings"]
+        assert abs(sum(env["timings"].values()) - env["seconds"]) < 1.0
+        assert env["cpuSeconds"]["kube-apiserver"] > 0 and env["cpuSeconds"]["flux-apply"] > 0 and "kueue" in env["cpuSeconds"]

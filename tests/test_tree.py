@@ -33,7 +33,8 @@ def test_pools_read_from_terraform_match_the_model(reference_environments, monke
             assert len(facts.zone_groups) == (len(environment.zones) if zonal else 0)
             assert facts.taints == tuple(PoolTaint(t.key, t.value, t.effect) for t in pool.taints)
             assert facts.gpus_per_node == pool.gpu_count(environment.cloud)
-    assert pools[("gcp-burst", "gpu-t4")].hourly_price() == 0.19 + 0.35
+    assert pools[("gcp-burst", "gpu-t4")].hourly_price("onDemand") == 0.19 + 0.35
+    assert pools[("gcp-burst", "gpu-t4")].hourly_price() == 0.04 + 0.11  # the pool is spot: its own price is the spot one
     assert pools[("gcp-burst", "cpu-system")].desired == 3  # one per zone in us-central1-a, -b, -c
     assert pools[("aws-primary", "gpu-inference")].zone_groups == tuple(
         f"aws_eks_node_group.node_group_gpu_inference_us_east_1{zone}" for zone in "abc"
@@ -201,9 +202,13 @@ def test_node_prices_come_part_by_part_from_the_catalog(monkeypatch):
     monkeypatch.chdir(REPO)
     pools = {(p.environment, p.name): p for p in pools_of(scan_terraform([Path("dist")]))}
     gke = pools[("gcp-burst", "gpu-t4")]
-    assert [(part.item, part.count, part.price.hourly_usd, part.price.region) for part in gke.price_parts()] == [
+    assert [(part.item, part.count, part.price.hourly_usd, part.price.region) for part in gke.price_parts("onDemand")] == [
         ("n1-standard-4", 1, 0.19, "us-central1"), ("nvidia-tesla-t4", 1, 0.35, "us-central1")]
+    # gpu-t4 is spot: its own prices are the preemptible ones, each with its source.
+    assert [(part.item, part.price.hourly_usd, part.price.source.rsplit("(", 1)[1]) for part in gke.price_parts()] == [
+        ("n1-standard-4", 0.04, "preemptiblePrices)"), ("nvidia-tesla-t4", 0.11, "preemptibleGpuPrices)")]
     assert [part.item for part in pools[("aws-primary", "gpu-training")].price_parts()] == ["p3.2xlarge"]
+    assert pools[("aws-primary", "gpu-training")].price_parts("spot") is None  # the catalog has no EC2 spot price: never another's
 
 
 def test_a_revision_reads_the_committed_blobs_of_regular_files_only(tmp_path):

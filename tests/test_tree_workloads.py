@@ -41,7 +41,8 @@ def test_gke_adds_its_gpu_taint_only_beside_cpu_pools(monkeypatch):
     pools = pools_of(scan_terraform([Path("dist")]))
     by_name = {p.name: p for p in pools}
     gke = [p for p in pools if p.cloud == "gcp"]
-    assert node_taints(by_name["gpu-t4"], gke) == (PoolTaint("nvidia.com/gpu", "present", "NoSchedule"),)  # declared already: not twice
+    # declared already: not twice (and gpu-t4 is spot: GKE's spot taint, declared by the stack too)
+    assert node_taints(by_name["gpu-t4"], gke) == (PoolTaint("nvidia.com/gpu", "present", "NoSchedule"), PoolTaint("cloud.google.com/gke-spot", "true", "NoSchedule"))
     from dataclasses import replace
 
     untainted = replace(by_name["gpu-t4"], taints=())
@@ -57,6 +58,7 @@ def test_node_labels_the_clouds_set(monkeypatch):
     assert node_labels(by_name["gpu-t4"]) == {
         "kubernetes.io/os": "linux", "node.kubernetes.io/instance-type": "n1-standard-4", "beta.kubernetes.io/instance-type": "n1-standard-4",
         "cloud.google.com/gke-nodepool": "gpu-t4", "cloud.google.com/gke-accelerator": "nvidia-tesla-t4",
+        "cloud.google.com/gke-spot": "true", "cloud.google.com/gke-provisioning": "spot",  # a spot pool
         "gpu-type": "t4", "workload-type": "ml-inference",
     }
     assert node_labels(by_name["gpu-training"])["eks.amazonaws.com/nodegroup"] == "gpu-training"

@@ -33,6 +33,14 @@ def gpu_workers(cluster: dict, gpus: int = 1, **group) -> dict:
 
 
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+SPOT_TOLERATION = {"key": "cloud.google.com/gke-spot", "operator": "Exists", "effect": "NoSchedule"}  # gcp-burst's gpu-t4 is spot
+INTERRUPTIBLE = {"aiops.example/interruptible": "true"}
+
+
+def interruptible(manifest: dict) -> dict:
+    """Say the object's pods may be interrupted (what a spot pool asks; rule spot-not-interruptible)."""
+    manifest["metadata"].setdefault("annotations", {}).update(INTERRUPTIBLE)
+    return manifest
 
 
 # --- hpa-resource-metric --------------------------------------------------------------------------
@@ -87,11 +95,26 @@ def test_gpu_pods_must_tolerate_a_gpu_pool(tree):
     assert finding.object == "RayCluster/raycluster-kuberay"
     assert finding.message == (
         "The worker group workergroup pods request 1 GPU each but tolerate the taints of none of the GPU pools of gcp-burst: "
-        "gpu-t4 (nvidia.com/gpu=present:NoSchedule); they stay Pending"
+        "gpu-t4 (nvidia.com/gpu=present:NoSchedule, cloud.google.com/gke-spot=true:NoSchedule); they stay Pending"
     )
-    assert finding.hint == "add to the pod's tolerations: {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}"
+    assert finding.hint == ("add to the pod's tolerations: {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}, "
+                            "{key: cloud.google.com/gke-spot, operator: Exists, effect: NoSchedule}")
     cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["tolerations"] = [GPU_TOLERATION]
     write(path, dump(cluster))
+    [finding] = of_rule(run_validate("dist"), "gpu-taint-not-tolerated")  # the spot taint still keeps them off
+    assert finding.message.endswith("gpu-t4 (nvidia.com/gpu=present:NoSchedule, cloud.google.com/gke-spot=true:NoSchedule); they stay Pending")
+    cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["tolerations"] = [GPU_TOLERATION, SPOT_TOLERATION]
+    write(path, dump(cluster))
+    [finding] = run_validate("dist").findings  # on the spot pool now, from an object that does not say it may be interrupted
+    assert (finding.rule.id, finding.object, finding.level) == ("spot-not-interruptible", "RayCluster/raycluster-kuberay", "warning")
+    assert finding.message == (
+        "The worker group workergroup pods can run on spot pool(s) gpu-t4 (they tolerate nvidia.com/gpu=present:NoSchedule, "
+        "cloud.google.com/gke-spot=true:NoSchedule), but RayCluster/raycluster-kuberay does not say they can be interrupted; "
+        "the cloud takes spot nodes back at short notice"
+    )
+    assert finding.hint == ('drop the toleration of the spot taint, or annotate the object aiops.example/interruptible: "true" '
+                            "if the pods checkpoint and resume")
+    write(path, dump(interruptible(cluster)))
     assert run_validate("dist").findings == []
 
 
@@ -181,9 +204,9 @@ def test_the_fix_names_a_pool_that_would_fit(tree):
 # --- gpu-demand-exceeds-pools ---------------------------------------------------------------------
 
 def test_autoscaler_maximum_beyond_the_pools(tree):
-    cluster = gpu_workers(ray_sample(), maxReplicas=30)
+    cluster = interruptible(gpu_workers(ray_sample(), maxReplicas=30))
     cluster["spec"]["enableInTreeAutoscaling"] = True
-    cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["tolerations"] = [GPU_TOLERATION]
+    cluster["spec"]["workerGroupSpecs"][0]["template"]["spec"]["tolerations"] = [GPU_TOLERATION, SPOT_TOLERATION]
     path = write(tree / "gcp-burst/apps/ray.yaml", dump(cluster))
     [finding] = of_rule(run_validate("dist"), "gpu-demand-exceeds-pools")
     assert finding.line == yaml.compose(path.read_text()).start_mark.line + 1 + path.read_text().splitlines().index("    maxReplicas: 30")
@@ -523,7 +546,8 @@ def test_the_reference_gpu_pools_are_tainted_by_default(reference_environments):
     inference = next(p for p in reference_environments["aws-primary"].node_pools if p.name == "gpu-inference")
     assert [(t.key, t.value, t.effect) for t in inference.taints] == [("nvidia.com/gpu", "true", "NoSchedule")]
     t4 = next(p for p in reference_environments["gcp-burst"].node_pools if p.name == "gpu-t4")
-    assert [(t.key, t.value, t.effect) for t in t4.taints] == [("nvidia.com/gpu", "present", "NoSchedule")]
+    # gpu-t4 is also spot: the model adds GKE's spot taint too (aiops.model.spot)
+    assert [(t.key, t.value, t.effect) for t in t4.taints] == [("nvidia.com/gpu", "present", "NoSchedule"), ("cloud.google.com/gke-spot", "true", "NoSchedule")]
     cpu = next(p for p in reference_environments["aws-primary"].node_pools if p.name == "cpu-compute")
     assert cpu.taints == []
 

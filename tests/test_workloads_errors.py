@@ -271,7 +271,8 @@ def test_each_workload_mistake_has_its_message(tmp_path, change, expected):
 def test_gpu_autoscaling_is_refused_on_gke(tmp_path):
     """GKE runs its own GPU stack here, with no DCGM exporter feeding Prometheus."""
     text = (REPO / "environments" / "gcp-burst.yaml").read_text()
-    text = text.replace("name: gcp-burst", "name: demo") + (
+    # gcp-burst's GPU pool is spot, which no inference service may use: on demand here.
+    text = text.replace("name: gcp-burst", "name: demo").replace("    capacityType: spot", "    capacityType: onDemand") + (
         "  inference:\n"
         "    name: server\n"
         "    namespace: ml-training\n"

@@ -11,7 +11,7 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import DeploymentWorkload
-from aiops_constructs.k8s.pods import QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread
+from aiops_constructs.k8s.pods import QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
 from aiops_constructs.k8s.security_context import secure
 
 # DCGM's GPU utilization (percent, 0-100) per GPU, labelled with the pod that holds the GPU;
@@ -59,6 +59,8 @@ class AutoscaledDeployment(Construct):
         who = f"AutoscaledDeployment '{workload.name}'"
         if workload.pool != pool.name:
             raise ValueError(f"{who}: workload.pool is '{workload.pool}' but the pool given is '{pool.name}'")
+        if pool.spot and (component == "inference" or workload.interruptible is False):
+            raise ValueError(f"{who}: pool '{pool.name}' is spot but the {component} pods cannot be interrupted")
         if workload.resources.gpus and not pool_capacity.gpus:
             raise ValueError(f"{who}: resources.gpus is {workload.resources.gpus} but pool '{pool.name}' has no GPUs")
         if workload.autoscaling.gpu_utilization is not None and not workload.resources.gpus:
@@ -82,7 +84,7 @@ class AutoscaledDeployment(Construct):
             container["ports"] = [{"name": "http", "containerPort": workload.port, "protocol": "TCP"}]
         if workload.readiness_path is not None:
             container["readinessProbe"] = {"httpGet": {"path": workload.readiness_path, "port": "http"}, "periodSeconds": 10}
-        container["resources"] = container_resources(workload.resources)
+        container["resources"] = container_resources(workload.resources, gpu_resource=pool_capacity.gpu_resource)
         pod_spec: dict[str, Any] = {
             "priorityClassName": priority_class,
             **placement(pool),
@@ -94,7 +96,7 @@ class AutoscaledDeployment(Construct):
         secure(pod_spec, workload.security)  # Pod Security restricted; no API token (neither workload calls the API)
 
         deployment = ApiObject(
-            self, "deployment", api_version="apps/v1", kind="Deployment", metadata={"name": name, "namespace": namespace, "labels": object_labels}
+            self, "deployment", api_version="apps/v1", kind="Deployment", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(pool)}
         )
         deployment.add_json_patch(
             JsonPatch.add(

@@ -10,7 +10,6 @@ from cdk8s import ApiObject, JsonPatch
 from constructs import Construct
 
 from aiops.model.queues import FlavorQuota
-from aiops.model.workloads import GPU_RESOURCE
 from aiops_constructs.k8s.node_pool_flavors import KUEUE_API_VERSION
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -26,7 +25,8 @@ class QueueProps:
 def quota(flavor: FlavorQuota) -> dict[str, str]:
     """Nominal quota of a flavor as Kubernetes quantities."""
     q = flavor.quota.quantities()
-    return {"cpu": q["cpu"], "memory": q["memory"], GPU_RESOURCE: q["gpus"]}
+    # GPUs as the pool advertises them: nvidia.com/gpu (whole or time-sliced) or nvidia.com/mig-<profile>
+    return {"cpu": q["cpu"], "memory": q["memory"], flavor.gpu_resource: q["gpus"]}
 
 
 class ClusterQueues(Construct):
@@ -70,9 +70,9 @@ class ClusterQueues(Construct):
                     raise ValueError(f"ClusterQueues: flavor '{flavor.flavor}' is listed twice in queue '{queue.name}'")
                 if flavor.quota.short_of(gpus=False):
                     raise ValueError(f"ClusterQueues: flavor '{flavor.flavor}' of queue '{queue.name}' has no {flavor.quota.short_of(gpus=False)} ({flavor.quota})")
-            covered = ["cpu", "memory"] + ([GPU_RESOURCE] if any(f.quota.gpus for f in queue.flavors) else [])
+            covered = ["cpu", "memory"] + sorted({f.gpu_resource for f in queue.flavors if f.quota.gpus})
             flavors = [
-                {"name": flavor.flavor, "resources": [{"name": name, "nominalQuota": quota(flavor)[name]} for name in covered]}
+                {"name": flavor.flavor, "resources": [{"name": name, "nominalQuota": quota(flavor).get(name, "0")} for name in covered]}
                 for flavor in queue.flavors
             ]
             obj = ApiObject(

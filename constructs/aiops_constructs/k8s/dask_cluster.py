@@ -11,7 +11,7 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.quantity import parse_dask_bytes, parse_quantity
 from aiops.model.workloads import DaskClusterWorkload
-from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, zone_spread
+from aiops_constructs.k8s.pods import add_disruption_budget, container_resources, labels, placement, spot_metadata, zone_spread
 from aiops_constructs.k8s.security_context import secure
 
 DASK_API_VERSION = "kubernetes.dask.org/v1"
@@ -29,12 +29,18 @@ class DaskCluster(Construct):
     undoes the autoscaler.
     """
 
-    def __init__(self, scope: Construct, id: str, *, workload: DaskClusterWorkload, pool: NodePool, priority_class: str, zones: int) -> None:
+    def __init__(self, scope: Construct, id: str, *, workload: DaskClusterWorkload, pool: NodePool, priority_class: str, zones: int,
+                 scheduler_pool: NodePool | None = None) -> None:
         super().__init__(scope, id)
         who = f"DaskCluster '{workload.name}'"
         workers = workload.workers
+        scheduler_pool = scheduler_pool or pool
         if workload.pool != pool.name:
             raise ValueError(f"{who}: workload.pool is '{workload.pool}' but the pool given is '{pool.name}'")
+        if (workload.scheduler.pool or workload.pool) != scheduler_pool.name:
+            raise ValueError(f"{who}: the scheduler's pool is '{workload.scheduler.pool or workload.pool}' but the pool given is '{scheduler_pool.name}'")
+        if scheduler_pool.spot:
+            raise ValueError(f"{who}: scheduler_pool '{scheduler_pool.name}' is spot; the scheduler holds the cluster's state and is never interruptible")
         if not workers.min_replicas <= workers.replicas <= workers.max_replicas:
             raise ValueError(f"{who}: workers.replicas ({workers.replicas}) is outside {workers.min_replicas}..{workers.max_replicas}")
         if parse_dask_bytes(workers.dask_memory_limit) >= parse_quantity(workers.resources.limits[1]):
@@ -79,7 +85,7 @@ class DaskCluster(Construct):
                 },
             },
             "scheduler": {
-                "spec": {"priorityClassName": priority_class, **placement(pool), "containers": [scheduler_container]},
+                "spec": {"priorityClassName": priority_class, **placement(scheduler_pool), "containers": [scheduler_container]},
                 "service": {
                     "type": "ClusterIP",
                     "selector": {"dask.org/cluster-name": name, "dask.org/component": "scheduler"},
@@ -94,7 +100,7 @@ class DaskCluster(Construct):
         for part in ("worker", "scheduler"):
             secure(spec[part]["spec"], workload.security)
         object_labels = labels(name, "dask-cluster")
-        cluster = ApiObject(self, "cluster", api_version=DASK_API_VERSION, kind="DaskCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels})
+        cluster = ApiObject(self, "cluster", api_version=DASK_API_VERSION, kind="DaskCluster", metadata={"name": name, "namespace": namespace, "labels": object_labels, **spot_metadata(pool)})
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         autoscaler = ApiObject(
             self, "autoscaler", api_version=DASK_API_VERSION, kind="DaskAutoscaler", metadata={"name": name, "namespace": namespace, "labels": object_labels}

@@ -22,6 +22,16 @@ def labels(name: str, component: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": name, "app.kubernetes.io/component": component, "app.kubernetes.io/part-of": PART_OF}
 
 
+from aiops.model.spot import INTERRUPTIBLE_ANNOTATION  # noqa: E402
+
+
+def spot_metadata(pool: NodePool) -> dict[str, Any]:
+    """Object metadata of a workload whose pods run on `pool`: on a spot pool, the annotation that
+    says they may be interrupted (the model allows only interruptible workloads there;
+    `aiops validate` warns about pods on spot pools from objects without it)."""
+    return {"annotations": {INTERRUPTIBLE_ANNOTATION: "true"}} if pool.spot else {}
+
+
 def toleration(taint: Taint) -> dict[str, str]:
     """The toleration of exactly this taint (key, value and effect)."""
     if taint.value:
@@ -37,7 +47,7 @@ def placement(pool: NodePool) -> dict[str, Any]:
     return spec
 
 
-def container_resources(resources: ComputeResources, *, requests_equal_limits: bool = False) -> dict[str, dict[str, str]]:
+def container_resources(resources: ComputeResources, *, requests_equal_limits: bool = False, gpu_resource: str = GPU_RESOURCE) -> dict[str, dict[str, str]]:
     """Requests and limits; `nvidia.com/gpu` is the same in both (GPUs cannot be overcommitted).
 
     `requests_equal_limits` raises the requests to the limits: for Ray containers, whose
@@ -48,7 +58,8 @@ def container_resources(resources: ComputeResources, *, requests_equal_limits: b
     requests = {"cpu": cpu_limit, "memory": memory_limit} if requests_equal_limits else {"cpu": resources.cpu, "memory": resources.memory}
     limits = {"cpu": cpu_limit, "memory": memory_limit}
     if resources.gpus:
-        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(resources.gpus)
+        # gpu_resource: what the pool advertises (nvidia.com/gpu whole or time-sliced, nvidia.com/mig-<profile>)
+        requests[gpu_resource] = limits[gpu_resource] = str(resources.gpus)
     return {"requests": requests, "limits": limits}
 
 

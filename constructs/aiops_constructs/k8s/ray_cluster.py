@@ -11,7 +11,7 @@ from constructs import Construct
 from aiops.model import NodePool
 from aiops.model.capacity import NodeCapacity
 from aiops.model.workloads import RayClusterWorkload
-from aiops_constructs.k8s.pods import PART_OF, QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, zone_spread
+from aiops_constructs.k8s.pods import PART_OF, QUEUE_LABEL, add_disruption_budget, container_resources, labels, placement, shared_memory, spot_metadata, zone_spread
 from aiops_constructs.k8s.security_context import container_security_context, secure, writable_mounts
 
 RAY_API_VERSION = "ray.io/v1"  # v1alpha1 is deprecated in KubeRay 1.7 and due to stop being served
@@ -77,6 +77,10 @@ class RayCluster(Construct):
                 f"{who}: the workload names pools '{workload.head.pool}' and '{workload.workers.pool}' but head_pool and worker_pool are "
                 f"'{head_pool.name}' and '{worker_pool.name}'"
             )
+        if head_pool.spot:
+            raise ValueError(f"{who}: head_pool '{head_pool.name}' is spot; the head holds the cluster's state (GCS) and is never interruptible")
+        if worker_pool.spot and not workload.workers.interruptible:
+            raise ValueError(f"{who}: worker_pool '{worker_pool.name}' is spot but workers.interruptible is false")
         if workload.workers.resources.gpus and not worker_capacity.gpus:
             raise ValueError(f"{who}: workers.resources.gpus is {workload.workers.resources.gpus} but pool '{worker_pool.name}' has no GPUs")
         if not _NAME.match(group_name):
@@ -99,7 +103,7 @@ class RayCluster(Construct):
             ],
             "resources": container_resources(workload.head.resources, requests_equal_limits=True),
         }
-        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources, requests_equal_limits=True)}
+        worker_container = {"name": "ray-worker", "image": workers.image, "resources": container_resources(workers.resources, requests_equal_limits=True, gpu_resource=worker_capacity.gpu_resource)}
         head_pod: dict[str, Any] = {"priorityClassName": priority_class, **placement(head_pool), "containers": [head_container]}
         worker_pod: dict[str, Any] = {
             "priorityClassName": priority_class,
@@ -148,8 +152,9 @@ class RayCluster(Construct):
         }
         object_labels = labels(name, "ray-cluster")
         metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": object_labels | ({QUEUE_LABEL: queue} if queue else {})}
-        if queue:
-            metadata["annotations"] = {ELASTIC_JOB_ANNOTATION: "true"}
+        annotations = {**({ELASTIC_JOB_ANNOTATION: "true"} if queue else {}), **spot_metadata(worker_pool).get("annotations", {})}
+        if annotations:
+            metadata["annotations"] = annotations
         cluster = ApiObject(self, "cluster", api_version=RAY_API_VERSION, kind="RayCluster", metadata=metadata)
         cluster.add_json_patch(JsonPatch.add("/spec", spec))
         if workers.max_replicas > 1:

@@ -44,7 +44,8 @@ def check_pool(construct: Construct, cloud: Cloud, pool: NodePool, *, field: str
     """A node pool must fit its cloud: name, instance type, GPUs (see aiops.model.cloud_rules)."""
     gpu_type, gpu_count = pool.gpu_asked()
     for violation in pool_violations(
-        cloud, name=pool.name, instance_type=pool.instance_type, gpu_type=gpu_type, gpu_count=gpu_count, system=pool.system, taints=len(pool.taints), min_size=pool.min
+        cloud, name=pool.name, instance_type=pool.instance_type, gpu_type=gpu_type, gpu_count=gpu_count, system=pool.system, taints=len(pool.taints), min_size=pool.min,
+        capacity_type=pool.capacity_type, alternatives=pool.alternative_instance_types, time_slicing=pool.sharing()[0], mig=pool.sharing()[1],
     ):
         refuse(construct, violation, field=(field,))
 

@@ -95,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
 
     from aiops.model.catalog import CatalogError
 
+    from datetime import date
+
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+    except ValueError:
+        print(f"aiops diff: --as-of {args.as_of}: use a date like 2026-12-01", file=sys.stderr)
+        return EXIT_USAGE
     try:
         (base_files, base_label), (head_files, head_label), root = load_sides(args)
         catalogs = load_catalogs(args)
@@ -104,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     render = {"markdown": render_markdown, "json": render_json, "text": render_text}[args.format]
     try:
         with _without_cyclic_gc():
-            report = compare(*build_pair(base_files, head_files, base_label, head_label, root, catalogs=catalogs))
+            report = compare(*build_pair(base_files, head_files, base_label, head_label, root, catalogs=catalogs), as_of=as_of)
             text = render(report)
     except CatalogError as exc:
         print(f"aiops diff: {exc}", file=sys.stderr)
@@ -136,6 +143,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     diff.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     diff.add_argument("--fail-on-destroy", action="store_true",
                       help="exit 1 when Flux prunes an object or Terraform destroys or replaces a resource")
+    diff.add_argument("--as-of", metavar="DATE", help="judge the age of the catalog's prices as of this day (default: today)")
     diff.set_defaults(handler=_checked)
 
 

@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 
 # ENI-based max pods of the instance types in the catalog (amazon-eks-ami eni-max-pods.txt).
-EKS_MAX_PODS = {"p3.2xlarge": 58, "g4dn.xlarge": 29, "c5.4xlarge": 234}
+EKS_MAX_PODS = {"p3.2xlarge": 58, "g4dn.xlarge": 29, "c5.4xlarge": 234, "c5a.4xlarge": 234, "c6i.4xlarge": 234, "p4d.24xlarge": 737}
 # An instance type not listed: the ENI formula of a 4-ENI, 15-IP machine (most xlarge types).
 EKS_DEFAULT_MAX_PODS = 58
 AKS_DEFAULT_MAX_PODS = 250

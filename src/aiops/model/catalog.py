@@ -49,6 +49,9 @@ class Gpu:
     model: str
     count: int
     memory_gi_b: int
+    # MIG: each profile the GPU can be cut into (A100, H100), with how many fit on one GPU
+    # (e.g. 1g.10gb: 7); None: the GPU has no MIG.
+    mig_profiles: dict[str, int] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,19 @@ class Retirement:
 class InstanceType:
     vcpu: int
     memory_gi_b: float
-    price: Price  # the first region's price (the one cost reports use until they are per region)
+    price: Price  # the first region's on-demand price (where a report has no region to go by)
     gpu: Gpu | None = None
     retirement: Retirement | None = None
     regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+    spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
 
     def price_in(self, region: str) -> Price | None:
-        """The price in this region, when the catalog has one (never another region's)."""
+        """The on-demand price in this region, when the catalog has one (never another region's)."""
         return self.regional_prices.get(region) or (self.price if self.price.region == region else None)
+
+    def price_for(self, region: str, capacity_type: str = "onDemand") -> Price | None:
+        """The on-demand or spot price in this region (None: the catalog has none there)."""
+        return self.spot_prices.get(region) if capacity_type == "spot" else self.price_in(region)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,14 @@ class Accelerator:
     max_per_instance: int
     machine_families: tuple[str, ...]
     price: Price
+    regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+    spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+
+    def price_in(self, region: str) -> Price | None:
+        return self.regional_prices.get(region) or (self.price if self.price.region == region else None)
+
+    def price_for(self, region: str, capacity_type: str = "onDemand") -> Price | None:
+        return self.spot_prices.get(region) if capacity_type == "spot" else self.price_in(region)
 
 
 @dataclass(frozen=True)
@@ -155,6 +171,10 @@ def _value(hint: Any, value: Any, where: str) -> Any:
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise CatalogError(f"{where}: expected a positive number, got {value!r}")
         return float(value)
+    if get_args(hint) == (str, int):
+        if not isinstance(value, dict) or not value:
+            raise CatalogError(f"{where}: expected a mapping of names to positive whole numbers, got {value!r}")
+        return {str(k): _value(int, v, f"{where}.{k}") for k, v in value.items()}
     if get_args(hint) == (str, ...):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise CatalogError(f"{where}: expected a list of strings, got {value!r}")
@@ -162,30 +182,39 @@ def _value(hint: Any, value: Any, where: str) -> Any:
     raise CatalogError(f"{where}: no reader for {hint}")  # pragma: no cover (a new field type)
 
 
-def _regional(item: Any, where: str) -> tuple[Any, dict[str, Price]]:
-    """An entry with `prices: {<region>: {hourlyUSD, source, date}}` as `price:` (the first) and
-    the prices by region; an entry with one `price:` as it is."""
-    if not isinstance(item, dict) or "prices" not in item:
-        return item, {}
-    if "price" in item:
-        raise CatalogError(f"{where}: give either price or prices (by region), not both")
-    prices = item["prices"]
+def _by_region(prices: Any, where: str) -> dict[str, Price]:
     if not isinstance(prices, dict) or not prices:
-        raise CatalogError(f"{where}.prices: expected a mapping of region to price, like us-east-1: {{hourlyUSD: 1.0, source: ..., date: ...}}")
+        raise CatalogError(f"{where}: expected a mapping of region to price, like us-east-1: {{hourlyUSD: 1.0, source: ..., date: ...}}")
     regional = {}
     for region, body in prices.items():
         if not isinstance(body, dict):
-            raise CatalogError(f"{where}.prices.{region}: expected a mapping with hourlyUSD, source and date")
-        regional[str(region)] = _read(Price, {**body, "region": str(region)}, f"{where}.prices.{region}")
+            raise CatalogError(f"{where}.{region}: expected a mapping with hourlyUSD, source and date")
+        regional[str(region)] = _read(Price, {**body, "region": str(region)}, f"{where}.{region}")
+    return regional
+
+
+def _regional(item: Any, where: str) -> tuple[Any, dict[str, Price], dict[str, Price]]:
+    """An entry with `prices: {<region>: {hourlyUSD, source, date}}` as `price:` (the first) and
+    the on-demand prices by region, and its `spotPrices:` (same shape) by region; an entry with
+    one `price:` as it is."""
+    if not isinstance(item, dict):
+        return item, {}, {}
+    spot = _by_region(item["spotPrices"], f"{where}.spotPrices") if "spotPrices" in item else {}
+    item = {k: v for k, v in item.items() if k != "spotPrices"}
+    if "prices" not in item:
+        return item, {}, spot
+    if "price" in item:
+        raise CatalogError(f"{where}: give either price or prices (by region), not both")
+    regional = _by_region(item["prices"], f"{where}.prices")
     first = next(iter(regional.values()))
     rest = {k: v for k, v in item.items() if k != "prices"}
-    return {**rest, "price": {"hourlyUSD": first.hourly_usd, "region": first.region, "source": first.source, "date": first.date}}, regional
+    return {**rest, "price": {"hourlyUSD": first.hourly_usd, "region": first.region, "source": first.source, "date": first.date}}, regional, spot
 
 
 def _entry(cls: type, item: Any, where: str) -> Any:
-    item, regional = _regional(item, where)
+    item, regional, spot = _regional(item, where)
     entry = _read(cls, item, where)
-    return replace(entry, regional_prices=regional) if regional and cls is InstanceType else entry
+    return replace(entry, regional_prices=regional, spot_prices=spot) if regional or spot else entry
 
 
 def parse_catalog(data: Any, where: str = "instance_types.yaml", *, partial: bool = False) -> Catalog:

@@ -168,13 +168,21 @@ def system_pool_violation(cloud: Cloud, system: bool, taints: int, min_size: int
 
 
 def pool_violations(
-    cloud: Cloud, *, name: str, instance_type: str, gpu_type: str | None, gpu_count: int | None, system: bool = False, taints: int = 0, min_size: int = 0
+    cloud: Cloud, *, name: str, instance_type: str, gpu_type: str | None, gpu_count: int | None, system: bool = False, taints: int = 0, min_size: int = 0,
+    capacity_type: str = "onDemand", alternatives: tuple[str, ...] | list[str] = (), time_slicing: int | None = None, mig: str | None = None,
 ) -> list[Violation]:
     """Every cloud rule about one node pool, in the order of the pool's fields."""
+    from aiops.model.gpu_sharing import sharing_violation
+    from aiops.model.spot import spot_violations
+
     if cloud not in CLOUDS:
         return []
     found = [pool_name_violation(cloud, name), instance_type_violation(cloud, instance_type)]
     if found[1] is None:
         found.append(gpu_violation(cloud, instance_type, gpu_type, gpu_count))
+        machine = load_catalog().instance_type(cloud, instance_type)
+        gpus = (gpu_count or 0) if cloud == "gcp" else (machine.gpu.count if machine is not None and machine.gpu else 0)
+        found.append(sharing_violation(cloud, instance_type, gpus, time_slicing, mig))
     found.append(system_pool_violation(cloud, system, taints, min_size))
+    found += spot_violations(cloud, instance_type=instance_type, capacity_type=capacity_type, alternatives=alternatives, system=system)
     return [v for v in found if v is not None]

@@ -35,6 +35,8 @@ from aiops.model.base import error as _error
 from aiops.model.catalog import CLOUDS, Cloud, load_catalog
 from aiops.model.control_plane import ControlPlane, admin_violation
 from aiops.model.failover import Failover
+from aiops.model.gpu_sharing import MAX_TIME_SLICES, Advertised, advertised, mig_profiles, sharing_violation
+from aiops.model.spot import ON_DEMAND, SPOT, SPOT_TAINT_KEYS, CapacityType, spot_taint
 from aiops.model.workloads import Workloads, check_workloads
 
 SCHEMA_ID = "https://aiops-gitops.example/schemas/environment.schema.json"
@@ -84,6 +86,26 @@ class GpuRequest(_Model):
     count: int = Field(default=1, ge=1)
 
 
+class GpuSharing(_Model):
+    """How the pool's GPUs are shared (aiops.model.gpu_sharing): give one of the two."""
+
+    time_slicing: int | None = Field(
+        default=None, ge=2, le=MAX_TIME_SLICES,
+        description="Advertise each GPU this many times as nvidia.com/gpu (pods take turns, no memory isolation): for inference pools.",
+    )
+    mig: str | None = Field(
+        default=None,
+        description="Cut every GPU into instances of this MIG profile (e.g. 1g.5gb on an A100 40GB), advertised as nvidia.com/mig-<profile>; "
+        "the GPU must have it (the catalog lists each GPU's profiles).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> GpuSharing:
+        if (self.time_slicing is None) == (self.mig is None):
+            raise _error("gpu_sharing", "give either timeSlicing or mig", hint="timeSlicing: N shares each GPU N ways; mig: <profile> partitions it")
+        return self
+
+
 class NodePool(_Model):
     name: DnsLabel
     instance_type: str
@@ -102,6 +124,26 @@ class NodePool(_Model):
         description=(
             "GPU pools only: taint the nodes nvidia.com/gpu:NoSchedule (the default) so that only pods that ask for GPUs land on them; "
             "false leaves them open to every pod (aiops validate warns: operators and monitoring then keep GPU nodes from scaling down)."
+        ),
+    )
+    capacity_type: CapacityType = Field(
+        default=ON_DEMAND,
+        description=(
+            "onDemand (the default) or spot: spot/preemptible VMs at a discount, which the cloud may take back at short notice "
+            "(EKS capacity_type SPOT, AKS priority Spot with eviction Delete, GKE spot). The pool gets the cloud's spot taint, so "
+            "only workloads that can be interrupted run there (training with checkpoints, Ray and Dask workers; never the "
+            "inference service, a Ray head or a Dask scheduler)."
+        ),
+    )
+    gpu_sharing: GpuSharing | None = Field(
+        default=None,
+        description="GPU pools only: share each GPU by time-slicing (timeSlicing: N) or MIG partitions (mig: <profile>); workloads' gpus then count the shares.",
+    )
+    alternative_instance_types: list[str] = Field(
+        default=[],
+        description=(
+            "EKS spot pools only: more instance types EC2 may launch, each with the same vCPUs, memory and GPUs as instanceType "
+            "(by the catalog), so the pool draws on several spot capacity pools. The pool is priced at instanceType."
         ),
     )
     disk_size_gib: int | None = Field(
@@ -187,8 +229,31 @@ class NodePool(_Model):
         cloud = (info.context or {}).get("cloud")
         if cloud in CLOUDS:
             _raise(cloud_rules.gpu_violation(cloud, self.instance_type, *self.gpu_asked()))
+            from aiops.model.spot import spot_violations
+
+            for violation in spot_violations(cloud, instance_type=self.instance_type, capacity_type=self.capacity_type,
+                                             alternatives=self.alternative_instance_types, system=self.system):
+                _raise(violation)
             _raise(cloud_rules.system_pool_violation(cloud, self.system, len(self.taints), self.min))
+            _raise(sharing_violation(cloud, self.instance_type, self.gpu_count(cloud), *self.sharing()))
         return self
+
+    def sharing(self) -> tuple[int | None, str | None]:
+        """(time slices, MIG profile) of the pool's gpuSharing; (None, None) without it."""
+        return (self.gpu_sharing.time_slicing, self.gpu_sharing.mig) if self.gpu_sharing else (None, None)
+
+    def advertised(self, cloud: Cloud) -> Advertised:
+        """What each GPU of the pool is offered to pods as (a whole nvidia.com/gpu without sharing)."""
+        return advertised(*self.sharing(), mig_profiles(cloud, self.instance_type))
+
+    @property
+    def spot(self) -> bool:
+        return self.capacity_type == SPOT
+
+    @property
+    def instance_types(self) -> list[str]:
+        """Every type the pool may launch: instanceType first, then its alternatives."""
+        return [self.instance_type, *self.alternative_instance_types]
 
     def gpu_asked(self) -> tuple[str | None, int | None]:
         """The GPU type and count this pool's `gpu` block asks for; (None, None) without one."""
@@ -275,7 +340,10 @@ class Environment(_Model):
     @model_validator(mode="before")
     @classmethod
     def _gpu_pools_are_tainted(cls, data: Any) -> Any:
-        """Add `nvidia.com/gpu=<value>:NoSchedule` to every GPU pool that has no nvidia.com/gpu
+        """Spot pools (`capacityType: spot`) get their cloud's spot taint (aiops.model.spot), the
+        same way: only workloads that can be interrupted tolerate it.
+
+        Add `nvidia.com/gpu=<value>:NoSchedule` to every GPU pool that has no nvidia.com/gpu
         taint and does not say `gpuTaint: false`. Untainted, a GPU pool takes any pod (operators,
         Prometheus, Flux), and those keep its expensive nodes from ever scaling down. The value
         is GKE's own (`present`) on Google Cloud, where GKE adds that taint itself, and `true`
@@ -296,6 +364,10 @@ class Environment(_Model):
                 taints = pool.get("taints", [])
                 if gpus and isinstance(taints, list) and not any(isinstance(t, dict) and t.get("key") == GPU_TAINT_KEY for t in taints):
                     pool = {**pool, "taints": [*taints, {"key": GPU_TAINT_KEY, "value": "present" if cloud == "gcp" else "true", "effect": "NoSchedule"}]}
+            if (isinstance(pool, dict) and cloud in CLOUDS and pool.get("capacityType", pool.get("capacity_type")) == SPOT
+                    and pool.get("system") is not True and isinstance(pool.get("taints", []), list)
+                    and not any(isinstance(t, dict) and t.get("key") in SPOT_TAINT_KEYS for t in pool.get("taints", []))):
+                pool = {**pool, "taints": [*pool.get("taints", []), spot_taint(cloud)]}
             pools.append(pool)
         return {**data, key: pools}
 
@@ -326,6 +398,10 @@ class Environment(_Model):
                 system=pool.system,
                 taints=len(pool.taints),
                 min_size=pool.min,
+                capacity_type=pool.capacity_type,
+                alternatives=pool.alternative_instance_types,
+                time_slicing=pool.sharing()[0],
+                mig=pool.sharing()[1],
             ):
                 _raise(violation, at=("nodePools", index, *violation.at))
         return self

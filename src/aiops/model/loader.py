@@ -208,7 +208,8 @@ def _explain(error: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, str]:
     if kind == "literal_error" and name == "state":
         return f"must be one of {ctx.get('expected')}, got {_describe(value)}", "write standby (the standby's own scale) or active (failed over: serving scale, clients sent here)"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {_describe(value)}", "use one of the listed values, spelled exactly (Kubernetes spelling: NoSchedule, not NO_SCHEDULE)"
+        spelling = " (Kubernetes spelling: NoSchedule, not NO_SCHEDULE)" if "NoSchedule" in str(ctx.get("expected")) else ""
+        return f"must be one of {ctx.get('expected')}, got {_describe(value)}", f"use one of the listed values, spelled exactly{spelling}"
     if kind == "string_type":
         return f"must be a string, got {_describe(value)}", "put the value in quotes"
     if kind in ("int_type", "int_parsing", "int_from_float"):

@@ -100,7 +100,8 @@ def allocatable(cloud: Cloud, pool: NodePool) -> Resources:
     if machine is None:
         raise KeyError(f"{pool.instance_type} is not in the {cloud} catalog")
     node = node_resources(cloud, pool.instance_type, machine.vcpu, machine.memory_gi_b, pool.gpu_count(cloud))
-    return Resources(node.allocatable_cpu_millis, node.allocatable_memory_bytes, node.gpus)
+    # GPUs as the node advertises them: whole, time slices or MIG instances (aiops.model.gpu_sharing)
+    return Resources(node.allocatable_cpu_millis, node.allocatable_memory_bytes, pool.advertised(cloud).per_node(node.gpus))
 
 
 def requests_of(resources: ComputeResources) -> Resources:

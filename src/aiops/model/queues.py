@@ -62,6 +62,7 @@ QUEUED_RAY = False
 class FlavorQuota:
     flavor: str  # the pool's ResourceFlavor (named after the pool)
     quota: Resources
+    gpu_resource: str = "nvidia.com/gpu"  # what the pool advertises its GPUs as (aiops.model.gpu_sharing)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def queue_quotas(environment: Environment) -> tuple[QueueQuota, ...]:
             room = _room(environment, environment.pool(name))
             if head is not None and head[1] == name:
                 room = room - head[2]  # the Ray cluster's queue holds the head's share of this pool
-            flavors.append(FlavorQuota(name, room))
+            flavors.append(FlavorQuota(name, room, environment.pool(name).advertised(environment.cloud).resource))
         if head is not None and head[0] == queue.name:
             flavors.append(FlavorQuota(head[1], head[2]))
         namespaces = tuple(team.name for team in workloads.teams if queue.name in team.queues)

@@ -121,6 +121,13 @@ class DeploymentWorkload(StrictModel):
     readiness_path: Annotated[str, StringConstraints(pattern=r"^/\S*$")] | None = Field(default=None, description="HTTP path of the readiness probe on `port`.")
     resources: ComputeResources
     autoscaling: Autoscaling
+    interruptible: bool | None = Field(
+        default=None,
+        description=(
+            "Whether the pods may be stopped at short notice and resume (training that checkpoints): only interruptible "
+            "workloads may run on a spot pool. Default: true for training, false for inference (which can never be)."
+        ),
+    )
     security: PodSecurity = Field(default=PodSecurity(), description="The user its containers run as and their writable paths (Pod Security restricted always).")
 
     @model_validator(mode="after")
@@ -147,12 +154,16 @@ class RayHead(StrictModel):
         return self
 
 
+INTERRUPTIBLE_WORKERS = "Whether the workers may be stopped at short notice (the cluster reschedules their work): they may then run on a spot pool. Default: true."
+
+
 class RayWorkerGroup(StrictModel):
     pool: str
     image: Image
     min_replicas: int = Field(ge=0)
     max_replicas: int = Field(ge=1)
     resources: ComputeResources
+    interruptible: bool = Field(default=True, description=INTERRUPTIBLE_WORKERS)
 
     @model_validator(mode="after")
     def _bounds(self) -> RayWorkerGroup:
@@ -197,6 +208,10 @@ class RayClusterWorkload(StrictModel):
 
 class DaskScheduler(StrictModel):
     resources: ComputeResources = ComputeResources(cpu="1", memory="4Gi")
+    pool: str | None = Field(
+        default=None,
+        description="The pool of the scheduler, which holds the cluster's state and is never interruptible. Default: the Dask cluster's pool (which then cannot be spot).",
+    )
 
 
 class DaskWorkers(StrictModel):
@@ -207,6 +222,7 @@ class DaskWorkers(StrictModel):
     dask_memory_limit: Annotated[str, StringConstraints(pattern=DASK_BYTES_RE.pattern)] = Field(
         description="The worker's --memory-limit, in Dask's units (7GB = 7e9 bytes); it must stay below the container's memory limit."
     )
+    interruptible: bool = Field(default=True, description=INTERRUPTIBLE_WORKERS)
 
     @model_validator(mode="after")
     def _bounds_and_memory(self) -> DaskWorkers:
@@ -310,6 +326,17 @@ class Workloads(StrictModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _inference_is_never_interruptible(self) -> Workloads:
+        if self.inference is not None and self.inference.interruptible:
+            raise error(
+                "interruptible",
+                "the inference service cannot be interruptible",
+                at=("inference", "interruptible"),
+                hint="requests in flight fail when a spot node is taken back; remove interruptible (inference runs on on-demand pools)",
+            )
+        return self
+
     def named(self) -> Iterator[tuple[str, DeploymentWorkload | RayClusterWorkload | DaskClusterWorkload]]:
         """The workloads that are set, by their key in the file."""
         for key in ("training", "inference", "ray", "dask"):
@@ -328,6 +355,8 @@ class _Placement:
     max_replicas: int
     resources_at: tuple[str | int, ...] = ()  # the block holding `resources` (and `autoscaling`)
     gpu_autoscaling: bool = False
+    interruptible: bool = True  # queues: Kueue's jobs say for themselves
+    who: str = ""  # what runs there, for messages
 
 
 def _placements(workloads: Workloads) -> Iterator[_Placement]:
@@ -340,18 +369,28 @@ def _placements(workloads: Workloads) -> Iterator[_Placement]:
             scaling = deployment.autoscaling
             yield _Placement(
                 ("workloads", key, "pool"), deployment.pool, deployment.resources, scaling.max_replicas,
-                ("workloads", key), scaling.gpu_utilization is not None,
+                ("workloads", key), scaling.gpu_utilization is not None, interruptible(key, deployment), f"the {key} Deployment",
             )
     if workloads.ray is not None:
         ray = workloads.ray
-        yield _Placement(("workloads", "ray", "head", "pool"), ray.head.pool, ray.head.resources, 1, ("workloads", "ray", "head"))
+        yield _Placement(("workloads", "ray", "head", "pool"), ray.head.pool, ray.head.resources, 1, ("workloads", "ray", "head"),
+                         interruptible=False, who="the Ray head")
         yield _Placement(
-            ("workloads", "ray", "workers", "pool"), ray.workers.pool, ray.workers.resources, ray.workers.max_replicas, ("workloads", "ray", "workers")
+            ("workloads", "ray", "workers", "pool"), ray.workers.pool, ray.workers.resources, ray.workers.max_replicas, ("workloads", "ray", "workers"),
+            interruptible=ray.workers.interruptible, who="the Ray workers",
         )
     if workloads.dask is not None:
         dask = workloads.dask
-        yield _Placement(("workloads", "dask", "pool"), dask.pool, dask.scheduler.resources, 1, ("workloads", "dask", "scheduler"))
-        yield _Placement(("workloads", "dask", "pool"), dask.pool, dask.workers.resources, dask.workers.max_replicas, ("workloads", "dask", "workers"))
+        at = ("workloads", "dask", "scheduler", "pool") if dask.scheduler.pool else ("workloads", "dask", "pool")
+        yield _Placement(at, dask.scheduler.pool or dask.pool, dask.scheduler.resources, 1, ("workloads", "dask", "scheduler"),
+                         interruptible=False, who="the Dask scheduler")
+        yield _Placement(("workloads", "dask", "pool"), dask.pool, dask.workers.resources, dask.workers.max_replicas, ("workloads", "dask", "workers"),
+                         interruptible=dask.workers.interruptible, who="the Dask workers")
+
+
+def interruptible(key: str, deployment: DeploymentWorkload) -> bool:
+    """Training is interruptible unless it says otherwise; inference never is."""
+    return False if key == "inference" else deployment.interruptible is not False
 
 
 def check_workloads(environment: Environment) -> PydanticCustomError | None:
@@ -391,6 +430,15 @@ def check_workloads(environment: Environment) -> PydanticCustomError | None:
         capacity = node_capacity(environment.cloud, pool)
         resources = placement.resources
         where = placement.resources_at
+        if pool.spot and not placement.interruptible:
+            never = placement.who in ("the inference Deployment", "the Ray head", "the Dask scheduler")
+            return error(
+                "spot_pool",
+                f"pool '{pool.name}' is spot (capacityType: spot) and {placement.who} cannot be interrupted",
+                at=placement.at,
+                hint=("run it on an on-demand pool" + (" (workloads.dask.scheduler.pool)" if placement.who == "the Dask scheduler" else "")) if never
+                else "run it on an on-demand pool, or set interruptible: true if it checkpoints and resumes",
+            )
         if resources.gpus and not capacity.gpus:
             return error(
                 "gpu_pool",

@@ -11,10 +11,11 @@ import re
 from typing import Any
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from aiops.model.catalog import load_catalog
-from aiops.review.cost import CostTotals, PoolCost, PriceSource, price_sources, totals
+from aiops.cost.pools import CostTotals, PoolCost, PriceSource, price_sources, totals
 from aiops.review.fields import FieldChange, field_changes, show
 from aiops.review.replacement import REPLACE, RuleHit, deletion_blocked, known_types, rule_hits
 from aiops.review.snapshot import ObjectKey, Snapshot, environment
@@ -142,6 +143,7 @@ class EnvironmentDiff:
     cost_before: CostTotals | None = None
     cost_after: CostTotals | None = None
     prices: list[PriceSource] = field(default_factory=list)  # the catalog prices its pools use
+    price_warnings: list = field(default_factory=list)  # aiops.cost.prices.PriceWarning about the head's pools
 
     def count(self, action: str) -> int:
         return sum(1 for o in self.objects if o.action == action)
@@ -466,7 +468,9 @@ def _hit_text(hit: RuleHit) -> str:
     return f"{hit.attribute} {show(hit.old, 60)} -> {show(hit.new, 60)}"
 
 
-def compare(base: Snapshot, head: Snapshot) -> DiffReport:
+def compare(base: Snapshot, head: Snapshot, *, as_of: date | None = None, max_price_age: int | None = None) -> DiffReport:
+    """The report; with `as_of`, each environment also lists the missing and old prices of its
+    pools after the change (aiops.cost.prices; the CLI passes today)."""
     comparison = _Comparison(base, head)
     comparison.objects()
     comparison.flux_paths()
@@ -484,6 +488,10 @@ def compare(base: Snapshot, head: Snapshot) -> DiffReport:
         after = [c for c in head.pools.values() if c.environment == name]
         diff.cost_before, diff.cost_after = totals(before), totals(after)
         diff.prices = price_sources([*before, *after])
+        if as_of is not None:
+            from aiops.cost.prices import DEFAULT_MAX_AGE_DAYS, price_warnings
+
+            diff.price_warnings = price_warnings(after, as_of=as_of, max_age_days=max_price_age or DEFAULT_MAX_AGE_DAYS)
     problems = [("base", p) for p in base.problems] + [("head", p) for p in head.problems]
     for side, snapshot in (("base", base), ("head", head)):
         for first, second in snapshot.duplicates:

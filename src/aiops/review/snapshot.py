@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from aiops.review.cost import PoolCost, pool_costs
+from aiops.cost.pools import PoolCost, pool_costs
 from aiops.tree.fast_yaml import parse_many
 from aiops.tree.flux import FluxKustomization, flux_kustomizations, owner_of
 from aiops.tree.manifests import (

@@ -5,8 +5,10 @@ simulation does its part with the real Helm: `helm template` of the chart packag
 tools/charts.lock, with the release's name and namespace, `spec.values`, the CRDs when
 `spec.install.crds` is not Skip, the environment's Kubernetes version and every API version
 the simulated API server serves (what helm-controller's Capabilities would hold). The objects
-are then applied server-side as helm-controller's field manager, and waited for as
-helm-controller waits (kstatus, within `spec.timeout`). Install hooks are applied after the
+are then created as helm-controller v1.6.3's Helm 4 creates them (server-side apply with
+force, as helm-controller's field manager, no dry run; the CRDs one at a time and waited for
+first; see tools/go/flux-apply/helm.go), and waited for as helm-controller waits (kstatus,
+within `spec.timeout`). Install hooks are applied after the
 chart's other objects; test hooks are left out, as helm-controller runs them only when
 `spec.test.enable` is set. `valuesFrom` is not read (it lives in the cluster).
 """

@@ -2,7 +2,8 @@
 
 One Node per pool member, named `<pool>-<n>`, with the labels and taints the cloud gives it
 (the pool's own plus the cloud's well-known ones: tree/pools.py), the zone and region labels,
-`nvidia.com/gpu` in capacity where the pool has GPUs (what the device plugin advertises), and
+`nvidia.com/gpu` in capacity where the pool has GPUs (what the device plugin advertises: time
+slices and MIG instances by the pool's GPU sharing, read from its Terraform), and
 allocatable from allocatable.py. Every cloud's node group balances its members over its zones
 (EKS and AKS rebalance across the group's zones; a GKE regional pool keeps the same count in
 each zone), so member n goes to zone n mod zones, in the order the pool lists them.
@@ -96,7 +97,9 @@ def node_objects(pool: SimPool, count: int, kubelet_version: str) -> list[dict[s
     capacity = {"cpu": f"{r.cpu_millis}m", "memory": str(r.memory_bytes), "pods": str(r.max_pods), "ephemeral-storage": f"{pool.ephemeral_gib}Gi"}
     allocatable = {**capacity, "cpu": f"{r.allocatable_cpu_millis}m", "memory": str(r.allocatable_memory_bytes)}
     if r.gpus:
-        capacity[GPU] = allocatable[GPU] = str(r.gpus)
+        # What the device plugin advertises: whole GPUs, time slices (nvidia.com/gpu x N) or MIG
+        # instances (nvidia.com/mig-<profile>), by the pool's sharing (aiops.model.gpu_sharing).
+        capacity[pool.facts.gpu_resource] = allocatable[pool.facts.gpu_resource] = str(pool.facts.advertised.per_node(r.gpus))
     for index in range(count):
         name = f"{pool.name}-{index}"
         zone = pool.zones[index % len(pool.zones)] if pool.zones else ""

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from aiops.model.quantity import parse_quantity
 from aiops.simulate.api import Api
+from aiops.model.gpu_sharing import MIG_RESOURCE_PREFIX
 from aiops.simulate.nodes import GPU, POOL_LABEL
 
 KUEUE_WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/workloads"
@@ -212,8 +213,11 @@ def observe(api: Api) -> Observation:
             for name, value in ((node.get("status") or {}).get("allocatable") or {}).items():
                 allocatable[name] += parse_quantity(str(value))
         used = requested[pool]
+        # GPUs as the nodes advertise them: whole or time-sliced nvidia.com/gpu, or MIG instances.
+        gpu_names = {n for n in (*allocatable, *used) if n == GPU or n.startswith(MIG_RESOURCE_PREFIX)}
         seen.pools.append(PoolShare(
             pool, len(members), float(allocatable["cpu"]), float(used["cpu"]),
-            float(allocatable["memory"] / 2**30), float(used["memory"] / 2**30), int(allocatable[GPU]), int(used[GPU]),
+            float(allocatable["memory"] / 2**30), float(used["memory"] / 2**30),
+            int(sum(allocatable[n] for n in gpu_names)), int(sum(used[n] for n in gpu_names)),
         ))
     return seen

@@ -12,6 +12,7 @@ are installed first, as `flux bootstrap` would.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from aiops.simulate.api import Api, ApiError
-from aiops.simulate.apply import DUMPER, HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, apply
+from aiops.simulate.apply import HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, Applier
 from aiops.simulate.binaries import MissingBinary
 from aiops.simulate.control_plane import ControlPlane, ControlPlaneError
 from aiops.simulate.helm import HelmError, install_order, release_of, render
@@ -29,6 +30,7 @@ from aiops.simulate.scale import stuck_detector
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 FLUX_STATUS_MANAGER = "aiops-simulate (in place of Flux's controllers)"
+AGGREGATED_DISCOVERY = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;q=0.9"
 
 
 @dataclass
@@ -57,25 +59,25 @@ class Discovery:
         self.refresh()
 
     def refresh(self) -> None:
-        self.group_versions: list[str] = ["v1"]
+        """Read discovery again: two requests for the whole server (aggregated discovery, as
+        client-go reads it), not one per group version."""
+        self.group_versions: list[str] = []
         self.namespaced: dict[tuple[str, str], bool] = {}
         self.plural: dict[tuple[str, str], str] = {}
-        for resource in self.api.get("/api/v1").get("resources", []):
-            if "/" not in resource["name"]:
-                self.namespaced[("v1", resource["kind"])] = resource["namespaced"]
-                self.plural[("v1", resource["kind"])] = resource["name"]
-        for group in self.api.get("/apis").get("groups", []):
-            for version in group.get("versions", []):
-                gv = version["groupVersion"]
-                self.group_versions.append(gv)
-                try:
-                    resources = self.api.get(f"/apis/{gv}").get("resources", [])
-                except ApiError:
-                    continue
-                for resource in resources:
-                    if "/" not in resource["name"]:
-                        self.namespaced[(gv, resource["kind"])] = resource["namespaced"]
-                        self.plural[(gv, resource["kind"])] = resource["name"]
+        for path in ("/api", "/apis"):
+            listing = self.api.request("GET", path, accept=AGGREGATED_DISCOVERY)
+            if listing.get("kind") != "APIGroupDiscoveryList":
+                raise ApiError(406, path, f"the API server answered {listing.get('kind')!r}, not the aggregated discovery asked for")
+            for group in listing.get("items") or []:
+                name = (group.get("metadata") or {}).get("name") or ""
+                for version in group.get("versions") or []:
+                    gv = f"{name}/{version['version']}" if name else version["version"]
+                    self.group_versions.append(gv)
+                    for resource in version.get("resources") or []:
+                        kind = (resource.get("responseKind") or {}).get("kind")
+                        if kind:
+                            self.namespaced[(gv, kind)] = resource.get("scope") == "Namespaced"
+                            self.plural[(gv, kind)] = resource["resource"]
 
     def path(self, obj: dict[str, Any]) -> str:
         api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
@@ -110,6 +112,7 @@ class Reconciler:
         self.log = log
         self.kubernetes_version = kubernetes_version  # full, e.g. 1.36.3
         self.hosts = HostOperators(plane)
+        self.applier = Applier(plane)
         self.steps: list[Step] = []
 
     def run(self, cluster) -> list[Step]:
@@ -148,13 +151,25 @@ class Reconciler:
         record = self.plane.folder / "applied"
         record.mkdir(exist_ok=True)
         number = len(list(record.iterdir()))
-        (record / f"{number:03d}-{options['field_manager']}.yaml").write_text(yaml.dump_all(objects, Dumper=DUMPER, sort_keys=False))
-        return apply(self.plane.kubeconfig, objects, **options)
+        return self.applier.apply(objects, record=record / f"{number:03d}-{options['field_manager']}.yaml", **options)
 
     def _timeout(self, flux_timeout: str) -> str:
         return f"{min(_seconds(flux_timeout), self.wait_cap):.0f}s"
 
+    def _timed(self, work, *args) -> bool:
+        """Run one step's work; its seconds are its wall-clock time, less the steps it ran
+        itself (a Kustomization's HelmReleases are steps of their own)."""
+        began, first = time.monotonic(), len(self.steps)
+        try:
+            return work(*args)
+        finally:
+            if len(self.steps) > first:
+                self.steps[first].seconds = time.monotonic() - began - sum(s.seconds for s in self.steps[first + 1:])
+
     def _kustomization(self, state) -> bool:
+        return self._timed(self._reconcile_kustomization, state)
+
+    def _reconcile_kustomization(self, state) -> bool:
         k = state.kustomization
         step = Step("Kustomization", f"{k.namespace}/{k.name}")
         self.steps.append(step)
@@ -166,7 +181,6 @@ class Reconciler:
         step.objects = len(objects)
         owner = (KUSTOMIZE_GROUP, k.name, k.namespace)
         result = self._apply(objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner)
-        step.seconds += result.seconds
         if result.apply_error:
             step.ok, step.error = False, result.apply_error
             return False
@@ -185,7 +199,7 @@ class Reconciler:
                     return False
         by_key = {((o.get("metadata") or {}).get("namespace"), (o.get("metadata") or {}).get("name")): o for o in objects if o.get("kind") == "HelmRelease"}
         for release in install_order(releases):
-            installed = self._release(release)
+            installed = self._timed(self._release, release)
             last = self.steps[-1]
             self._mark(by_key[(release.namespace, release.name)], installed, "InstallSucceeded" if installed else "InstallFailed",
                        f"Helm install succeeded for release {release.target_namespace}/{release.release_name} (aiops simulate)" if installed else last.error)
@@ -203,7 +217,6 @@ class Reconciler:
         if k.wait or k.health_checks:
             result = self._apply(objects, field_manager=KUSTOMIZE_CONTROLLER, owner=owner, wait=True,
                            timeout=self._timeout(str((k.manifest.body.get("spec") or {}).get("timeout") or "5m")), give_up=stuck_detector(self.plane.api))
-            step.seconds += result.seconds
             if not result.ok:
                 step.ok, step.error = False, result.apply_error or f"health check failed: {result.health_error}"
                 return False
@@ -242,8 +255,7 @@ class Reconciler:
         if crds:
             prepared_crds = self.hosts.prepare_crds(crds)
             step.notes += prepared_crds.notes
-            result = self._apply(prepared_crds.objects, field_manager=HELM_CONTROLLER, wait=True, timeout=self._timeout(release.timeout))
-            step.seconds += result.seconds
+            result = self._apply(prepared_crds.objects, field_manager=HELM_CONTROLLER, helm=True, wait=True, timeout=self._timeout(release.timeout))
             if not result.ok:
                 step.ok, step.error = False, f"CRDs: {result.apply_error or result.health_error}"
                 return False
@@ -261,9 +273,8 @@ class Reconciler:
         for batch in (prepared.objects, hooks_prepared.objects):
             if not batch:
                 continue
-            result = self._apply(batch, field_manager=HELM_CONTROLLER, wait=release.wait, timeout=self._timeout(release.timeout),
+            result = self._apply(batch, field_manager=HELM_CONTROLLER, helm=True, wait=release.wait, timeout=self._timeout(release.timeout),
                            give_up=stuck_detector(self.plane.api))
-            step.seconds += result.seconds
             if not result.ok:
                 step.ok, step.error = False, result.apply_error or f"not ready within {release.timeout}: {result.health_error}"
                 return False

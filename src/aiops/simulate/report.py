@@ -36,6 +36,8 @@ def render_text(results: list[EnvironmentResult]) -> str:
     for result in results:
         verdict = "ok" if result.ok else f"{len(result.problems)} problem(s)"
         lines.append(f"aiops simulate: {result.environment} ({result.cloud}, Kubernetes {result.kubernetes_version}): {verdict} in {result.seconds:.0f} s")
+        if result.timings:
+            lines.append("  time: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items() if seconds >= 0.1))
         lines.append("  reconciled as Flux would:")
         for step in result.steps:
             status = "ok" if step.ok else "FAILED"

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import resource
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from aiops.simulate.reconcile import Reconciler, Step
 from aiops.simulate.scale import Scaled, scale_workloads, settle
 
 PASSES = ("desired", "max")
+NODE_REGISTRATIONS = 8  # nodes created at a time
 
 
 @dataclass
@@ -62,6 +65,8 @@ class EnvironmentResult:
     passes: list[PassResult] = field(default_factory=list)
     seconds: float = 0.0
     namespaces: dict[str, str | None] = field(default_factory=dict)  # namespace -> Pod Security level it enforces
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds, in order
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # component -> CPU seconds it used
 
     @property
     def left_out(self) -> list[str]:
@@ -92,19 +97,24 @@ class EnvironmentResult:
             "environment": self.environment, "cloud": self.cloud, "kubernetesVersion": self.kubernetes_version, "ok": self.ok,
             "problems": [p.as_dict() for p in self.problems], "reconcile": [s.as_dict() for s in self.steps],
             "leftOut": self.left_out, "podSecurity": dict(sorted(self.namespaces.items())), "passes": [p.as_dict() for p in self.passes],
-            "seconds": round(self.seconds, 1),
+            "seconds": round(self.seconds, 1), "timings": dict(self.timings), "cpuSeconds": dict(self.cpu_seconds),
         }
 
 
 def register_nodes(api, cluster: SimCluster, end: str, version: str) -> dict[str, int]:
+    """Register the pools' nodes at `end` (desired or max) and wait until each is Ready and
+    rid of its not-ready taint. They are created a few at a time, as the nodes of a growing
+    node group register with the API server side by side."""
     counts = {}
     existing = {n["metadata"]["name"] for n in api.items("/api/v1/nodes")}
+    new = []
     for pool in cluster.pools:
         size = pool.facts.max if end == "max" else (pool.facts.desired if pool.facts.desired is not None else pool.facts.min)
-        for node in node_objects(pool, size, version):
-            if node["metadata"]["name"] not in existing:
-                api.create("/api/v1/nodes", node)
+        new += [node for node in node_objects(pool, size, version) if node["metadata"]["name"] not in existing]
         counts[pool.name] = size
+    with ThreadPoolExecutor(max_workers=NODE_REGISTRATIONS) as pool_of_threads:
+        for _ in pool_of_threads.map(lambda node: api.create("/api/v1/nodes", node), new):
+            pass
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         nodes = api.items("/api/v1/nodes")
@@ -115,27 +125,59 @@ def register_nodes(api, cluster: SimCluster, end: str, version: str) -> dict[str
     return counts
 
 
+class _Clock:
+    """Where a simulation's seconds go, stage by stage (the report's `timings`)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + now - self._last, 1)
+        self._last = now
+
+
+def _own_cpu_seconds(since: dict[str, float] | None = None) -> dict[str, float]:
+    """CPU seconds of this process (Python) and of the short-lived programs it ran and waited
+    for (helm template, the key material), since `since`."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    now = {"aiops (Python)": own.ru_utime + own.ru_stime, "helm template and other short-lived tools": children.ru_utime + children.ru_stime}
+    return {name: round(value - (since or {}).get(name, 0.0), 1) for name, value in now.items()}
+
+
 def simulate_environment(dist: Path, environment: str, flux_cluster, *, keep: Path | None = None, log=lambda message: None) -> EnvironmentResult:
     """Simulate `environment` of the tree `dist`; `flux_cluster` is its cluster in `aiops flux check`'s report."""
     started = time.monotonic()
+    own_cpu = _own_cpu_seconds()
+    clock = _Clock()
     cluster = read_cluster(dist, environment)
+    clock.lap("pools from Terraform")
     with control_plane(cluster.kubernetes_version, keep=keep) as plane:
         version = str(plane.api.get("/version")["gitVersion"]).lstrip("v")
-        result = EnvironmentResult(environment, cluster.cloud, version)
+        result = EnvironmentResult(environment, cluster.cloud, version, timings=clock.timings)
         log(f"{environment}: Kubernetes {version} control plane on {plane.server}")
+        clock.lap("control plane")
         nodes = register_nodes(plane.api, cluster, "desired", version)
         log(f"{environment}: {sum(nodes.values())} node(s) at the pools' desired sizes")
+        clock.lap("nodes at desired")
         result.steps = Reconciler(plane, version, log=lambda message: log(f"{environment}: {message}")).run(flux_cluster)
         result.namespaces = namespace_levels(plane.api)
+        clock.lap("reconcile")
         if result.steps and result.steps[0].ok:  # Flux is bootstrapped: whatever got applied runs
             for end in PASSES:
                 pass_start = time.monotonic()
                 if end == "max":
                     nodes = register_nodes(plane.api, cluster, "max", version)
+                    clock.lap("nodes at max")
                 scaled = scale_workloads(plane.api, "max" if end == "max" else "min")
                 settle(plane.api)
                 plane.check_alive()
+                clock.lap(f"pass {end}: scale and settle")
                 result.passes.append(PassResult(end, dict(nodes), scaled, observe(plane.api), time.monotonic() - pass_start, refusals(plane.api)))
+                clock.lap(f"pass {end}: observe")
                 log(f"{environment}: pass {end}: {len(result.passes[-1].observation.pending)} pod(s) pending")
+        result.cpu_seconds = {**plane.cpu_seconds(), **_own_cpu_seconds(own_cpu)}
+    clock.lap("stop")
     result.seconds = time.monotonic() - started
     return result

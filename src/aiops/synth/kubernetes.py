@@ -63,6 +63,34 @@ class _Files:
         return any(path.parent == folder for path in self.by_chart_file.values())
 
 
+def _spot_tolerations(environment: Environment) -> tuple[dict[str, str], ...]:
+    """Tolerations of the spot taints of the environment's GPU pools (for node agents)."""
+    from aiops.model.spot import SPOT_TAINT_KEYS
+    from aiops_constructs.k8s.pods import toleration
+
+    found = {}
+    for pool in environment.node_pools:
+        if pool.gpu_count(environment.cloud):
+            for taint in pool.taints:
+                if taint.key in SPOT_TAINT_KEYS:
+                    found[str(taint)] = toleration(taint)
+    return tuple(found[k] for k in sorted(found))
+
+
+def _gpu_sharing(environment: Environment) -> dict:
+    """The GPU operator's sharing props: the time slices and MIG profiles the pools use."""
+    from aiops.model.gpu_sharing import mig_profiles
+
+    slices, profiles = set(), {}
+    for pool in environment.node_pools:
+        time_slicing, mig = pool.sharing()
+        if time_slicing:
+            slices.add(time_slicing)
+        if mig:
+            profiles[mig] = (mig_profiles(environment.cloud, pool.instance_type) or {})[mig]
+    return {"time_slices": tuple(sorted(slices)), "mig_profiles": profiles}
+
+
 def _controllers(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
     """The operators and their CRDs: one HelmRelease per file."""
     cloud, workloads = environment.cloud, environment.workloads
@@ -71,7 +99,8 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
     # GPU operator adds the device plugin and the DCGM exporter.
     if cloud != "gcp" and any(pool.gpu_count(cloud) for pool in environment.node_pools):
         GpuOperator(
-            files.chart(folder / "gpu-operator.yaml"), "gpu-operator", monitoring=monitoring.release, runtime_class=gpu_operator.RUNTIME_CLASS[cloud]
+            files.chart(folder / "gpu-operator.yaml"), "gpu-operator", monitoring=monitoring.release, runtime_class=gpu_operator.RUNTIME_CLASS[cloud],
+            extra_tolerations=_spot_tolerations(environment), **_gpu_sharing(environment),
         )
     deployments = [d for d in (workloads.training, workloads.inference) if d is not None]
     if any(d.autoscaling.gpu_utilization is not None for d in deployments):
@@ -203,6 +232,7 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
             "dask",
             workload=workloads.dask,
             pool=environment.pool(workloads.dask.pool),
+            scheduler_pool=environment.pool(workloads.dask.scheduler.pool or workloads.dask.pool),
             priority_class=priority_classes.BATCH,
             zones=zones,
         )

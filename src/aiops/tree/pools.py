@@ -11,9 +11,11 @@ GKE counts `initial_node_count` per zone; `desired` here is the pool's total ove
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from aiops.model.catalog import Cloud, Price, load_catalog
+from aiops.model.gpu_sharing import Advertised, advertised, sharing_from_labels
 from aiops.model.zonal import POOL_LABEL
 from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
@@ -59,6 +61,34 @@ class PoolFacts:
     accelerator: str | None = None  # GKE: the attached accelerator type
     autoscaler_tags: dict[str, str] = field(default_factory=dict, compare=False)  # AWS: k8s.io/cluster-autoscaler/* tags of the ASG
     zone_groups: tuple[str, ...] = ()  # a pool built as one group per zone: the groups' Terraform addresses
+    spot: bool = False  # EKS capacity_type SPOT, AKS priority Spot, GKE node_config.spot (or preemptible)
+    alternative_instance_types: tuple[str, ...] = ()  # EKS: the node group's other instance_types
+    region: str | None = None  # EKS: the aws provider's region; AKS: the cluster's location; GKE: the pool's location
+    time_slicing: int | None = None  # GPU sharing (aiops.model.gpu_sharing): time slices per GPU
+    mig: str | None = None  # or the MIG profile every GPU is cut into
+
+    @property
+    def advertised(self) -> Advertised:
+        """What each GPU is offered to pods as: whole nvidia.com/gpu, time slices, MIG instances."""
+        machine = load_catalog().instance_type(self.cloud, self.instance_type)
+        return advertised(self.time_slicing, self.mig, machine.gpu.mig_profiles if machine is not None and machine.gpu else None)
+
+    @property
+    def gpu_resource(self) -> str:
+        return self.advertised.resource
+
+    @property
+    def advertised_gpus(self) -> int | None:
+        """Units of `gpu_resource` one node advertises (None: the instance type is not in the catalog)."""
+        return None if self.gpus_per_node is None else self.advertised.per_node(self.gpus_per_node)
+
+    def advertised_of(self, resource: str) -> int:
+        """Units of `resource` (nvidia.com/gpu, nvidia.com/mig-...) one node advertises."""
+        return (self.advertised_gpus or 0) if resource == self.gpu_resource else 0
+
+    @property
+    def capacity_type(self) -> str:
+        return "spot" if self.spot else "onDemand"
 
     @property
     def vcpu(self) -> int | None:
@@ -70,23 +100,30 @@ class PoolFacts:
         machine = load_catalog().instance_type(self.cloud, self.instance_type)
         return machine.memory_gi_b if machine else None
 
-    def price_parts(self) -> tuple[PricePart, ...] | None:
-        """What one node costs, item by item, with the catalog's prices (None: not in the catalog)."""
+    def price_parts(self, capacity_type: str | None = None) -> tuple[PricePart, ...] | None:
+        """What one node costs in the pool's region, item by item, on demand or spot (default: the
+        pool's own capacity type), with the catalog's prices. None: the catalog does not know an
+        item, or has no such price for the region (never another region's price)."""
+        capacity_type = capacity_type or self.capacity_type
         catalog = load_catalog()
         machine = catalog.instance_type(self.cloud, self.instance_type)
         if machine is None:
             return None
-        parts = [PricePart(self.instance_type, 1, machine.price)]
+        price = machine.price_for(self.region, capacity_type) if self.region else None
+        if price is None:
+            return None
+        parts = [PricePart(self.instance_type, 1, price)]
         if self.accelerator:
             accelerator = catalog.accelerator(self.cloud, self.accelerator)
-            if accelerator is None:
+            price = accelerator.price_for(self.region, capacity_type) if accelerator is not None and self.region else None
+            if price is None:
                 return None
-            parts.append(PricePart(self.accelerator, self.gpus_per_node or 0, accelerator.price))
+            parts.append(PricePart(self.accelerator, self.gpus_per_node or 0, price))
         return tuple(parts)
 
-    def hourly_price(self) -> float | None:
-        """On-demand USD per node-hour: the machine plus any attached accelerators."""
-        parts = self.price_parts()
+    def hourly_price(self, capacity_type: str | None = None) -> float | None:
+        """USD per node-hour: the machine plus any attached accelerators."""
+        parts = self.price_parts(capacity_type)
         if parts is None:
             return None
         price = parts[0].price.hourly_usd
@@ -110,7 +147,8 @@ def _eks(tree: TerraformTree, group: TerraformResource) -> PoolFacts:
     body = group.body
     scaling = body.get("scaling_config") or {}
     scaling = scaling[0] if isinstance(scaling, list) and scaling else scaling
-    instance_type = (body.get("instance_types") or [""])[0]
+    instance_types = [str(t) for t in body.get("instance_types") or [""]]
+    instance_type = instance_types[0]
     gpus, model = _catalog_gpus("aws", instance_type)
     taints = tuple(PoolTaint(t.get("key", ""), t.get("value") or "", _EFFECTS.get(t.get("effect", ""), t.get("effect", ""))) for t in body.get("taint") or [])
     tags: dict[str, str] = {}
@@ -120,11 +158,38 @@ def _eks(tree: TerraformTree, group: TerraformResource) -> PoolFacts:
             tag = tag[0] if isinstance(tag, list) and tag else tag
             if str(tag.get("key")).startswith(AUTOSCALER_TAG_PREFIX):  # not the cost tags also put there
                 tags[str(tag.get("key"))] = str(tag.get("value"))
+    labels = dict(body.get("labels") or {})
+    time_slicing, mig = sharing_from_labels(labels)
     return PoolFacts(
         group.file, group.address, "aws", group.environment, str(body.get("node_group_name") or group.name), instance_type,
         _int(scaling.get("min_size")) or 0, _int(scaling.get("desired_size")), _int(scaling.get("max_size")) or 0,
-        dict(body.get("labels") or {}), taints, gpus, model, None, tags,
+        labels, taints, gpus, model, None, tags,
+        spot=str(body.get("capacity_type") or "ON_DEMAND") == "SPOT", alternative_instance_types=tuple(instance_types[1:]),
+        region=_provider_region(tree, group.file, "aws"), time_slicing=time_slicing, mig=mig,
     )
+
+
+def _provider_region(tree: TerraformTree, file: str, provider: str) -> str | None:
+    blocks = (tree.files.get(file) or {}).get("provider", {}).get(provider)
+    block = blocks[0] if isinstance(blocks, list) and blocks else blocks
+    region = block.get("region") if isinstance(block, dict) else None
+    return str(region) if isinstance(region, str) and region else None
+
+
+def _aks_location(tree: TerraformTree, resource: TerraformResource) -> str | None:
+    cluster = resource
+    if resource.type == "azurerm_kubernetes_cluster_node_pool":
+        refs = resource.references(resource.body.get("kubernetes_cluster_id"))
+        cluster = tree.get(resource.file, *refs[0]) if refs else None
+    location = (cluster.body if cluster is not None else {}).get("location")
+    return str(location) if isinstance(location, str) and location else None
+
+
+def _gke_region(location) -> str | None:
+    """A GKE pool's location is its region (regional cluster) or a zone (us-central1-a)."""
+    if not isinstance(location, str) or not location:
+        return None
+    return location[:-2] if re.fullmatch(r"[a-z]+-[a-z]+[0-9]+-[a-z]", location) else location
 
 
 def _aks_taint(text: str) -> PoolTaint:
@@ -133,7 +198,7 @@ def _aks_taint(text: str) -> PoolTaint:
     return PoolTaint(key, value, effect)
 
 
-def _aks(resource: TerraformResource, body: dict) -> PoolFacts:
+def _aks(tree: TerraformTree, resource: TerraformResource, body: dict) -> PoolFacts:
     instance_type = str(body.get("vm_size", ""))
     gpus, model = _catalog_gpus("azure", instance_type)
     count = _int(body.get("node_count"))
@@ -143,10 +208,12 @@ def _aks(resource: TerraformResource, body: dict) -> PoolFacts:
         count,
         _int(body.get("max_count")) if body.get("max_count") is not None else (count or 0),
         dict(body.get("node_labels") or {}), tuple(_aks_taint(t) for t in body.get("node_taints") or []), gpus, model,
+        spot=str(body.get("priority") or "Regular") == "Spot", region=_aks_location(tree, resource),
+        time_slicing=sharing_from_labels(dict(body.get("node_labels") or {}))[0], mig=sharing_from_labels(dict(body.get("node_labels") or {}))[1],
     )
 
 
-def _gke(pool: TerraformResource) -> PoolFacts:
+def _gke(tree: TerraformTree, pool: TerraformResource) -> PoolFacts:
     body = pool.body
     config = body.get("node_config") or {}
     config = config[0] if isinstance(config, list) and config else config
@@ -154,8 +221,13 @@ def _gke(pool: TerraformResource) -> PoolFacts:
     autoscaling = autoscaling[0] if isinstance(autoscaling, list) and autoscaling else autoscaling
     accelerators = config.get("guest_accelerator") or []
     machine = str(config.get("machine_type", ""))
+    time_slicing = None
     if accelerators:
         accelerator = str(accelerators[0].get("type", ""))
+        sharing = accelerators[0].get("gpu_sharing_config") or {}
+        sharing = sharing[0] if isinstance(sharing, list) and sharing else sharing
+        if isinstance(sharing, dict) and sharing.get("gpu_sharing_strategy") == "TIME_SHARING":
+            time_slicing = _int(sharing.get("max_shared_clients_per_gpu"))
         known = load_catalog().accelerator("gcp", accelerator)
         gpus, model = int(accelerators[0].get("count", 0)), (known.model if known else None)
     else:
@@ -172,6 +244,9 @@ def _gke(pool: TerraformResource) -> PoolFacts:
         pool.file, pool.address, "gcp", pool.environment, str(body.get("name") or pool.name), machine,
         _int(low) if low is not None else (size or 0), size, _int(high) if high is not None else (size or 0),
         dict(config.get("labels") or {}), taints, gpus, model, accelerator,
+        spot=config.get("spot") is True or config.get("preemptible") is True,
+        region=_gke_region(body.get("location")) or _provider_region(tree, pool.file, "google"),
+        time_slicing=time_slicing,
     )
 
 
@@ -205,7 +280,7 @@ NODE_LABEL_PREFIXES_UNKNOWN = (
 
 def node_labels(pool: PoolFacts) -> dict[str, str]:
     """The labels the pool's nodes carry: those declared, plus the well-known ones each cloud sets
-    that follow from the Terraform (instance type, pool name, GKE accelerator, OS)."""
+    that follow from the Terraform (instance type, pool name, GKE accelerator, OS, spot capacity)."""
     labels = {
         "kubernetes.io/os": "linux",
         "node.kubernetes.io/instance-type": pool.instance_type,
@@ -213,13 +288,19 @@ def node_labels(pool: PoolFacts) -> dict[str, str]:
     }
     if pool.cloud == "aws":
         labels["eks.amazonaws.com/nodegroup"] = pool.name
+        labels["eks.amazonaws.com/capacityType"] = "SPOT" if pool.spot else "ON_DEMAND"
     elif pool.cloud == "azure":
         labels["kubernetes.azure.com/agentpool"] = pool.name
         labels["agentpool"] = pool.name
+        if pool.spot:
+            labels["kubernetes.azure.com/scalesetpriority"] = "spot"
     elif pool.cloud == "gcp":
         labels["cloud.google.com/gke-nodepool"] = pool.name
         if pool.accelerator:
             labels["cloud.google.com/gke-accelerator"] = pool.accelerator
+        if pool.spot:
+            labels["cloud.google.com/gke-spot"] = "true"
+            labels["cloud.google.com/gke-provisioning"] = "spot"
     return {**labels, **pool.labels}
 
 
@@ -234,11 +315,11 @@ def _pool(tree: TerraformTree, resource: TerraformResource) -> PoolFacts | None:
     if resource.type == "azurerm_kubernetes_cluster":
         default = resource.body.get("default_node_pool") or {}
         default = default[0] if isinstance(default, list) and default else default
-        return _aks(resource, default) if default else None
+        return _aks(tree, resource, default) if default else None
     if resource.type == "azurerm_kubernetes_cluster_node_pool":
-        return _aks(resource, resource.body)
+        return _aks(tree, resource, resource.body)
     if resource.type == "google_container_node_pool":
-        return _gke(resource)
+        return _gke(tree, resource)
     return None
 
 

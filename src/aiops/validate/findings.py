@@ -99,6 +99,13 @@ GPU_DEMAND = rule(
     "a queue quota, autoscaler maximum or replica count whose GPUs exceed what the matching pools hold at their maximum size",
     "lower the maximum or quota, or raise the pools' max node count",
 )
+SPOT_UNINTERRUPTIBLE = rule(
+    "spot-not-interruptible", "warning",
+    "pods that can land on a spot pool (they tolerate its spot taint and select it) from an object that does not say they can be "
+    "interrupted (annotation aiops.example/interruptible: \"true\"); the cloud takes spot nodes back at short notice",
+    "keep the pods off the spot pool (drop the toleration of its spot taint), or annotate the object aiops.example/interruptible: \"true\" "
+    "if they checkpoint and resume",
+)
 API_REMOVED = rule("api-removed", "error", "an apiVersion that the target Kubernetes version or the pinned CRD no longer serves", "move to the apiVersion named")
 API_DEPRECATED = rule("api-deprecated", "warning", "an apiVersion that is deprecated and will stop being served", "move to the apiVersion named")
 IMAGE_UNPINNED = rule("image-unpinned", "error", "a container image without a tag, or tagged `latest`", "pin the image to a version tag or a digest (image@sha256:...)")

@@ -9,11 +9,29 @@ from cdktn_provider_azurerm.kubernetes_cluster_node_pool import KubernetesCluste
 from constructs import Construct
 
 from aiops.model import NodePool
+from aiops.model.gpu_sharing import node_labels as sharing_labels
+from aiops.model.spot import AKS_EVICTION_POLICY, AKS_SPOT_MAX_PRICE, SPOT_LABELS
 from aiops_constructs.terraform.props import InvalidProps, check_pool, check_zones, terraform_id
 from aiops_constructs.terraform.spelling import aks_taint
 
 
 MAX_PODS = 110
+
+
+def spot_settings(pool: NodePool) -> dict:
+    """A spot user pool: priority Spot, evicted VMs deleted, capped at the on-demand price. AKS
+    labels and taints spot nodes itself (kubernetes.azure.com/scalesetpriority=spot); the label
+    and taint are declared too (the model adds the taint), as azurerm asks, so that Terraform
+    sees no drift."""
+    if not pool.spot:
+        return {}
+    return {"priority": "Spot", "eviction_policy": AKS_EVICTION_POLICY, "spot_max_price": AKS_SPOT_MAX_PRICE}
+
+
+def node_labels(pool: NodePool) -> dict[str, str]:
+    """The model's labels, the spot label of a spot pool and the GPU operator's sharing config label."""
+    key, value = SPOT_LABELS["azure"]
+    return {**pool.labels, **({key: value} if pool.spot else {}), **sharing_labels(*pool.sharing())}
 
 
 def pool_settings(pool: NodePool, zones: tuple[str, ...], subnet_id: str) -> dict:
@@ -32,7 +50,7 @@ def pool_settings(pool: NodePool, zones: tuple[str, ...], subnet_id: str) -> dic
         "min_count": pool.min,
         "node_count": pool.desired,
         "max_count": pool.max,
-        "node_labels": dict(pool.labels),
+        "node_labels": node_labels(pool),
         "os_disk_size_gb": pool.disk_size("azure"),  # the model's diskSizeGib; GPU pools get room for CUDA images
         # Temp disks, caches and the OS disk's data between VM and storage are encrypted on the
         # host too (needs the subscription's EncryptionAtHost feature).
@@ -69,6 +87,7 @@ class AksNodePool(Construct):
             kubernetes_cluster_id=props.cluster_id,
             mode="User",
             **pool_settings(pool, props.zones, props.subnet_id),
+            **spot_settings(pool),
             node_taints=[aks_taint(t) for t in pool.taints] or None,
             tags=props.tags,
             lifecycle=TerraformResourceLifecycle(ignore_changes=["node_count"]),

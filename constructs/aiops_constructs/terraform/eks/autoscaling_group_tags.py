@@ -25,19 +25,20 @@ AUTOSCALER_PREFIX = "k8s.io/cluster-autoscaler/"
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
-def scale_from_zero_tags(labels: Mapping[str, str], taints: tuple[Taint, ...] | list[Taint], gpus: int) -> dict[str, str]:
+def scale_from_zero_tags(labels: Mapping[str, str], taints: tuple[Taint, ...] | list[Taint], gpus: int, gpu_resource: str = GPU_RESOURCE) -> dict[str, str]:
     """The node-template tags of a pool that can be empty: its labels, taints and GPUs.
 
     Only node-template tags: the auto-discovery tags (`k8s.io/cluster-autoscaler/enabled` and
     `.../<cluster>`) are EKS's own, put on every managed node group's autoscaling group. Declaring
     them here too would make Terraform own them, and destroying these resources (when `min`
     rises above 0) would delete the tags cluster-autoscaler discovers the group by.
-    Taints keep the Kubernetes spelling here (`true:NoSchedule`), not the EKS API's.
+    Taints keep the Kubernetes spelling here (`true:NoSchedule`), not the EKS API's. `gpus` and
+    `gpu_resource` are what a node advertises (time slices and MIG instances count, by name).
     """
     tags = {f"{AUTOSCALER_PREFIX}node-template/label/{key}": value for key, value in labels.items()}
     tags |= {f"{AUTOSCALER_PREFIX}node-template/taint/{t.key}": f"{t.value}:{t.effect}" for t in taints}
     if gpus:
-        tags[f"{AUTOSCALER_PREFIX}node-template/resources/{GPU_RESOURCE}"] = str(gpus)
+        tags[f"{AUTOSCALER_PREFIX}node-template/resources/{gpu_resource}"] = str(gpus)
     return tags
 
 

@@ -135,7 +135,8 @@ class EksCluster(Construct):
                 "scale-from-zero-tags",
                 props=AutoscalingGroupTagsProps(
                     autoscaling_group_name=group.autoscaling_group_name,
-                    tags=scale_from_zero_tags(group.node_labels, member.taints, group.gpus_per_node),
+                    tags=scale_from_zero_tags(group.node_labels, member.taints, member.advertised("aws").per_node(group.gpus_per_node),
+                                              member.advertised("aws").resource),
                     propagate_at_launch=False,
                     logical_id=terraform_id("asg_tag", member.name, "autoscaler"),
                 ),

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from aiops.model import NodePool
 from aiops.model.catalog import load_catalog
+from aiops.model.gpu_sharing import node_labels as sharing_labels
 from aiops_constructs.terraform.props import check_pool, terraform_id
 from aiops_constructs.terraform.spelling import eks_effect
 
@@ -37,9 +38,10 @@ def accelerator_label_value(pool: NodePool) -> str | None:
 
 
 def eks_node_labels(pool: NodePool) -> dict[str, str]:
-    """The labels EKS puts on the pool's nodes: the model's, plus the accelerator label on GPU pools."""
+    """The labels EKS puts on the pool's nodes: the model's, plus the accelerator label on GPU
+    pools and the GPU operator's sharing config label (aiops.model.gpu_sharing)."""
     accelerator = accelerator_label_value(pool)
-    return {**pool.labels, **({ACCELERATOR_LABEL: accelerator} if accelerator else {})}
+    return {**pool.labels, **({ACCELERATOR_LABEL: accelerator} if accelerator else {}), **sharing_labels(*pool.sharing())}
 
 
 def node_group_id(pool: NodePool) -> str:
@@ -77,7 +79,11 @@ class EksNodeGroup(Construct):
             node_group_name=pool.name,
             node_role_arn=props.node_role_arn,
             subnet_ids=props.subnet_ids,
-            instance_types=[pool.instance_type],
+            # A spot pool may name interchangeable alternatives (same vCPUs, memory and GPUs, by the
+            # catalog), so EC2 can draw on several spot capacity pools. EKS itself turns on
+            # Capacity Rebalancing for spot groups and drains a node on its rebalance signal.
+            instance_types=pool.instance_types,
+            capacity_type="SPOT" if pool.spot else None,  # EKS defaults to ON_DEMAND
             # GPU pools default to 200 GiB (the model's diskSizeGib): EKS's 20 GiB does not hold
             # the NVIDIA AMI and a CUDA image, and a larger disk later replaces the group.
             disk_size=pool.disk_size("aws"),

@@ -14,6 +14,7 @@ from cdktn_provider_google.container_node_pool import (
     ContainerNodePoolNodeConfig,
     ContainerNodePoolNodeConfigGuestAccelerator,
     ContainerNodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfig,
+    ContainerNodePoolNodeConfigGuestAcceleratorGpuSharingConfig,
     ContainerNodePoolNodeConfigShieldedInstanceConfig,
     ContainerNodePoolNodeConfigTaint,
     ContainerNodePoolNodeConfigWorkloadMetadataConfig,
@@ -64,6 +65,9 @@ class GkeNodePool(Construct):
                     count=pool.gpu.count,
                     # GKE installs the NVIDIA driver of the node image's default version.
                     gpu_driver_installation_config=ContainerNodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfig(gpu_driver_version="DEFAULT"),
+                    # GKE's own time-sharing: its device plugin advertises each GPU N times.
+                    gpu_sharing_config=ContainerNodePoolNodeConfigGuestAcceleratorGpuSharingConfig(
+                        gpu_sharing_strategy="TIME_SHARING", max_shared_clients_per_gpu=pool.sharing()[0]) if pool.sharing()[0] else None,
                 )
             ]
         self.node_pool = ContainerNodePool(
@@ -85,6 +89,9 @@ class GkeNodePool(Construct):
                 resource_labels=props.labels,
                 taint=[ContainerNodePoolNodeConfigTaint(key=t.key, value=t.value, effect=gke_effect(t)) for t in pool.taints] or None,
                 guest_accelerator=accelerators,
+                # Spot VMs (GKE labels them cloud.google.com/gke-spot=true; the model adds the
+                # taint of that key, so only interruptible pods land there).
+                spot=True if pool.spot else None,
                 # Pods see their workload identity, not the node's service account.
                 workload_metadata_config=ContainerNodePoolNodeConfigWorkloadMetadataConfig(mode="GKE_METADATA"),
                 shielded_instance_config=ContainerNodePoolNodeConfigShieldedInstanceConfig(**shielded_nodes()),

@@ -79,7 +79,7 @@ def expected_tags(pool: PoolFacts) -> dict[str, str]:
     tags = {f"{TAG_PREFIX}label/{key}": value for key, value in sorted(pool.labels.items())}
     tags |= {f"{TAG_PREFIX}taint/{t.key}": f"{t.value}:{t.effect}" for t in pool.taints}
     if pool.gpus_per_node:
-        tags[f"{TAG_PREFIX}resources/nvidia.com/gpu"] = str(pool.gpus_per_node)
+        tags[f"{TAG_PREFIX}resources/{pool.gpu_resource}"] = str(pool.advertised_gpus)
     return tags
 
 

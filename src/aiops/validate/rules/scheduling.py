@@ -17,7 +17,7 @@ from aiops.tree.pools import NODE_LABEL_PREFIXES_UNKNOWN, PoolFacts, PoolTaint, 
 from aiops.tree.shapes import mapping, mappings, sequence
 from aiops.tree.workloads import PodTemplate, quantity
 from aiops.validate.context import Context, finding, upper_first
-from aiops.validate.findings import GPU_DEMAND, GPU_TAINT, NODE_SELECTOR, POD_EXCEEDS_NODE, Finding
+from aiops.validate.findings import GPU_DEMAND, GPU_TAINT, NODE_SELECTOR, POD_EXCEEDS_NODE, SPOT_UNINTERRUPTIBLE, Finding
 
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 GIB = 2**30
@@ -115,7 +115,9 @@ def allocatable(pool: PoolFacts) -> NodeSize | None:
     if pool.vcpu is None or pool.memory_gib is None or pool.gpus_per_node is None:
         return None
     node = node_resources(pool.cloud, pool.instance_type, pool.vcpu, pool.memory_gib, pool.gpus_per_node)
-    return NodeSize(pool.gpus_per_node, node.allocatable_cpu_millis / 1000, float(node.allocatable_memory_bytes))
+    # GPUs as pods ask for them: nvidia.com/gpu as the pool advertises it (time slices count; a MIG
+    # pool advertises nvidia.com/mig-<profile> instead, and no nvidia.com/gpu).
+    return NodeSize(pool.advertised_of("nvidia.com/gpu"), node.allocatable_cpu_millis / 1000, float(node.allocatable_memory_bytes))
 
 
 def _taints_text(pool: PoolFacts, cluster: list[PoolFacts]) -> str:
@@ -346,13 +348,13 @@ def _queue_capacity(ctx: Context) -> Iterator[Finding]:
         matching = [p for p in pools if selects({"nodeSelector": wanted}, p)]
         if not matching or any(p.gpus_per_node is None for p in matching):
             continue
-        capacity = sum(p.max * p.gpus_per_node for p in matching)
+        capacity = sum(p.max * p.advertised_of(name) for p in matching)
         total = sum(amount for *_, amount in entries)
         if total <= capacity:
             continue
         queue, path, name, _ = entries[0]
         queues = ", ".join(f"{q.name}: {a:g}" for q, _, _, a in entries)
-        held = "; ".join(f"{p.name}: {p.max} nodes x {p.gpus_per_node}" for p in matching)
+        held = "; ".join(f"{p.name}: {p.max} nodes x {p.advertised_of(name)}" for p in matching)
         yield finding(
             GPU_DEMAND, queue, path,
             f"ClusterQueue nominal quotas of {name} on flavor {flavor_name} add up to {total:g} ({queues}), but its pools hold "
@@ -361,4 +363,30 @@ def _queue_capacity(ctx: Context) -> Iterator[Finding]:
         )
 
 
-CHECKS = (gpu_tolerations, node_selectors, pod_sizes, gpu_capacity)
+from aiops.model.spot import INTERRUPTIBLE_ANNOTATION  # noqa: E402 (set by the workload constructs)
+
+
+def spot_interruptible(ctx: Context) -> Iterator[Finding]:
+    """Pods that can land on a spot pool must come from an object that says they may be interrupted.
+
+    Node agents (DaemonSets) run on every node they tolerate and are not judged."""
+    for template in ctx.templates:
+        manifest = template.manifest
+        if manifest.kind == "DaemonSet":
+            continue
+        annotations = mapping(mapping(manifest.body.get("metadata")).get("annotations"))
+        if str(annotations.get(INTERRUPTIBLE_ANNOTATION, "")).lower() == "true":
+            continue
+        pools = ctx.pools_for(manifest)
+        spot = [p for p in _feasible(template, pools) if p.spot]
+        if spot:
+            yield finding(
+                SPOT_UNINTERRUPTIBLE, manifest, (*template.path, "tolerations"),
+                f"{upper_first(template.pods())} can run on spot pool(s) {', '.join(p.name for p in spot)} "
+                f"(they tolerate {_taints_text(spot[0], pools)}), but {manifest.describe()} does not say they can be interrupted; "
+                "the cloud takes spot nodes back at short notice",
+                f"drop the toleration of the spot taint, or annotate the object {INTERRUPTIBLE_ANNOTATION}: \"true\" if the pods checkpoint and resume",
+            )
+
+
+CHECKS = (gpu_tolerations, node_selectors, pod_sizes, gpu_capacity, spot_interruptible)

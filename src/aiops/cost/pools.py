@@ -1,8 +1,10 @@
 """What node pools cost a month: the one calculation behind `aiops cost` and `aiops diff`.
 
 Pools come from the Terraform JSON of a tree (`aiops.tree.pools`), prices from the instance
-catalog with their region, source and date, and a month is the catalog's `hoursPerMonth`
-(730). Amounts are `Decimal`, built from the catalog's figures as written, so that sums and
+catalog in the pool's own region (the EKS provider's region, the AKS cluster's location, the GKE
+pool's location; never another region's price), on demand and spot, with their source and
+date, and a month is the catalog's `hoursPerMonth` (730). A pool is billed at its own capacity
+type (`capacity_type`); the other is priced beside it, for comparison. Amounts are `Decimal`, built from the catalog's figures as written, so that sums and
 differences are exact to the cent (2 x 3.06 x 730 is 4467.60, not 4467.599999...).
 """
 
@@ -17,6 +19,8 @@ from aiops.tree.pools import PoolFacts, PricePart, pools_of
 from aiops.tree.terraform import TerraformTree
 
 SIZES = ("min", "desired", "max")
+ON_DEMAND, SPOT = "onDemand", "spot"
+CAPACITY_TYPES = (ON_DEMAND, SPOT)
 NO_ENVIRONMENT = "(no environment)"
 CENT = Decimal("0.01")
 
@@ -41,8 +45,20 @@ class PoolCost:
     gpu_model: str | None
     nodes: tuple[int, int, int]  # min, desired, max
     desired_given: bool  # False: Terraform sets no size, so desired is counted at the minimum
-    prices: tuple[PricePart, ...]  # empty when the catalog does not know the instance type
+    prices: tuple[PricePart, ...]  # what the pool is billed at; empty when the catalog has no such price
     hours_per_month: int
+    capacity_type: str = ON_DEMAND  # onDemand | spot: what the pool runs (and is billed at)
+    region: str | None = None
+    on_demand_prices: tuple[PricePart, ...] = ()  # empty: no on-demand price for the region
+    spot_prices: tuple[PricePart, ...] = ()  # empty: no spot price for the region
+    gpu_resource: str = "nvidia.com/gpu"  # what the GPUs are offered as (time slices, MIG instances: aiops.model.gpu_sharing)
+    gpu_units_per_node: int | None = None  # units of gpu_resource one node advertises
+
+    @property
+    def usd_per_gpu_hour(self) -> Decimal | None:
+        """What one advertised GPU unit (a GPU, a time slice, a MIG instance) costs an hour, as billed."""
+        hourly = self.hourly_usd
+        return None if hourly is None or not self.gpu_units_per_node else hourly / self.gpu_units_per_node
 
     @property
     def priced(self) -> bool:
@@ -50,16 +66,27 @@ class PoolCost:
 
     @property
     def hourly_usd(self) -> Decimal | None:
-        """On-demand USD per node-hour (machine plus attached accelerators)."""
-        if not self.prices:
-            return None
-        return sum((usd(part.price.hourly_usd) * part.count for part in self.prices), Decimal(0))
+        """USD per node-hour as billed (machine plus attached accelerators)."""
+        return _hourly(self.prices)
+
+    def parts(self, capacity_type: str) -> tuple[PricePart, ...]:
+        return self.spot_prices if capacity_type == SPOT else self.on_demand_prices
+
+    def hourly_for(self, capacity_type: str) -> Decimal | None:
+        """USD per node-hour on demand or spot, whichever the pool runs."""
+        return _hourly(self.parts(capacity_type))
 
     def size(self, size: str) -> int:
         return self.nodes[SIZES.index(size)]
 
     def monthly(self, size: str) -> Decimal | None:
+        """USD a month at this size, as billed."""
         hourly = self.hourly_usd
+        return None if hourly is None else hourly * self.hours_per_month * self.size(size)
+
+    def monthly_for(self, capacity_type: str, size: str) -> Decimal | None:
+        """USD a month at this size if the pool ran on demand or spot."""
+        hourly = self.hourly_for(capacity_type)
         return None if hourly is None else hourly * self.hours_per_month * self.size(size)
 
     def gpus(self, size: str) -> int | None:
@@ -70,8 +97,15 @@ class PoolCost:
         return (self.environment, self.pool)
 
 
+def _hourly(parts: tuple[PricePart, ...]) -> Decimal | None:
+    if not parts:
+        return None
+    return sum((usd(part.price.hourly_usd) * part.count for part in parts), Decimal(0))
+
+
 def pool_cost(pool: PoolFacts) -> PoolCost:
-    parts = pool.price_parts() or ()
+    on_demand, spot = pool.price_parts(ON_DEMAND) or (), pool.price_parts(SPOT) or ()
+    parts = spot if pool.spot else on_demand
     desired = pool.desired if pool.desired is not None else pool.min
     return PoolCost(
         environment=pool.environment or NO_ENVIRONMENT,
@@ -87,6 +121,12 @@ def pool_cost(pool: PoolFacts) -> PoolCost:
         desired_given=pool.desired is not None,
         prices=tuple(parts),
         hours_per_month=load_catalog().hours_per_month,
+        capacity_type=pool.capacity_type,
+        region=pool.region,
+        on_demand_prices=tuple(on_demand),
+        spot_prices=tuple(spot),
+        gpu_resource=pool.gpu_resource,
+        gpu_units_per_node=pool.advertised_gpus,
     )
 
 
@@ -99,13 +139,19 @@ def pool_costs(tree: TerraformTree) -> list[PoolCost]:
 class CostTotals:
     """Sums over some pools; `unpriced` counts pools whose instance type the catalog lacks."""
 
-    monthly: tuple[Decimal, Decimal, Decimal]  # at min, desired, max
+    monthly: tuple[Decimal, Decimal, Decimal]  # at min, desired, max, as billed
     gpus: tuple[int, int, int]
     pools: int
     unpriced: int
+    on_demand: tuple[Decimal, Decimal, Decimal] = (Decimal(0),) * 3  # every pool on demand
+    spot: tuple[Decimal, Decimal, Decimal] = (Decimal(0),) * 3  # every pool on spot (where priced)
+    unpriced_spot: int = 0  # pools without a spot price (left out of `spot`)
 
     def at(self, size: str) -> Decimal:
         return self.monthly[SIZES.index(size)]
+
+    def at_for(self, capacity_type: str, size: str) -> Decimal:
+        return (self.spot if capacity_type == SPOT else self.on_demand)[SIZES.index(size)]
 
     def gpus_at(self, size: str) -> int:
         return self.gpus[SIZES.index(size)]
@@ -118,6 +164,9 @@ def totals(costs: Iterable[PoolCost]) -> CostTotals:
         gpus=tuple(sum(c.gpus(s) or 0 for c in costs) for s in SIZES),
         pools=len(costs),
         unpriced=sum(1 for c in costs if not c.priced),
+        on_demand=tuple(sum((c.monthly_for(ON_DEMAND, s) or Decimal(0) for c in costs), Decimal(0)) for s in SIZES),
+        spot=tuple(sum((c.monthly_for(SPOT, s) or Decimal(0) for c in costs), Decimal(0)) for s in SIZES),
+        unpriced_spot=sum(1 for c in costs if not c.spot_prices),
     )
 
 
@@ -131,17 +180,22 @@ class PriceSource:
     region: str
     source: str
     date: str
+    capacity_type: str = ON_DEMAND
 
     def cite(self) -> str:
-        return f"{self.item} {price(self.hourly_usd)} USD/h ({self.region}; {self.source}; {self.date})"
+        kind = " spot" if self.capacity_type == SPOT else ""
+        return f"{self.item}{kind} {price(self.hourly_usd)} USD/h ({self.region}; {self.source}; {self.date})"
 
 
 def price_sources(costs: Iterable[PoolCost]) -> list[PriceSource]:
-    """Each distinct catalog price the pools use, once, sorted by cloud and item."""
+    """Each distinct catalog price the pools use (on demand and spot, in their regions), once,
+    sorted by cloud, item, region and capacity type."""
     found = {
-        (c.cloud, part.item): PriceSource(part.item, c.cloud, usd(part.price.hourly_usd), part.price.region, part.price.source, part.price.date)
+        (c.cloud, part.item, part.price.region, capacity): PriceSource(
+            part.item, c.cloud, usd(part.price.hourly_usd), part.price.region, part.price.source, part.price.date, capacity)
         for c in costs
-        for part in c.prices
+        for capacity in CAPACITY_TYPES
+        for part in c.parts(capacity)
     }
     return [found[k] for k in sorted(found)]
 
