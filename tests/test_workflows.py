@@ -99,7 +99,7 @@ def test_the_synth_hook_stops_a_commit_that_breaks_an_environment(tmp_path):
     for args in (["init", "--quiet"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "x"]):
         run(["git", *args], project, check=True)
     aws = project / "environments" / "aws-primary.yaml"
-    aws.write_text(aws.read_text().replace("    max: 10\n", "    max: 1\n", 1))
+    aws.write_text(aws.read_text().replace("    max: 20\n", "    max: 1\n", 1))
     run(["git", "add", "environments/aws-primary.yaml"], project, check=True)
     result = run([str(BIN / "pre-commit"), "run", "aiops-synth-check"], project, env=environment)
     assert result.returncode == 1
