@@ -203,7 +203,7 @@ def test_identical_trees_have_no_changes(reference_files):
 
 def test_a_resized_pool_is_an_update_with_exact_cost_and_gpu_deltas(reference_files):
     def resize(d):
-        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["max_size"] = 12
+        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["max_size"] = 22
 
     environment = terraform_diff(reference_files, EKS, resize)
     [resource] = environment.resources
@@ -212,9 +212,9 @@ def test_a_resized_pool_is_an_update_with_exact_cost_and_gpu_deltas(reference_fi
     [pool] = environment.pools
     assert (pool.pool, pool.delta("min"), pool.delta("desired"), pool.delta("max")) == ("gpu-training", 0, 0, Decimal("4467.60"))
     assert pool.delta("max") == 2 * Decimal("3.06") * 730
-    assert (pool.gpus("before", "max"), pool.gpus("after", "max")) == (10, 12)
+    assert (pool.gpus("before", "max"), pool.gpus("after", "max")) == (20, 22)
     assert environment.cost_delta("max") == Decimal("4467.60")
-    assert [(a.kind, a.message) for a in environment.alerts] == [("capacity", "node pool gpu-training: GPUs at max 10 -> 12 (V100)")]
+    assert [(a.kind, a.message) for a in environment.alerts] == [("capacity", "node pool gpu-training: GPUs at max 20 -> 22 (V100)")]
 
 
 def test_gke_machine_type_recreates_nodes_and_accelerators_replace(reference_files):
@@ -423,7 +423,7 @@ def test_nested_ignored_attributes_are_no_change_either(reference_files):
     assert terraform_diff(reference_files, EKS, desired).resources == []
 
     def maximum(d):
-        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["max_size"] = 12
+        d["resource"]["aws_eks_node_group"]["node_group_gpu_training"]["scaling_config"]["max_size"] = 22
 
     [resource] = terraform_diff(reference_files, EKS, maximum).resources
-    assert [(f.path, f.old, f.new) for f in resource.fields] == [("scaling_config.max_size", 10, 12)]
+    assert [(f.path, f.old, f.new) for f in resource.fields] == [("scaling_config.max_size", 20, 22)]

@@ -212,10 +212,10 @@ def test_autoscaler_maximum_beyond_the_pools(tree):
     assert finding.line == yaml.compose(path.read_text()).start_mark.line + 1 + path.read_text().splitlines().index("    maxReplicas: 30")
     assert finding.message == (
         "RayCluster/raycluster-kuberay (worker group workergroup) may run 30 pods (maxReplicas) of 1 GPU each, 30 GPUs in all, "
-        "but the pools it can run on hold at most 8 such pods at their maximum size (gpu-t4: 8 nodes x 1); the rest stay Pending"
+        "but the pools it can run on hold at most 16 such pods at their maximum size (gpu-t4: 16 nodes x 1); the rest stay Pending"
     )
-    assert finding.hint == "lower maxReplicas to 8, or raise the max node count of the pools"
-    cluster["spec"]["workerGroupSpecs"][0]["maxReplicas"] = 8
+    assert finding.hint == "lower maxReplicas to 16, or raise the max node count of the pools"
+    cluster["spec"]["workerGroupSpecs"][0]["maxReplicas"] = 16
     write(path, dump(cluster))
     assert run_validate("dist").findings == []
 
@@ -223,7 +223,7 @@ def test_autoscaler_maximum_beyond_the_pools(tree):
 def test_hpa_maximum_beyond_the_pools(tree):
     hpa = yaml.safe_load(design_block("k8s/hpa-gpu.yaml"))
     hpa["spec"]["metrics"] = hpa["spec"]["metrics"][1:]
-    hpa["spec"]["maxReplicas"] = 12
+    hpa["spec"]["maxReplicas"] = 24
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ml-training-workers"},
         "spec": {"selector": {"matchLabels": {"app": "w"}}, "template": {"metadata": {"labels": {"app": "w"}}, "spec": {
@@ -235,8 +235,8 @@ def test_hpa_maximum_beyond_the_pools(tree):
     [finding] = of_rule(run_validate("dist"), "gpu-demand-exceeds-pools")
     assert finding.object == "HorizontalPodAutoscaler/ml-training-hpa"
     assert finding.message.startswith(
-        "Deployment/ml-training-workers may run 12 pods (maxReplicas of HorizontalPodAutoscaler/ml-training-hpa) of 1 GPU each, "
-        "12 GPUs in all, but the pools it can run on hold at most 10 such pods at their maximum size (gpu-training: 10 nodes x 1)"
+        "Deployment/ml-training-workers may run 24 pods (maxReplicas of HorizontalPodAutoscaler/ml-training-hpa) of 1 GPU each, "
+        "24 GPUs in all, but the pools it can run on hold at most 20 such pods at their maximum size (gpu-training: 20 nodes x 1)"
     )
 
 
@@ -244,13 +244,13 @@ def test_queue_quotas_beyond_the_pools(tree):
     queue = {
         "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue", "metadata": {"name": "training"},
         "spec": {"namespaceSelector": {}, "resourceGroups": [{"coveredResources": ["cpu", "memory", "nvidia.com/gpu"], "flavors": [
-            {"name": "gpu-training", "resources": [{"name": "cpu", "nominalQuota": 80}, {"name": "memory", "nominalQuota": "600Gi"}, {"name": "nvidia.com/gpu", "nominalQuota": 16}]}]}]},
+            {"name": "gpu-training", "resources": [{"name": "cpu", "nominalQuota": 80}, {"name": "memory", "nominalQuota": "600Gi"}, {"name": "nvidia.com/gpu", "nominalQuota": 24}]}]}]},
     }
     write(tree / "aws-primary/infrastructure/configs/queues.yaml", dump(queue))
     [finding] = of_rule(run_validate("dist"), "gpu-demand-exceeds-pools")
     assert finding.message == (
-        "ClusterQueue nominal quotas of nvidia.com/gpu on flavor gpu-training add up to 16 (training: 16), but its pools hold "
-        "at most 10 GPUs at their maximum size (gpu-training: 10 nodes x 1); admitted workloads would stay Pending"
+        "ClusterQueue nominal quotas of nvidia.com/gpu on flavor gpu-training add up to 24 (training: 24), but its pools hold "
+        "at most 20 GPUs at their maximum size (gpu-training: 20 nodes x 1); admitted workloads would stay Pending"
     )
     assert run_validate("dist").findings == [finding]  # the ClusterQueue itself is schema-valid
 
