@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from aiops.review.compare import DiffReport, EnvironmentDiff, ObjectChange, PoolChange, ResourceChange
+from aiops.review.changes import DiffReport, EnvironmentDiff, ObjectChange, PoolChange, ResourceChange
 from aiops.cost.pools import ON_DEMAND, SIZES, SPOT, PoolCost, money, price
 from aiops.cost.prices import CAPACITY_NAMES
 from aiops.review.fields import FieldChange, show
