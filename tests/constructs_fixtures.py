@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import cdk8s
+import pytest
+
 from aiops.model import Environment
 
 BASE = {
@@ -80,3 +85,17 @@ WORKLOADS = {
 
 def environment_with_workloads(**changes) -> Environment:
     return environment(workloads=WORKLOADS, **changes)
+
+
+def render(build) -> str:
+    """What a construct synthesizes, as the JSON its snapshot holds."""
+    chart = cdk8s.Testing.chart()
+    build(chart)
+    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
+
+
+def construct_error(build) -> str:
+    """The message of the ValueError a construct raises when it is built with bad props."""
+    with pytest.raises(ValueError) as caught:
+        build(cdk8s.Testing.chart())
+    return str(caught.value)

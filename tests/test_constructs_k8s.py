@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import cdk8s
@@ -10,13 +9,7 @@ import cdk8s
 from aiops.model import NodePool
 from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFolder
 from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
-from constructs_fixtures import BASE, environment
-
-
-def _render(build) -> str:
-    chart = cdk8s.Testing.chart()
-    build(chart)
-    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
+from constructs_fixtures import BASE, environment, render as _render
 
 
 def test_node_pool_flavors_snapshot(snapshot):

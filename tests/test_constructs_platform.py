@@ -7,7 +7,6 @@ Snapshots live in tests/snapshots/test_constructs_platform/; refresh them with
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import cdk8s
@@ -29,23 +28,11 @@ from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
 from aiops_constructs.k8s.prometheus_stack import PrometheusStack
 from aiops_constructs.k8s.ray_cluster import RayCluster
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
-from constructs_fixtures import environment_with_workloads
+from constructs_fixtures import environment_with_workloads, render as _render, construct_error as _error
 
 ENV = environment_with_workloads()
 GPU_POOL, CPU_POOL = ENV.pool("gpu"), ENV.pool("cpu")
 V100 = NodeCapacity(vcpu=8, memory_gib=node_capacity("aws", GPU_POOL).memory_gib, gpus=1)
-
-
-def _render(build) -> str:
-    chart = cdk8s.Testing.chart()
-    build(chart)
-    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
-
-
-def _error(build) -> str:
-    with pytest.raises(ValueError) as caught:
-        build(cdk8s.Testing.chart())
-    return str(caught.value)
 
 
 # --- PriorityClasses -----------------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import cdk8s
 import pytest
 import yaml
 
@@ -21,23 +20,11 @@ from aiops_constructs.k8s.team_limits import TeamLimits, TeamLimitsProps
 from aiops_constructs.k8s.team_namespaces import TeamNamespaces, TeamProps
 from aiops_constructs.k8s.team_network_policies import Peers, ServedPorts, TeamNetworkPolicies
 from conftest import REPO
-from constructs_fixtures import WORKLOADS, environment
+from constructs_fixtures import WORKLOADS, environment, render as _render, construct_error as _error
 
 # The shared fixture's workloads, with the inference server's maximum lowered so that its queue
 # keeps GPUs on the 4-node GPU pool (serving's maximum is kept out of the queues' quota).
 ENV = environment(workloads={**WORKLOADS, "inference": {**WORKLOADS["inference"], "autoscaling": {**WORKLOADS["inference"]["autoscaling"], "maxReplicas": 2}}})
-
-
-def _render(build) -> str:
-    chart = cdk8s.Testing.chart()
-    build(chart)
-    return json.dumps(cdk8s.Testing.synth(chart), indent=2) + "\n"
-
-
-def _error(build) -> str:
-    with pytest.raises(ValueError) as caught:
-        build(cdk8s.Testing.chart())
-    return str(caught.value)
 
 
 # --- the security context ------------------------------------------------------------------

@@ -61,15 +61,12 @@ class Retirement:
     replacement: str
 
 
-@dataclass(frozen=True)
-class InstanceType:
-    vcpu: int
-    memory_gi_b: float
-    price: Price  # the first region's on-demand price (where a report has no region to go by)
-    gpu: Gpu | None = None
-    retirement: Retirement | None = None
-    regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
-    spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+class _PricedByRegion:
+    """Prices of a catalog item by region and capacity type (instance types and accelerators)."""
+
+    price: Price
+    regional_prices: dict[str, Price]
+    spot_prices: dict[str, Price]
 
     def price_in(self, region: str) -> Price | None:
         """The on-demand price in this region, when the catalog has one (never another region's)."""
@@ -81,7 +78,18 @@ class InstanceType:
 
 
 @dataclass(frozen=True)
-class Accelerator:
+class InstanceType(_PricedByRegion):
+    vcpu: int
+    memory_gi_b: float
+    price: Price  # the first region's on-demand price (where a report has no region to go by)
+    gpu: Gpu | None = None
+    retirement: Retirement | None = None
+    regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+    spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
+
+
+@dataclass(frozen=True)
+class Accelerator(_PricedByRegion):
     """A GPU that attaches to a machine instead of being part of its type (Google Cloud)."""
 
     model: str
@@ -91,12 +99,6 @@ class Accelerator:
     price: Price
     regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
     spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
-
-    def price_in(self, region: str) -> Price | None:
-        return self.regional_prices.get(region) or (self.price if self.price.region == region else None)
-
-    def price_for(self, region: str, capacity_type: str = "onDemand") -> Price | None:
-        return self.spot_prices.get(region) if capacity_type == "spot" else self.price_in(region)
 
 
 @dataclass(frozen=True)
