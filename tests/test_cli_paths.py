@@ -51,7 +51,27 @@ def test_synth_runs_in_parallel_only_where_the_cores_allow(monkeypatch):
 
     from aiops.commands.synth import default_jobs
 
+    import aiops.commands.synth as synth_command
+
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    for load, jobs in ((0.0, 3), (0.4, 2), (1.2, 1), (6.0, 1)):
-        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
-        assert default_jobs() == jobs, load
+    for busy, jobs in ((0.0, 3), (0.4, 2), (1.2, 1), (6.0, 1)):
+        monkeypatch.setattr(synth_command, "busy_cores", lambda busy=busy: busy)
+        assert default_jobs() == jobs, busy
+
+
+def test_the_busy_cores_are_read_from_the_machine_now():
+    """/proc/stat over a short interval: between none and every core busy; a core kept busy by
+    another process counts (the load average of the last minute would not see it yet)."""
+    import os
+    import subprocess
+    import sys
+
+    from aiops.commands.synth import busy_cores
+
+    assert 0.0 <= busy_cores(0.05) <= os.cpu_count()
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert busy_cores(0.5) >= 0.8
+    finally:
+        spinner.kill()
+        spinner.wait()

@@ -127,6 +127,26 @@ def test_the_committed_tree_reconciles_and_builds_what_its_files_say():
         assert sorted((o["kind"], o["namespace"], o["name"], o["file"]) for o in built["objects"]) == expected
 
 
+def test_a_check_limited_to_one_cluster_builds_only_that_cluster_and_builds_it_alike():
+    """What `aiops simulate --env` asks for: the named environment's Kustomizations, each built to
+    the same objects as in a check of the whole tree, and no other cluster's."""
+    from aiops.flux import check_checkout
+    from aiops.flux.source import checkout
+
+    def built(report, cluster_name):
+        (cluster,) = [c for c in report.clusters if c.name == cluster_name]
+        return {key: sorted((o.kind, o.namespace, o.name, o.file) for o in state.objects)
+                for key, state in cluster.kustomizations.items()}
+
+    with checkout(REPO, "HEAD") as source:
+        whole = check_checkout(source, "dist")
+        limited = check_checkout(source, "dist", only=frozenset({"azure-dr"}))
+    assert [c.name for c in limited.clusters] == ["azure-dr"]
+    assert {c.name for c in whole.clusters} == {"aws-primary", "azure-dr", "gcp-burst"}
+    assert built(limited, "azure-dr") == built(whole, "azure-dr")
+    assert len(built(limited, "azure-dr")) >= 4
+
+
 def test_inventory_and_findings_are_python_functions_for_validate_and_diff(repo):
     report = check_repository(repo.root, "HEAD")
     inventory = report.inventory()

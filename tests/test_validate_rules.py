@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import yaml
 
+from conftest import REPO
 from validate_helpers import SAMPLES, design_block, dist_copy, dump, edit, of_rule, rules_of, run_validate, sample, write
 
 
@@ -253,6 +254,17 @@ def test_queue_quotas_beyond_the_pools(tree):
         "at most 20 GPUs at their maximum size (gpu-training: 20 nodes x 1); admitted workloads would stay Pending"
     )
     assert run_validate("dist").findings == [finding]  # the ClusterQueue itself is schema-valid
+
+
+def test_queue_quotas_are_checked_against_their_own_resource_whatever_comes_last(tmp_path, monkeypatch):
+    """aws-primary alone (as `aiops synth --env aws-primary --out DIR` validates it): its queue's
+    last resource is memory, not the GPU, and the pools' GPUs are still counted (they once read 0,
+    which refused the reference environment whenever no other queue followed it)."""
+    import shutil
+
+    shutil.copytree(REPO / "dist" / "aws-primary", tmp_path / "dist" / "aws-primary")
+    monkeypatch.chdir(tmp_path)
+    assert of_rule(run_validate("dist"), "gpu-demand-exceeds-pools") == []
 
 
 # --- api-removed, api-deprecated ------------------------------------------------------------------

@@ -39,8 +39,8 @@ def simulate(args: argparse.Namespace) -> int:
             if unknown:
                 print(f"aiops simulate: no environment {', '.join(unknown)} in {dist_rel}/ (there are: {', '.join(available) or 'none'})", file=sys.stderr)
                 return EXIT_USAGE
-            log(f"building every Flux Kustomization of {source.label} as kustomize-controller would")
-            report = check_checkout(source, dist_rel)
+            log(f"building the Flux Kustomizations of {', '.join(wanted)} at {source.label} as kustomize-controller would")
+            report = check_checkout(source, dist_rel, only=frozenset(wanted))
             clusters = {cluster.name: cluster for cluster in report.clusters if cluster.bootstrapped}
             for name in wanted:
                 if name not in clusters:

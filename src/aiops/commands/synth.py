@@ -12,21 +12,46 @@ from aiops.commands import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
 def default_jobs() -> int:
-    """Environments at once, where the cores allow: one more than the cores that are free (the
-    cores this process may use minus the 1-minute load average), since a synthesis keeps a core
-    less than busy while Python and jsii's Node wait on each other; one at a time, in this
-    process, when no core is free. On a busy machine parallel processes only share the same CPU
-    and each pays its own start-up (README, Synthesis: measured with scripts/bench_synth.py)."""
+    """Environments at once, where the cores allow: one more than the cores that are free now,
+    since a synthesis keeps a core less than busy while Python and jsii's Node wait on each
+    other; one at a time, in this process, when no core is free. On a busy machine parallel
+    processes only share the same CPU and each pays its own start-up (README, Synthesis:
+    measured with scripts/bench_synth.py)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    free = cores - load
+    busy = busy_cores()
+    free = cores - busy
     return 1 if free < 1 else int(free) + 1
+
+
+def busy_cores(interval: float = 0.2) -> float:
+    """How many cores other programs keep busy now: the machine's non-idle CPU time over
+    `interval` seconds (/proc/stat). The 1-minute load average, the fallback where /proc/stat is
+    missing, still counts a synthesis that finished seconds ago, so it wrongly ran every
+    synthesis that followed another one at a time."""
+    try:
+        first = _cpu_times()
+        time.sleep(interval)
+        second = _cpu_times()
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:
+            return 0.0
+    total = sum(second) - sum(first)
+    idle = (second[3] + second[4]) - (first[3] + first[4])  # idle and iowait
+    return 0.0 if total <= 0 else (os.cpu_count() or 1) * (total - idle) / total
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time so far (user, nice, system, idle, iowait, ...) in clock ticks."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = stat.readline().split()
+    if fields[0] != "cpu":
+        raise ValueError("/proc/stat does not start with the cpu line")
+    return [int(x) for x in fields[1:9]]
 
 
 def _refused(errors, what: str) -> int:
@@ -72,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name}: synthesized in {seconds:.1f} s", flush=True)
 
     replaced = args.env or None
-    jobs = args.jobs or default_jobs()
+    jobs = args.jobs or (default_jobs() if len(environments) > 1 else 1)
     if len(environments) > 1:
         print(f"synthesizing {len(environments)} environments, {min(jobs, len(environments))} at a time", flush=True)
     if args.check:
@@ -148,7 +173,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     synth.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files when dist/ is not what the sources produce")
     synth.add_argument("--full", action="store_true", help="with --check: always synthesize, even when nothing that feeds synthesis changed since the last full check (CI)")
     synth.add_argument("--no-validate", action="store_true", help="write dist/ without running `aiops validate` on it first")
-    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the free cores + 1; 1 when none is free)")
+    synth.add_argument("--jobs", type=int, metavar="N", help="environments synthesized at once, each in its own process (default: the cores free now + 1; 1 when none is free)")
     synth.add_argument("--environments", metavar="DIR", help="folder of environment files (default: environments/ of the project)")
     synth.add_argument("--out", metavar="DIR", help="output folder (default: dist/ of the project)")
     synth.set_defaults(handler=run)

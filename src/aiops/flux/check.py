@@ -63,15 +63,15 @@ def check_repository(repository: Path, revision: str | None = "HEAD", *, worktre
         return check_checkout(source, dist)
 
 
-def check_checkout(source: Checkout, dist: str = "dist") -> FluxReport:
-    """Check a checkout that `source.checkout` made (the checkout stays; the caller removes it)."""
-    return _Checker(source, dist).run()
-
-
-def check_checkout(source: Checkout, dist: str = "dist") -> FluxReport:
+def check_checkout(source: Checkout, dist: str = "dist", *, only: frozenset[str] | None = None) -> FluxReport:
     """Check a checkout that the caller keeps open (`aiops simulate` applies its builds and reads
-    its Terraform while it exists)."""
-    return _Checker(source, dist).run()
+    its Terraform while it exists; the caller removes it).
+
+    `only` limits the check to the bootstrapped clusters of those names (`aiops simulate --env`
+    builds only what it applies); Kustomizations that no bootstrap reaches are then not reported,
+    since what reaches them is the other clusters' business.
+    """
+    return _Checker(source, dist, only).run()
 
 
 def flux_findings(repository: Path, revision: str | None = None, *, dist: str = "dist") -> list[Finding]:
@@ -93,8 +93,9 @@ _UNSUPPORTED_OFFLINE = {
 
 
 class _Checker:
-    def __init__(self, source: Checkout, dist: str) -> None:
+    def __init__(self, source: Checkout, dist: str, only: frozenset[str] | None = None) -> None:
         self.source = source
+        self.only = only
         self.root = source.path
         self.dist = dist
         self.clusters: list[Cluster] = []
@@ -134,11 +135,15 @@ class _Checker:
         roots = sorted((k for k in self.static if self._is_bootstrap(k)), key=lambda k: (k.manifest.file, k.manifest.index))
         roots += self._implied_bootstraps(roots)
         names: set[str] = set()
-        self._process([
+        bootstrapped = [
             (Cluster(self._cluster_name(environment_of(root.manifest.file) or str(root.folder), names), root, bootstrapped=True,
                      implied=root.manifest.index < 0), [root])
             for root in roots
-        ])
+        ]
+        if self.only is not None:
+            self._process([(cluster, entries) for cluster, entries in bootstrapped if cluster.name in self.only])
+            return
+        self._process(bootstrapped)
         reached = {(s.kustomization.manifest.file, s.kustomization.key) for c in self.clusters for s in c.kustomizations.values()}
         members = [s.kustomization for c in self.clusters for s in c.kustomizations.values()]
         unattached: dict[str, list[FluxKustomization]] = defaultdict(list)

@@ -340,6 +340,7 @@ def _queue_capacity(ctx: Context) -> Iterator[Finding]:
                         path = ("spec", "resourceGroups", g, "flavors", f, "resources", r, "nominalQuota")
                         quotas.setdefault((queue.environment, str(flavor.get("name"))), []).append((queue, path, name, amount))
     for (environment, flavor_name), entries in quotas.items():
+        name = entries[0][2]  # the GPU resource these quotas are of (not the loop's last resource above)
         flavor = flavors.get((environment, flavor_name))
         pools = ctx.pools_by_environment.get(environment, [])
         if flavor is None or not pools:
@@ -352,7 +353,7 @@ def _queue_capacity(ctx: Context) -> Iterator[Finding]:
         total = sum(amount for *_, amount in entries)
         if total <= capacity:
             continue
-        queue, path, name, _ = entries[0]
+        queue, path, _, _ = entries[0]
         queues = ", ".join(f"{q.name}: {a:g}" for q, _, _, a in entries)
         held = "; ".join(f"{p.name}: {p.max} nodes x {p.advertised_of(name)}" for p in matching)
         yield finding(
