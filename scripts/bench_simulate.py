@@ -66,7 +66,10 @@ def _replayable(path: Path) -> list[dict]:
         if doc.get("kind") == "CustomResourceDefinition" and ((doc.get("spec") or {}).get("conversion") or {}).get("strategy") == "Webhook":
             doc["spec"]["conversion"] = {"strategy": "None"}
         out.append(doc)
-    return out
+    # Flux's server-side apply sends CRDs and Namespaces before the objects that need them;
+    # plain kubectl applies a file in its order, and refused the namespaced objects of a file
+    # whose Namespace came later (their objects were missing from the baseline).
+    return sorted(out, key=lambda d: {"CustomResourceDefinition": 0, "Namespace": 1}.get(d.get("kind"), 2))
 
 
 def replay_batches(applied: Path, folder: Path) -> list[tuple[Path, bool]]:
