@@ -237,9 +237,14 @@ def validate(options: Options, started: Started | None = None) -> Report:
         started.close()
 
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}
+    # A retired instance type in an environment file that is validated with its dist/ tree is one
+    # mistake: it is reported at the environment file's line (where it is fixed), not again at the
+    # Terraform synth generated from it.
+    retired_in_environments = {f.extra["retired_pool"] for f in findings if "retired_pool" in f.extra}
     findings = [
         f for f in findings
         if f.rule.id not in options.skip and not (f.rule.id == SCHEMA_MISSING.id and f.extra.get("document") in removed)
+        and f.extra.get("generated_retired_pool", ()) not in retired_in_environments
     ]
     findings.sort(key=Finding.sort_key)
     scopes = started.targets.scopes(sorted({*started.files, *(m.file for m in manifests)}))
