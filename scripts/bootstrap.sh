@@ -13,8 +13,8 @@
 #                   its pinned files are downloaded, or taken from AIOPS_SCHEMA_MIRROR)
 # Each step is skipped when its lock files are unchanged since it last ran, so running this
 # again is cheap. Mirrors: PIP_INDEX_URL / UV_INDEX_URL, npm_config_registry and GOPROXY
-# (e.g. GOPROXY=file:///path/to/mirror) and AIOPS_SCHEMA_MIRROR are honoured; nothing else is
-# downloaded.
+# (e.g. GOPROXY=file:///path/to/mirror), AIOPS_SCHEMA_MIRROR and AIOPS_CHART_MIRROR are honoured;
+# nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
