@@ -13,8 +13,8 @@
 #                   its pinned files are downloaded, or taken from AIOPS_SCHEMA_MIRROR)
 # Each step is skipped when its lock files are unchanged since it last ran, so running this
 # again is cheap. Mirrors: PIP_INDEX_URL / UV_INDEX_URL, npm_config_registry and GOPROXY
-# (e.g. GOPROXY=file:///path/to/mirror) and AIOPS_SCHEMA_MIRROR are honoured; nothing else is
-# downloaded.
+# (e.g. GOPROXY=file:///path/to/mirror), AIOPS_SCHEMA_MIRROR and AIOPS_CHART_MIRROR are honoured;
+# nothing else is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -159,39 +159,22 @@ done
 
 # --- Helm charts for `aiops simulate` -------------------------------------------------------
 # The simulation renders every HelmRelease from its pinned chart. tools/charts.lock lists each
-# chart package with its sha256; they are copied from a mirror folder when AIOPS_CHART_MIRROR=DIR
-# says so (this project's .ci/run points it at ../shared/upstream/charts), or pulled from the
-# chart repositories with Helm when AIOPS_CHART_MIRROR=network, into .venv/share/aiops/charts.
-# Every file is checked against its sha256. Without AIOPS_CHART_MIRROR the step is skipped.
+# chart package with two sha256: the package of this project's mirror, and the package its
+# repository publishes (other bytes: the mirror's were repackaged). `aiops charts install` copies
+# them from a mirror folder when AIOPS_CHART_MIRROR=DIR says so (this project's .ci/run points it
+# at ../shared/upstream/charts), checked against the mirror digests, or pulls them with the
+# pinned Helm when AIOPS_CHART_MIRROR=network, checked against the published digests (refusing
+# a chart whose published digest is not pinned yet: `aiops charts pin` learns them), into
+# .venv/share/aiops/charts. Without AIOPS_CHART_MIRROR the step is skipped.
 charts_stamp="$VENV/.aiops-charts.stamp"
 charts_cache="$VENV/share/aiops/charts"
-charts_fp=$(fingerprint tools/charts.lock src/aiops/flux/chart_crds.py)
+charts_fp=$(fingerprint tools/charts.lock src/aiops/flux/chart_crds.py src/aiops/charts/__init__.py src/aiops/charts/fetch.py)
 if ! up_to_date "$charts_stamp" "$charts_fp" && [ -z "${AIOPS_CHART_MIRROR:-}" ]; then
-  # The lock pins the mirror's packages (see tools/charts.lock), which a pull from the chart
-  # repositories does not reproduce: without a mirror the cache is left out, and aiops simulate
-  # says so when it runs.
-  say "Helm charts for aiops simulate: skipped (set AIOPS_CHART_MIRROR to a folder with the files of tools/charts.lock, or to 'network' once their published digests are pinned)"
+  say "Helm charts for aiops simulate: skipped (set AIOPS_CHART_MIRROR to a folder with the mirror's files of tools/charts.lock, or to 'network' once their published digests are pinned there: aiops charts pin)"
 elif ! up_to_date "$charts_stamp" "$charts_fp"; then
-  chart_mirror=${AIOPS_CHART_MIRROR}
-  if [ "$chart_mirror" != network ] && [ ! -d "$chart_mirror" ]; then
-    echo "AIOPS_CHART_MIRROR=$chart_mirror is not a folder" >&2
-    exit 2
-  fi
-  say "Helm charts for aiops simulate (from ${chart_mirror})"
-  rm -rf "$charts_cache" && mkdir -p "$charts_cache"
-  while read -r file sha repository chart version; do
-    case "$file" in ''|'#'*) continue ;; esac
-    if [ "$chart_mirror" = network ]; then
-      case "$repository" in
-        oci://*) "$VENV/bin/helm" pull "$repository" --version "$version" --destination "$charts_cache" >/dev/null ;;
-        *) "$VENV/bin/helm" pull "$chart" --repo "$repository" --version "$version" --destination "$charts_cache" >/dev/null ;;
-      esac
-    else
-      cp "$chart_mirror/$file" "$charts_cache/$file"
-    fi
-    echo "$sha  $charts_cache/$file" | sha256sum --check --quiet - \
-      || { echo "$file does not match its sha256 in tools/charts.lock (the lock pins the packages of this project's chart mirror; a package pulled from its repository needs its published digest there)" >&2; rm -rf "$charts_cache"; exit 2; }
-  done < tools/charts.lock
+  say "Helm charts for aiops simulate (from ${AIOPS_CHART_MIRROR})"
+  # (exits 2 with what to do when a package is missing, unpinned or does not match; pipefail passes that on)
+  "$VENV/bin/aiops" charts install --from "$AIOPS_CHART_MIRROR" --into "$charts_cache" --helm "$VENV/bin/helm" | sed 's/^/    /'
   # Which chart installs which CRD groups, for aiops flux check and validate: read from the
   # charts themselves, rendered with Helm (src/aiops/flux/chart_crds.py).
   "$VENV/bin/python" -m aiops.flux.chart_crds "$charts_cache" "$VENV/bin/helm" 1.36.0 | sed 's/^/    /'

@@ -116,3 +116,28 @@ def test_diff_and_cost_price_each_revision_with_its_own_catalog(tmp_path):
     [pool] = environment["pools"]
     assert (pool["before"]["hourlyUSD"], pool["after"]["hourlyUSD"]) == (0.752, 1.204)  # not reviewed at zero cost
     assert pool["monthlyDeltaUSD"]["desired"] == 659.92  # 2 nodes x (1.204 - 0.752) x 730 h
+
+
+def test_cost_and_diff_price_a_pool_in_its_own_region_not_the_first_listed(tmp_path):
+    """Standard_NC16as_T4_v3 lists eastus (1.204) first and westeurope (1.316) second: a pool in
+    westeurope is priced at 1.316 by `aiops cost` and by `aiops diff`, never at the first price."""
+    project = _project(tmp_path)
+    (project / "catalog").mkdir()
+    (project / "catalog" / "instance_types.yaml").write_text(NEW_TYPE)
+    stack = project / "dist" / "azure-dr" / "terraform" / "aks" / "cdk.tf.json"
+    stack.write_text(stack.read_text().replace('"vm_size": "Standard_NC8as_T4_v3"', '"vm_size": "Standard_NC16as_T4_v3"')
+                     .replace('"location": "eastus"', '"location": "westeurope"'))
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    pool = _gpu_pool_cost(aiops("cost", "--format", "json", cwd=project, check=True).stdout)
+    assert (pool["region"], pool["hourlyUSD"]) == ("westeurope", 1.316)
+    document = json.loads(stack.read_text())  # the GPU pool grows by one node at max
+    pools = document["resource"]["azurerm_kubernetes_cluster_node_pool"]
+    name = next(n for n, body in pools.items() if body.get("vm_size") == "Standard_NC16as_T4_v3")
+    pools[name]["max_count"] += 1
+    stack.write_text(json.dumps(document, indent=2) + "\n")
+    diff = aiops("diff", "--base", "HEAD", "--format", "json", cwd=project, check=True)
+    [environment] = [e for e in json.loads(diff.stdout)["environments"] if e["name"] == "azure-dr"]
+    [changed] = environment["pools"]
+    assert changed["after"]["hourlyUSD"] == 1.316

@@ -72,7 +72,7 @@ def test_crd_conversion_follows_openapi2jsonschema():
 
 
 def test_kubernetes_schemas_are_standalone_with_local_references():
-    folder = CACHE / "kubernetes" / "v1.33.0-standalone-strict"
+    folder = CACHE / "kubernetes" / "v1.36.0-standalone-strict"
     deployment = json.loads((folder / "deployment-apps-v1.json").read_text())
     references = set()
 
@@ -114,8 +114,30 @@ def test_the_cache_holds_every_pinned_kind():
         ("kubernetes.dask.org", "DaskJob"): ["v1"],
         ("kubernetes.dask.org", "DaskAutoscaler"): ["v1"],
     }
-    assert index["kubernetes"] == {"package": "kubernetes-validate 1.37.0", "default": "1.33.0",
+    assert index["kubernetes"] == {"package": "kubernetes-validate 1.37.0", "default": "1.36.0",
                                    "versions": ["1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0", "1.36.0", "1.37.0"]}
+
+
+def test_the_default_version_is_the_newest_every_cloud_has():
+    """The default (for trees that name no cluster) is the newest minor that EKS, AKS and GKE all
+    have generally available on the support table's `checked` day: moving the table on without
+    the default (or the default without the table) fails here."""
+    from aiops.model.kubernetes_support import load_support_table
+
+    table = load_support_table()
+    everywhere = set.intersection(*(set(table.supported(cloud, table.checked)) for cloud in ("aws", "azure", "gcp")))
+    newest = max(everywhere, key=lambda v: tuple(map(int, v.split("."))))
+    pins = yaml.safe_load((REPO / "schemas/sources.yaml").read_text())["kubernetes"]
+    assert (pins["default"], newest) == ("1.36", "1.36")
+
+
+def test_the_cache_holds_every_environments_kubernetes_version():
+    """Each environment's tree is checked at its own version (aiops/validate/targets.py)."""
+    pins = yaml.safe_load((REPO / "schemas/sources.yaml").read_text())["kubernetes"]
+    wanted = {yaml.safe_load(p.read_text())["kubernetesVersion"] for p in (REPO / "environments").glob("*.yaml")}
+    assert wanted == {"1.36"}
+    assert wanted <= set(pins["versions"])
+    assert {f"{v}.0" for v in wanted} <= set(json.loads((CACHE / "index.json").read_text())["kubernetes"]["versions"])
 
 
 # --- aiops schemas sync -------------------------------------------------------------------------------
@@ -124,7 +146,7 @@ def test_the_cache_holds_every_pinned_kind():
 def small_sources(tmp_path) -> Path:
     """The real pins with one Kubernetes version (conversion of seven takes a while)."""
     sources = yaml.safe_load((REPO / "schemas/sources.yaml").read_text())
-    sources["kubernetes"]["versions"] = ["1.33"]
+    sources["kubernetes"]["versions"] = ["1.36"]
     return write(tmp_path / "sources.yaml", yaml.safe_dump(sources))
 
 
@@ -146,7 +168,7 @@ def test_sync_builds_a_cache_kubeconform_can_use(tmp_path, small_sources, mirror
     cache = tmp_path / "cache"
     result = sync("--mirror", str(mirror), "--sources", str(small_sources), "--cache", str(cache), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "Kubernetes 1.33.0: 179 kinds from kubernetes-validate 1.37.0"
+    assert result.stdout.splitlines()[0] == "Kubernetes 1.36.0: 193 kinds from kubernetes-validate 1.37.0"
     assert "downloading" not in result.stdout  # everything came from the mirror
     monkeypatch.chdir(tmp_path)
     report = run_validate(SAMPLES, cache_dir=cache)

@@ -29,13 +29,11 @@ def test_the_simulations_control_plane_is_the_pinned_release():
 def test_the_charts_the_simulation_renders_are_the_ones_the_platform_pins():
     from aiops_constructs.k8s import charts
 
-    pinned = {(source.chart, source.version) for source in vars(charts).values() if isinstance(source, charts.ChartSource)}
-    locked = set()
-    for line in (REPO / "tools" / "charts.lock").read_text().splitlines():
-        if line and not line.startswith("#"):
-            file, _sha, _repository, chart, version = line.split()
-            assert file == f"{chart}-{version}.tgz"
-            locked.add((chart, version))
+    from aiops.charts import read_lock
+
+    # the repository too: `aiops charts pin` and the network set-up pull from where the HelmRelease does
+    pinned = {(source.url, source.chart, source.version) for source in vars(charts).values() if isinstance(source, charts.ChartSource)}
+    locked = {(c.repository, c.chart, c.version) for c in read_lock(REPO / "tools" / "charts.lock")}  # read_lock checks each file name
     assert locked == pinned
 
 

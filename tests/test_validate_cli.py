@@ -68,7 +68,7 @@ def test_reference_dist_validates_clean():
     files = {m.file for m in manifests.manifests}
     files |= set(scan_terraform([REPO / "dist"]).files)
     assert result.stdout == (
-        f"aiops validate: no findings in {len(files)} files ({len(manifests.manifests)} objects; Kubernetes 1.33 schemas)\n"
+        f"aiops validate: no findings in {len(files)} files ({len(manifests.manifests)} objects; Kubernetes 1.36 schemas)\n"
     )
 
 
@@ -96,7 +96,7 @@ def test_every_upstream_sample_validates_or_is_explained():
     )
     assert defaulted["fix"] == "write maxReplicas: 2147483647 explicitly (or the value you mean)"
     assert findings[0]["message"] == (
-        "no schema for scheduling.run.ai/v2 Queue in the schema cache (Kubernetes 1.33 and the pinned CRDs), so nothing checked its fields"
+        "no schema for scheduling.run.ai/v2 Queue in the schema cache (Kubernetes 1.36 and the pinned CRDs), so nothing checked its fields"
     )
     # Warnings only: the default --fail-on error passes, a stricter gate does not.
     assert validate(str(SAMPLES), "--fail-on", "warning").returncode == 1
@@ -110,14 +110,14 @@ def test_text_output_names_file_line_object_rule_and_fix(tmp_path):
     assert lines[0] == "pod.yaml:6: error [container-resources] Pod/ml/p: Container 'c' has no requests.cpu, requests.memory, limits.cpu, limits.memory: the scheduler cannot place it reliably and one pod can starve its node"
     assert lines[1] == "    fix: set resources.requests.cpu and resources.requests.memory and resources.limits.cpu and resources.limits.memory"
     assert lines[2] == "pod.yaml:7: error [image-unpinned] Pod/ml/p: Container 'c': image busybox has no tag, so it runs whatever `latest` is when the node pulls it"
-    assert lines[-1] == "aiops validate: 2 errors in 1 files (1 objects; Kubernetes 1.33 schemas)"
+    assert lines[-1] == "aiops validate: 2 errors in 1 files (1 objects; Kubernetes 1.36 schemas)"
     assert result.stderr == ""
 
 
 def test_skip_and_fail_on(tmp_path):
     write(tmp_path / "pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: busybox\n")
     skipped = validate("pod.yaml", "--skip", "container-resources,image-unpinned", cwd=tmp_path)
-    assert (skipped.returncode, skipped.stdout) == (0, "aiops validate: no findings in 1 files (1 objects; Kubernetes 1.33 schemas)\n")
+    assert (skipped.returncode, skipped.stdout) == (0, "aiops validate: no findings in 1 files (1 objects; Kubernetes 1.36 schemas)\n")
     assert validate("pod.yaml", "--skip", "image-unpinned", "--skip", "container-resources", cwd=tmp_path).returncode == 0
     assert validate("pod.yaml", "--fail-on", "none", cwd=tmp_path).returncode == 0
     unknown = validate("pod.yaml", "--skip", "no-such-rule", cwd=tmp_path)
@@ -130,7 +130,8 @@ def test_json_output(tmp_path):
     result = validate("pod.yaml", "--format", "json", cwd=tmp_path)
     assert result.returncode == 1
     assert json.loads(result.stdout) == {
-        "kubernetesVersion": "1.33",
+        "kubernetesVersion": "1.36",  # no environment folder here: the cache's default
+        "kubernetesVersions": [{"path": None, "version": "1.36", "from": "the schema cache's default (schemas/sources.yaml)"}],
         "summary": {"error": 1, "warning": 0, "info": 0, "files": 1, "objects": 1},
         "findings": [
             {

@@ -82,6 +82,20 @@ def test_retired_instance_is_reported_at_the_environment_line(tmp_path):
     assert "warning [instance-retiring]" in early.stdout and early.returncode == 0
 
 
+def test_a_retired_instance_is_reported_once_when_dist_is_validated_with_its_environments(tmp_path):
+    """`aiops validate dist environments` (make test's and the pre-commit hook's check): the pool's
+    Terraform in dist/ was generated from the environment file, so the mistake is reported there
+    alone, where it is fixed. dist/ validated alone still reports it at the Terraform."""
+    project = _project(tmp_path, *MISTAKES["retired instance type"])
+    shutil.copytree(REPO / "dist", project / "dist")
+    aks = project / "dist/azure-dr/terraform/aks/cdk.tf.json"
+    aks.write_text(aks.read_text().replace('"vm_size": "Standard_NC8as_T4_v3"', '"vm_size": "Standard_NC6s_v3"'))
+    both = aiops("validate", "dist", "environments", "--as-of", "2026-11-28", cwd=project)
+    assert [line.split(":")[0] for line in both.stdout.splitlines() if "[instance-retired]" in line] == ["environments/azure-dr.yaml"]
+    alone = aiops("validate", "dist", "--as-of", "2026-11-28", cwd=project)
+    assert [line.split(":")[0] for line in alone.stdout.splitlines() if "[instance-retired]" in line] == ["dist/azure-dr/terraform/aks/cdk.tf.json"]
+
+
 def test_kubernetes_version_out_of_standard_support_warns(tmp_path):
     project = _project(tmp_path, "aws-primary", 'kubernetesVersion: "1.33"', 'kubernetesVersion: "1.33"')
     during = aiops("validate", "environments/aws-primary.yaml", "--as-of", "2026-07-29", cwd=project)

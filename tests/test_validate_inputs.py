@@ -49,7 +49,7 @@ def test_dash_and_dev_stdin_read_standard_input(tmp_path):
         result = validate(name, cwd=tmp_path, stdin=GPU_POD)
         assert result.returncode == 1, result.stderr
         assert result.stdout.splitlines()[0].startswith("<stdin>:10: error [extended-resource-limit] Pod/gpu: ")
-        assert result.stdout.splitlines()[-1] == "aiops validate: 1 error in 1 files (1 objects; Kubernetes 1.33 schemas)"
+        assert result.stdout.splitlines()[-1] == "aiops validate: 1 error in 1 files (1 objects; Kubernetes 1.36 schemas)"
     clean = validate("-", cwd=tmp_path, stdin=GPU_POD.replace("limits: {cpu", "limits: {nvidia.com/gpu: 1, cpu"))
     assert clean.returncode == 0, clean.stdout
     twice = validate("-", "/dev/stdin", cwd=tmp_path, stdin=GPU_POD)
@@ -84,7 +84,7 @@ def test_an_object_with_generate_name_and_no_schema_gets_schema_missing_with_its
     assert result.returncode == 0
     assert result.stdout.splitlines()[0] == (
         "job.yaml:7: warning [schema-missing] Thing/: no schema for example.com/v1 Thing in the schema cache "
-        "(Kubernetes 1.33 and the pinned CRDs), so nothing checked its fields")
+        "(Kubernetes 1.36 and the pinned CRDs), so nothing checked its fields")
 
 
 def test_a_document_says_which_of_apiversion_and_kind_it_lacks(tmp_path):
@@ -109,7 +109,7 @@ def test_kustomize_patches_are_build_inputs_not_objects(tmp_path):
         "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo, namespace: podinfo}\n"
         "spec:\n  values: {replicaCount: 2}\n")
     result = validate("app", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (0, "aiops validate: no findings in 1 files (1 objects; Kubernetes 1.33 schemas)\n")
+    assert (result.returncode, result.stdout) == (0, "aiops validate: no findings in 1 files (1 objects; Kubernetes 1.36 schemas)\n")
     # Listed as a resource too, the same file is an object, and its schema errors are real.
     kustomization = tmp_path / "app" / "kustomization.yaml"
     kustomization.write_text(kustomization.read_text().replace("resources: [release.yaml]", "resources: [release.yaml, values.yaml]"))

@@ -304,7 +304,7 @@ def test_removed_kubernetes_versions_and_deprecated_kueue(tree):
         ("api-deprecated", "ResourceFlavor/gpu-training"),
     ]
     removed, deprecated = report.findings
-    assert removed.message == "autoscaling/v2beta2 HorizontalPodAutoscaler was removed in Kubernetes 1.26; a 1.33 cluster rejects it"
+    assert removed.message == "autoscaling/v2beta2 HorizontalPodAutoscaler was removed in Kubernetes 1.26; a 1.36 cluster rejects it"  # aws-primary's version
     assert removed.hint == "change apiVersion to autoscaling/v2"
     assert deprecated.hint == "change apiVersion to kueue.x-k8s.io/v1beta2"
 

@@ -9,10 +9,10 @@ import argparse
 import gc
 import sys
 
-from aiops.commands import cost, diff, flux, schemas, simulate, synth, validate
+from aiops.commands import charts, cost, diff, flux, schemas, simulate, synth, validate
 
 # Add a command by writing aiops/commands/<name>.py with `register` and listing it here.
-COMMANDS = (synth, schemas, validate, flux, diff, cost, simulate)
+COMMANDS = (synth, schemas, validate, flux, diff, cost, simulate, charts)
 
 
 def build_parser() -> argparse.ArgumentParser:

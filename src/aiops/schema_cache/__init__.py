@@ -3,7 +3,7 @@
 Layout (built by `aiops schemas sync`, see `sync.py`; pinned by schemas/sources.yaml):
 
     <cache>/index.json                                        what is in the cache, and from where
-    <cache>/kubernetes/v1.33.0-standalone-strict/<kind>-<group>-<version>.json
+    <cache>/kubernetes/v1.36.0-standalone-strict/<kind>-<group>-<version>.json
     <cache>/crds/<group>/<kind>_<version>.json                 CRD schemas (openapi2jsonschema style)
     <cache>/downloads/                                         verified wheels, kept for the next sync
 
@@ -40,7 +40,7 @@ def default_cache_dir() -> Path:
 
 
 def full_version(version: str) -> str:
-    """'1.33' -> '1.33.0'; 'v1.33.2' -> '1.33.2' (kubeconform wants major.minor.patch)."""
+    """'1.36' -> '1.36.0'; 'v1.36.2' -> '1.36.2' (kubeconform wants major.minor.patch)."""
     parts = version.strip().lstrip("v").split(".")
     return ".".join((parts + ["0", "0"])[:3])
 

@@ -14,6 +14,9 @@ from pathlib import Path
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZE_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are reported, not parsed
+# The folders synth writes under dist/<environment>/: a file below one of them belongs to the
+# environment named by the folder above it.
+LAYOUT_FOLDERS = frozenset({"cluster", "infrastructure", "apps", "terraform"})
 
 
 def iter_files(paths: Iterable[Path], suffixes: tuple[str, ...]) -> Iterator[Path]:
@@ -42,6 +45,16 @@ def _display(path: Path, root: Path | None = None) -> str:
         return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd().resolve()) else text
     except ValueError:
         return text
+
+
+def environment_folder(file: str) -> str | None:
+    """The dist/<environment> folder a file belongs to (the folder above cluster/, apps/,
+    infrastructure/ or terraform/), as the file is named; None outside such a layout."""
+    parts = Path(file).parts
+    for index, part in enumerate(parts[1:], start=1):
+        if part in LAYOUT_FOLDERS:
+            return str(Path(*parts[:index]))
+    return None
 
 
 def special_file(path: Path) -> str | None:

@@ -13,9 +13,7 @@ import yaml
 
 from aiops.tree.shapes import mapping
 
-from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files, special_file  # noqa: F401 (re-exported)
-
-_LAYOUT_FOLDERS = {"cluster", "infrastructure", "apps", "terraform"}
+from aiops.tree.files import KUSTOMIZE_FILES, LAYOUT_FOLDERS, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files, special_file  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ def environment_of(file: str) -> str | None:
     """The environment a dist/ path belongs to: the folder above cluster/, apps/, terraform/, ..."""
     parts = Path(file).parts
     for index, part in enumerate(parts[1:], start=1):
-        if part in _LAYOUT_FOLDERS:
+        if part in LAYOUT_FOLDERS:
             return parts[index - 1]
     return None
 

@@ -33,7 +33,7 @@ def git_root(path: Path) -> Path | None:
 class Context:
     manifests: list[Manifest]
     terraform: TerraformTree
-    kubernetes_version: str  # full, e.g. 1.33.0
+    kubernetes_version_of: Callable[[str], str]  # a file -> the full version it is checked at, e.g. 1.36.0 (targets.py)
     crd_index: Callable[[str, str], dict | None]  # (group, kind) -> versions and source, or None
     chart_groups: dict[str, list[str]]  # Helm chart -> API groups whose CRDs it installs
     repo_root: Path | None

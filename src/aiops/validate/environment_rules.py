@@ -47,6 +47,7 @@ def environment_findings(environment: Environment, file: Path, shown: str, today
             + ("the cloud no longer creates such nodes, so the pool cannot be created or scale up" if retired else "the pool will stop scaling then"),
             f"move the pool to {machine.retirement.replacement}",
             what,
+            extra={"retired_pool": (environment.name, pool.name, pool.instance_type)},
         )
     table = load_support_table()
     version, line = environment.kubernetes_version, where(("kubernetesVersion",))[0]

@@ -71,6 +71,7 @@ def _built_schemas(report: FluxReport, manifests: list[Manifest], started: Start
     """kubeconform on the built objects that differ from their files in `spec`, once per distinct object."""
     from aiops.tree.manifests import Manifest
     from aiops.validate import kubeconform
+    from aiops.validate.start import start_by_version
     from aiops.validate.validator import _kubeconform_findings
 
     static: dict[tuple[str, str, str], list[Manifest]] = {}
@@ -105,10 +106,14 @@ def _built_schemas(report: FluxReport, manifests: list[Manifest], started: Start
             from aiops.schema_cache import CRD_FOLDER, CRD_TEMPLATE
 
             locations = [str(started.extra_dir / CRD_FOLDER / CRD_TEMPLATE), *locations]
-        results = kubeconform.results(kubeconform.start(started.binary, files, locations, started.version))
         by_file = {manifest.file: (o, kustomization, kfile) for manifest, o, kustomization, kfile in built}
+
+        def version_of(file: str) -> str:  # a built object is checked at the version of the file it came from
+            return started.targets.version_of(by_file[file][0].file or "") if file in by_file else started.version
+
+        results = [result for process in start_by_version(started, files, locations, version_of) for result in kubeconform.results(process)]
         for finding in _kubeconform_findings(results, [m for m, *_ in built], set(), started.cache, started.extra_dir,
-                                             started.extra_index, started.version):
+                                             started.extra_index, version_of):
             if finding.rule not in (SCHEMA, SCHEMA_DEFAULTED) or finding.file not in by_file:
                 continue  # a missing schema was reported for the object's own file already
             o, kustomization, kfile = by_file[finding.file]

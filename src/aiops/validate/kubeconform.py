@@ -61,15 +61,16 @@ def check_version(binary: Path, asked: subprocess.Popen[bytes] | None = None) ->
         raise ToolError(f"{binary} is kubeconform {version or '(unknown version)'}, but aiops needs {PINNED_VERSION}; {INSTALL_HINT}")
 
 
-def start(binary: Path, files: list[str], schema_locations: list[str], kubernetes_version: str) -> subprocess.Popen[bytes] | None:
-    """Start kubeconform on these files (None when there are none); read it with `results`."""
+def start(binary: Path, files: list[str], schema_locations: list[str], kubernetes_version: str, share: int = 1) -> subprocess.Popen[bytes] | None:
+    """Start kubeconform on these files (None when there are none); read it with `results`.
+    `share`: how many kubeconform run at once (one per Kubernetes version), sharing the workers."""
     if not files:
         return None
     # kubeconform runs beside the platform rules (see validate()); leave them one core, or the
     # two contend and both slow down (scripts/bench_validate.py on 2 cores, 2026-11-28, before the
     # other start-up work was cut: 1.25x to 1.53x kubeconform alone with one worker, 1.56x to
     # 1.57x with two, 1.65x to 1.66x with kubeconform's default of four).
-    workers = str(max(1, (os.cpu_count() or 2) - 1))
+    workers = str(max(1, ((os.cpu_count() or 2) - 1) // max(1, share)))
     arguments = [str(binary), "-strict", "-output", "json", "-n", workers, "-kubernetes-version", kubernetes_version]
     for location in schema_locations:
         arguments += ["-schema-location", location]

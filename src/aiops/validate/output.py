@@ -20,10 +20,22 @@ def _minor(version: str) -> str:
     return version.rsplit(".", 1)[0]
 
 
+def _versions(report: Report) -> str:
+    """'Kubernetes 1.36 schemas', or which folders were checked at which version when they differ."""
+    versions = report.kubernetes_versions
+    if len(versions) == 1:
+        return f"Kubernetes {_minor(versions[0])} schemas"
+    parts = []
+    for version in versions:
+        where = [folder or "other files" for folder, v, _ in report.kubernetes_scopes if v == version]
+        parts.append(f"{_minor(version)} for {', '.join(where)}")
+    return f"Kubernetes schemas {'; '.join(parts)}"
+
+
 def summary(report: Report) -> str:
     counts = _counts(report)
     found = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n) or "no findings"
-    return f"{found} in {report.files} files ({report.objects} objects; Kubernetes {_minor(report.kubernetes_version)} schemas)"
+    return f"{found} in {report.files} files ({report.objects} objects; {_versions(report)})"
 
 
 def text(report: Report) -> str:
@@ -42,7 +54,10 @@ def _as_dict(f: Finding) -> dict:
 
 def as_json(report: Report) -> str:
     document = {
-        "kubernetesVersion": _minor(report.kubernetes_version),
+        # one version for the whole tree, else null (then kubernetesVersions says which folder had which)
+        "kubernetesVersion": _minor(report.kubernetes_versions[0]) if len(report.kubernetes_versions) == 1 else None,
+        "kubernetesVersions": [{"path": folder, "version": _minor(version), "from": source}
+                               for folder, version, source in report.kubernetes_scopes],
         "summary": {**_counts(report), "files": report.files, "objects": report.objects},
         "findings": [_as_dict(f) for f in report.findings],
     }

@@ -15,6 +15,7 @@ from aiops.schema_cache import CRD_FOLDER, CRD_TEMPLATE, CacheError, SchemaCache
 from aiops.tree.files import KUSTOMIZE_FILES, MANIFEST_SUFFIXES, MAX_FILE_BYTES, _display, iter_files, special_file
 from aiops.validate import kubeconform
 from aiops.validate.errors import UsageError
+from aiops.validate.targets import Targets
 
 
 class Started:
@@ -23,11 +24,12 @@ class Started:
     Whoever holds one must `close` it (validator.validate does): that stops kubeconform if it is
     still running and removes the converted --crd schemas."""
 
-    def __init__(self, cache: SchemaCache, version: str) -> None:
+    def __init__(self, cache: SchemaCache, targets: Targets) -> None:
         self.cache = cache
-        self.version = version  # the full Kubernetes version validated against, e.g. 1.33.0
+        self.targets = targets  # the Kubernetes version of each file (targets.py)
         self.binary: Path | None = None
-        self.process = None  # kubeconform on the files; None when there are no YAML files
+        self.files: list[str] = []  # what kubeconform reads
+        self.processes: list = []  # kubeconform on the files, one per Kubernetes version among them
         self.asked = None  # `kubeconform -v`, answered beside the validation
         self.extra_dir: Path | None = None  # kubeconform's layout of the --crd schemas
         self.extra_index: dict = {}  # group -> kind -> versions of the --crd schemas
@@ -36,15 +38,20 @@ class Started:
     def check_version(self) -> None:
         kubeconform.check_version(self.binary, self.asked)
 
+    @property
+    def version(self) -> str:
+        """The version of files outside any environment folder (--kubernetes-version, else the default)."""
+        return self.targets.default
+
     def results(self) -> list[dict]:
-        return kubeconform.results(self.process)
+        return [result for process in self.processes for result in kubeconform.results(process)]
 
     def close(self) -> None:
-        for child in (self.asked, self.process):
+        for child in (self.asked, *self.processes):
             if child is not None and child.poll() is None:
                 child.kill()
                 child.wait()
-        for child in (self.asked, self.process):
+        for child in (self.asked, *self.processes):
             if child is not None:
                 for stream in (child.stdout, child.stderr):
                     if stream is not None:
@@ -79,7 +86,7 @@ def start(paths: list[Path], kubernetes_version: str | None = None, crds: list[P
     usable kubeconform); nothing is left running then."""
     cache = SchemaCache(cache_dir or default_cache_dir())
     try:
-        started = Started(cache, cache.kubernetes_version(kubernetes_version))
+        started = Started(cache, Targets(cache, kubernetes_version))
         locations = cache.schema_locations()
     except CacheError as exc:
         raise UsageError(str(exc)) from None
@@ -100,7 +107,8 @@ def start(paths: list[Path], kubernetes_version: str | None = None, crds: list[P
             started.extra_dir = Path(started._scratch.name)
             started.extra_index = _extra_crds(crds, started.extra_dir)
             locations = [str(started.extra_dir / CRD_FOLDER / CRD_TEMPLATE), *locations]
-        started.process = kubeconform.start(started.binary, kubeconform_files(paths), locations, started.version)
+        started.files = kubeconform_files(paths)
+        started.processes = start_by_version(started, started.files, locations)
         # The version is asked after the validation has started, beside it; the answer is
         # checked before any of its results are used.
         started.asked = kubeconform.ask_version(started.binary)
@@ -108,6 +116,17 @@ def start(paths: list[Path], kubernetes_version: str | None = None, crds: list[P
         started.close()
         raise
     return started
+
+
+def start_by_version(started: Started, files: list[str], locations: list[str], version_of=None) -> list:
+    """One kubeconform per Kubernetes version among the files (usually one: every environment on the
+    same minor), the cores shared between them."""
+    version_of = version_of or started.targets.version_of
+    groups: dict[str, list[str]] = {}
+    for file in files:
+        groups.setdefault(version_of(file), []).append(file)
+    share = len(groups) or 1
+    return [kubeconform.start(started.binary, group, locations, version, share) for version, group in sorted(groups.items())]
 
 
 def _extra_crds(crds: list[Path], folder: Path) -> dict:

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiops.schema_cache import CRD_FOLDER, SchemaCache
@@ -58,9 +59,17 @@ class Options:
 @dataclass
 class Report:
     findings: list[Finding]
-    kubernetes_version: str
+    kubernetes_version: str  # of files outside any environment folder: --kubernetes-version, else the cache's default
     files: int
     objects: int
+    # (environment folder or None for the other files, full version, where it comes from), for each scope validated
+    kubernetes_scopes: list[tuple[str | None, str, str]] = field(default_factory=list)
+
+    @property
+    def kubernetes_versions(self) -> list[str]:
+        """The distinct versions the files were checked at (the default alone when there were none)."""
+        return sorted({version for _, version, _ in self.kubernetes_scopes} or {self.kubernetes_version},
+                      key=lambda v: tuple(int(p) for p in v.split(".")))
 
     @property
     def unreadable(self) -> bool:
@@ -145,7 +154,7 @@ def _kubeconform_name(manifest: Manifest) -> str:
 
 
 def _kubeconform_findings(results: list[dict], manifests: list[Manifest], problem_files: set[str], cache: SchemaCache,
-                          extra_dir: Path | None, extra_index: dict, version: str) -> list[Finding]:
+                          extra_dir: Path | None, extra_index: dict, version_of: Callable[[str], str]) -> list[Finding]:
     by_key: dict[tuple, list[Manifest]] = {}
     for manifest in manifests:
         by_key.setdefault((manifest.file, manifest.kind, _kubeconform_name(manifest), manifest.api_version), []).append(manifest)
@@ -164,6 +173,7 @@ def _kubeconform_findings(results: list[dict], manifests: list[Manifest], proble
             continue
         where = {"document": (manifest.file, manifest.index)}
         what = f"{manifest.api_version} {manifest.kind}"
+        version = version_of(manifest.file)
         if status == "statusError" and message.startswith("could not find schema"):
             findings.append(Finding(
                 SCHEMA_MISSING, manifest.file, manifest.line,
@@ -215,9 +225,10 @@ def validate(options: Options, started: Started | None = None) -> Report:
         if unknown:
             raise UsageError(f"--skip {', '.join(unknown)}: no such rule (rules: {', '.join(sorted(RULES))})")
         started.check_version()
-        findings, manifests, problem_files, files = _platform(options, started.cache, started.version, started.extra_index)
+        findings, manifests, problem_files, files = _platform(options, started.cache, started.targets.version_of, started.extra_index)
         results = started.results()
-        findings += _kubeconform_findings(results, manifests, problem_files, started.cache, started.extra_dir, started.extra_index, started.version)
+        findings += _kubeconform_findings(results, manifests, problem_files, started.cache, started.extra_dir, started.extra_index,
+                                          started.targets.version_of)
         if options.flux:
             from aiops.validate.flux_build import with_flux_build
 
@@ -226,12 +237,18 @@ def validate(options: Options, started: Started | None = None) -> Report:
         started.close()
 
     removed = {f.extra.get("document") for f in findings if f.rule.id == "api-removed"}
+    # A retired instance type in an environment file that is validated with its dist/ tree is one
+    # mistake: it is reported at the environment file's line (where it is fixed), not again at the
+    # Terraform synth generated from it.
+    retired_in_environments = {f.extra["retired_pool"] for f in findings if "retired_pool" in f.extra}
     findings = [
         f for f in findings
         if f.rule.id not in options.skip and not (f.rule.id == SCHEMA_MISSING.id and f.extra.get("document") in removed)
+        and f.extra.get("generated_retired_pool", ()) not in retired_in_environments
     ]
     findings.sort(key=Finding.sort_key)
-    return Report(findings, started.version, files, len(manifests))
+    scopes = started.targets.scopes(sorted({*started.files, *(m.file for m in manifests)}))
+    return Report(findings, started.version, files, len(manifests), scopes)
 
 
 def _chart_groups() -> dict[str, list[str]]:
@@ -246,7 +263,7 @@ def _chart_groups() -> dict[str, list[str]]:
 _UNREADABLE_KINDS = ("unreadable", "binary", "too-large", "unparsable")
 
 
-def _platform(options: Options, cache: SchemaCache, version: str, extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
+def _platform(options: Options, cache: SchemaCache, version_of: Callable[[str], str], extra_index: dict) -> tuple[list[Finding], list[Manifest], set[str], int]:
     """Read the tree and run the platform rules (while kubeconform runs)."""
     from aiops.tree.manifests import scan_manifests_fast
     from aiops.tree.terraform import scan_terraform
@@ -288,7 +305,7 @@ def _platform(options: Options, cache: SchemaCache, version: str, extra_index: d
         return (extra_index.get(group) or {}).get(kind) or cache.crd(group, kind)
 
     context = Context(
-        manifests=tree.manifests, terraform=terraform, kubernetes_version=version, crd_index=crd_index,
+        manifests=tree.manifests, terraform=terraform, kubernetes_version_of=version_of, crd_index=crd_index,
         chart_groups=_chart_groups(), repo_root=repo_root, today=options.today or date.today(),
         committed_override=options.committed,
     )
@@ -332,4 +349,8 @@ def validate_tree(tree, dist: Path, *, committed: bool | None = None) -> Report:
                 finding.rule, shown + finding.file[len(prefix):], finding.line, finding.message.replace(prefix, shown),
                 finding.fix, finding.object, finding.severity, finding.extra,
             )
+    report.kubernetes_scopes = [
+        (shown + folder[len(prefix):] if folder and folder.startswith(prefix) else folder, version, source.replace(prefix, shown))
+        for folder, version, source in report.kubernetes_scopes
+    ]
     return report

@@ -4,7 +4,8 @@ Custom resources: read from the pinned CRDs themselves (the cache index records,
 whether it is served and whether it is deprecated, with the CRD's own warning), so Flux
 v2beta1 HelmReleases, Kueue v1beta1 and KubeRay v1alpha1 are judged by the CRDs the platform
 installs. Kubernetes kinds: the removals of the Kubernetes deprecated-API migration guide
-(kubernetes.io/docs/reference/using-api/deprecation-guide), against --kubernetes-version.
+(kubernetes.io/docs/reference/using-api/deprecation-guide), against the version of the object's
+environment (validate/targets.py) or --kubernetes-version.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def _move_to(group: str, versions: list[dict]) -> str | None:
 
 
 def api_versions(ctx: Context) -> Iterator[Finding]:
-    target = ctx.kubernetes_version.rsplit(".", 1)[0]
     for manifest in ctx.manifests:
+        target = ctx.kubernetes_version_of(manifest.file).rsplit(".", 1)[0]  # the manifest's environment's cluster
         group, version, kind = manifest.group, manifest.api_version.rpartition("/")[2], manifest.kind
         crd = ctx.crd_index(group, kind) if group else None
         if crd is not None:

@@ -56,6 +56,7 @@ def instance_types(ctx: Context) -> Iterator[Finding]:
             + ("the cloud no longer creates such nodes, so the pool cannot be created or scale up" if retired else "the pool will stop scaling then"),
             f"move the pool to {machine.retirement.replacement}",
             _object(pool),
+            extra={"generated_retired_pool": (pool.environment, pool.name, pool.instance_type)},  # validator.validate: reported once
         )
 
 
