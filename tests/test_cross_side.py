@@ -20,7 +20,11 @@ from conftest import REFERENCE_ENVIRONMENTS
 
 # What the cloud side adds: the accelerator label cluster-autoscaler reads on EKS, and the pool's
 # name on the per-zone groups of a zonal pool (aiops.model.zonal).
-CLOUD_ADDED_LABELS = {"aws": {"k8s.amazonaws.com/accelerator", "aiops.example/node-pool"}, "azure": {"aiops.example/node-pool"}, "gcp": set()}
+# Labels only the nodes carry: cluster-autoscaler's GPU label, the per-zone groups' pool name, and
+# the label that picks the GPU operator's sharing config for a pool with shared GPUs (a node
+# setting, not something Kueue matches flavors on).
+SHARING_LABELS = {"nvidia.com/device-plugin.config", "nvidia.com/mig.config"}
+CLOUD_ADDED_LABELS = {"aws": {"k8s.amazonaws.com/accelerator", "aiops.example/node-pool", *SHARING_LABELS}, "azure": {"aiops.example/node-pool", *SHARING_LABELS}, "gcp": set()}
 TEMPLATE = "k8s.io/cluster-autoscaler/node-template/"
 
 

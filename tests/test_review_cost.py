@@ -37,14 +37,20 @@ def test_each_pool_costs_price_times_hours_times_nodes():
     # at max (16 nodes): 0.15 x 730 x 16 = 1,752.00 as billed, 0.54 x 730 x 16 = 6,307.20 on demand
     assert (gke.monthly("max"), gke.monthly_for("onDemand", "max")) == (Decimal("1752.00"), Decimal("6307.20"))
     assert training.spot_prices == () and training.monthly_for("spot", "max") is None  # no EC2 spot price in the catalog
+    # gpu-inference time-slices its T4s two ways: 2 nvidia.com/gpu per node at 0.526 / 2 = 0.263 a
+    # slice-hour, and 11 nodes at max hold the 20 model-server replicas: 0.526 x 730 x 11 = 4,223.78.
+    inference = costs[("aws-primary", "gpu-inference")]
+    assert (inference.nodes, inference.gpu_units_per_node, inference.usd_per_gpu_hour) == ((1, 3, 11), 2, Decimal("0.263"))
+    assert inference.monthly("max") == Decimal("4223.780")
     everything = totals(costs.values())
-    # Billed at max: all on demand would be 95,175.98380; gpu-t4 on spot is 6,307.20 - 1,752.00 = 4,555.20 less.
+    # Billed at max: all on demand would be 91,720.16380; gpu-t4 on spot is 6,307.20 - 1,752.00 = 4,555.20 less.
+    # (Before gpu-inference shared its T4s it had 20 nodes at max: 9 x 0.526 x 730 = 3,455.82 more.)
     assert (everything.at("min"), everything.at("desired"), everything.at("max")) == (
-        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("90620.78380"))
-    assert everything.at_for("onDemand", "max") == Decimal("95175.98380") == everything.at("max") + Decimal("4555.20")
+        Decimal("2712.69460"), Decimal("9773.28380"), Decimal("87164.96380"))
+    assert everything.at_for("onDemand", "max") == Decimal("91720.16380") == everything.at("max") + Decimal("4555.20")
     # Spot, where priced: cpu-system 0.04021 x 730 x (1, 3, 3) + gpu-t4 0.15 x 730 x (0, 0, 16)
     assert everything.spot == (Decimal("29.35330"), Decimal("88.05990"), Decimal("1840.05990")) and everything.unpriced_spot == 5
-    assert everything.gpus == (3, 7, 76)
+    assert everything.gpus == (3, 7, 67)  # physical GPUs: gpu-inference's 11 T4s at max, not its 22 slices
 
 
 def test_the_table():
@@ -60,11 +66,11 @@ def test_the_table():
     row = next(line for line in lines if " gpu-t4 " in line).split()
     assert row[-16:] == ["spot", "0.15", "0.15", "0/0/16", "0.00", "0.00", "1,752.00", "0.54", "0.00", "/", "0.00", "/", "6,307.20",
                          "0.15", "0.00", "/", "0.00", "/", "1,752.00"][-16:]
-    assert "40 at max 1,376.78 8,101.54 77,175.60 1,376.78 / 8,101.54 / 77,175.60 n/a" in " ".join(
+    assert "31 at max 1,376.78 8,101.54 73,719.78 1,376.78 / 8,101.54 / 73,719.78 n/a" in " ".join(
         next(line for line in lines if line.startswith("aws-primary total")).split())
     assert "1,238.08 1,378.24 11,399.68" in " ".join(next(line for line in lines if line.startswith("Azure (AKS) total")).split())
     total = next(line for line in lines if line.startswith("all environments")).split()
-    assert "76 at max 2,712.69 9,773.28 90,620.78 2,712.69 / 9,773.28 / 95,175.98" in " ".join(total) and "29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)" in " ".join(total)
+    assert "67 at max 2,712.69 9,773.28 87,164.96 2,712.69 / 9,773.28 / 91,720.16" in " ".join(total) and "29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)" in " ".join(total)
     assert any(line.startswith("Monthly = USD per node-hour × 730 hours × nodes, in the pool's region") for line in lines)
     # No EC2 or Azure spot price is in the packaged catalog: each is named, once per type and region.
     assert ("warning: no spot price of p3.2xlarge in us-east-1 (aws-primary/gpu-training): the spot column leaves them out"
@@ -76,17 +82,18 @@ def test_the_table():
 def test_json_and_markdown_carry_the_same_numbers():
     document = json.loads(aiops("cost", "--format", "json", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout)
     assert document["hoursPerMonth"] == 730
-    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 90620.78}
-    assert document["total"]["onDemandMonthlyUSD"]["max"] == 95175.98
+    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 87164.96}
+    assert document["total"]["onDemandMonthlyUSD"]["max"] == 91720.16
     assert document["clouds"]["gcp"]["monthlyUSD"]["max"] == 2045.5  # 293.50 (cpu-system) + 1,752.00 (gpu-t4, spot)
     t4 = next(p for p in document["pools"] if p["pool"] == "gpu-t4")
     assert (t4["capacityType"], t4["spot"]["monthlyUSD"]["max"], t4["onDemand"]["monthlyUSD"]["max"]) == ("spot", 1752.0, 6307.2)
     pool = next(p for p in document["pools"] if p["pool"] == "gpu-inference")
-    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 7679.6)
+    assert (pool["resource"], pool["hourlyUSD"], pool["monthlyUSD"]["max"]) == ("aws_eks_node_group.node_group_gpu_inference_us_east_1a", 0.526, 4223.78)
+    assert (pool["gpuResource"], pool["gpuUnitsPerNode"], pool["usdPerGpuHour"]) == ("nvidia.com/gpu", 2, 0.263)  # a time slice of a T4
     assert pool["prices"][0]["source"].startswith("karpenter-provider-aws")
     markdown = aiops("cost", "--format", "markdown", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout
-    assert ("| **all environments** |  |  |  |  | **76 at max** |  |  |  |  | **2,712.69** | **9,773.28** | **90,620.78** |  |"
-            " **2,712.69 / 9,773.28 / 95,175.98** |  | **29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)** |") in markdown
+    assert ("| **all environments** |  |  |  |  | **67 at max** |  |  |  |  | **2,712.69** | **9,773.28** | **87,164.96** |  |"
+            " **2,712.69 / 9,773.28 / 91,720.16** |  | **29.35 / 88.06 / 1,840.06 (5 pool(s) without a spot price)** |") in markdown
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 

@@ -95,16 +95,16 @@ def test_the_exact_cost_deltas(scenario):
     assert training["monthlyDeltaUSD"] == {"min": 0.0, "desired": 0.0, "max": 4467.6}
     assert (training["before"]["gpus"]["max"], training["after"]["gpus"]["max"]) == (20, 22)
     inference = by(aws["pools"], "pool", "gpu-inference")
-    # g4dn.xlarge (0.526) -> p3.2xlarge (3.06): 2.534 USD an hour more per node, 1/3/20 nodes
-    assert inference["monthlyDeltaUSD"] == {"min": 1849.82, "desired": 5549.46, "max": 36996.4}
+    # g4dn.xlarge (0.526) -> p3.2xlarge (3.06): 2.534 USD an hour more per node, 1/3/11 nodes (its T4s time-sliced: 11 at max)
+    assert inference["monthlyDeltaUSD"] == {"min": 1849.82, "desired": 5549.46, "max": 20348.02}
     assert (inference["before"]["gpuModel"], inference["after"]["gpuModel"]) == ("T4", "V100")
     assert aws["summary"]["monthlyUSD"] == {
         "min": {"before": 1376.78, "after": 3226.6, "delta": 1849.82},
         "desired": {"before": 8101.54, "after": 13651.0, "delta": 5549.46},
         # gpu-training's 20 p3.2xlarge at max: 10 more than before this change's base, 22338.00 a month
-        "max": {"before": 77175.6, "after": 118639.6, "delta": 41464.0},
+        "max": {"before": 73719.78, "after": 98535.4, "delta": 24815.62},
     }
-    assert aws["summary"]["gpusAtMax"] == {"before": 40, "after": 42}
+    assert aws["summary"]["gpusAtMax"] == {"before": 31, "after": 33}
     assert {p["item"]: (p["hourlyUSD"], p["date"]) for p in aws["prices"]}["p3.2xlarge"] == (3.06, "2026-01")
 
 
@@ -125,7 +125,7 @@ def test_the_markdown_comment(scenario, snapshot):
     text = result.stdout.replace(scenario.base[:12], "BASE").replace(scenario.head[:12], "HEAD")
     lines = text.splitlines()
     assert lines[0] == "### aiops diff: `dist/` at BASE → HEAD"
-    assert lines[4] == "| **aws-primary** | 0 / 6 / 7 | 7 | 3 / 0 | 40 → 42 | +1,849.82 / +5,549.46 / +41,464.00 |"
+    assert lines[4] == "| **aws-primary** | 0 / 6 / 7 | 7 | 3 / 0 | 31 → 33 | +1,849.82 / +5,549.46 / +24,815.62 |"
     assert lines[6] == "**10 change(s) that need attention before merging**"
     assert "azure-dr" not in text and "gcp-burst" not in text  # nothing for unchanged environments
     assert text.index("<details>") > text.index("| **aws-primary** |")  # summary first, details folded under it
@@ -236,8 +236,8 @@ def test_the_text_report(scenario):
     lines = text.splitlines()
     assert lines[0] == f"aiops diff: dist/ at {scenario.base[:12]} -> {scenario.head[:12]}"
     assert ("aws-primary: objects added/changed/removed 0 / 6 / 7; pruned 7; cloud resources replaced/destroyed 3 / 0;"
-            " GPUs at max 40 -> 42") in lines
-    assert "  cost at max: 77,175.60 -> 118,639.60 (+41,464.00) USD a month" in lines
+            " GPUs at max 31 -> 33") in lines
+    assert "  cost at max: 73,719.78 -> 98,535.40 (+24,815.62) USD a month" in lines
     assert "      spec.metrics[1].resource.target.averageUtilization: 70 -> 80" in lines
     assert '      instance_types: ["g4dn.xlarge"] -> ["p3.2xlarge"] [forces replacement]' in lines
     # The line is where the resource's block opens in the head revision's file.

@@ -190,18 +190,20 @@ def test_aks_pools_autoscale_in_the_cluster_subnet(reference_terraform):
 
 def test_the_serving_pool_is_one_eks_node_group_per_zone(reference_terraform):
     """cluster-autoscaler cannot grow a multi-zone group in a chosen zone; the zone-spread
-    inference service needs it to (aiops.model.zonal). Totals stay the pool's: 1/3/20."""
+    inference service needs it to (aiops.model.zonal). Totals stay the pool's: 1/3/11."""
     groups = resources(reference_terraform["aws-primary"], "aws_eks_node_group")
     zonal = {name: g for name, g in groups.items() if name.startswith("node_group_gpu_inference")}
     assert {name: (g["node_group_name"], g["subnet_ids"], g["scaling_config"]) for name, g in zonal.items()} == {
         f"node_group_gpu_inference_us_east_1{z}": (
             f"gpu-inference-us-east-1{z}", [f"${{aws_subnet.private_subnet_us_east_1{z}.id}}"], {"min_size": low, "desired_size": 1, "max_size": high}
         )
-        for z, low, high in (("a", 1, 7), ("b", 0, 7), ("c", 0, 6))
+        for z, low, high in (("a", 1, 4), ("b", 0, 4), ("c", 0, 3))
     }
     assert {g["labels"]["aiops.example/node-pool"] for g in zonal.values()} == {"gpu-inference"}
     # The groups that may be empty can scale from zero; each names its pool for the autoscaler's template.
     assert asg_tags(reference_terraform["aws-primary"], "node_group_gpu_inference_us_east_1b")["k8s.io/cluster-autoscaler/node-template/label/aiops.example/node-pool"] == ("gpu-inference", False)
+    # A node from zero advertises what the time-sliced T4 will: 2 nvidia.com/gpu (replicas-2).
+    assert asg_tags(reference_terraform["aws-primary"], "node_group_gpu_inference_us_east_1b")["k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"] == ("2", False)
     # Pools without a zone-spread workload stay one group over every zone.
     assert len(groups["node_group_gpu_training"]["subnet_ids"]) == 3
 

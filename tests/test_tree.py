@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from aiops.model.gpu_sharing import node_labels as sharing_labels
 from aiops.model.zonal import POOL_LABEL, zonal_pools
 from aiops.tree.manifests import scan_manifests
 from aiops.tree.pools import PoolTaint, pools_of
@@ -29,7 +30,9 @@ def test_pools_read_from_terraform_match_the_model(reference_environments, monke
             accelerator = {"k8s.amazonaws.com/accelerator": f"nvidia-tesla-{model.lower()}"} if model else {}
             # A pool built as one group per zone carries the pool's name on every group (aiops.model.zonal).
             zonal = {POOL_LABEL: pool.name} if pool.name in zonal_pools(environment) else {}
-            assert facts.labels == pool.labels | accelerator | zonal
+            # A pool with shared GPUs carries the node label that picks the GPU operator's config (aiops.model.gpu_sharing).
+            sharing = sharing_labels(*pool.sharing()) if environment.cloud != "gcp" else {}
+            assert facts.labels == pool.labels | accelerator | zonal | sharing
             assert len(facts.zone_groups) == (len(environment.zones) if zonal else 0)
             assert facts.taints == tuple(PoolTaint(t.key, t.value, t.effect) for t in pool.taints)
             assert facts.gpus_per_node == pool.gpu_count(environment.cloud)

@@ -141,7 +141,7 @@ def test_selectors_must_match_a_pool(tree):
     assert finding.message == (
         "The worker group workergroup pods select gpu-type=a100, which no node pool of aws-primary carries "
         "(cpu-compute: workload-type=general-compute; gpu-inference: aiops.example/node-pool=gpu-inference, gpu-type=t4, k8s.amazonaws.com/accelerator=nvidia-tesla-t4, "
-        "workload-type=ml-inference; gpu-training: gpu-type=v100, k8s.amazonaws.com/accelerator=nvidia-tesla-v100, "
+        "nvidia.com/device-plugin.config=replicas-2, workload-type=ml-inference; gpu-training: gpu-type=v100, k8s.amazonaws.com/accelerator=nvidia-tesla-v100, "
         "workload-type=ml-training); they stay Pending"
     )
     # Required node affinity counts the same way; well-known labels the cloud sets match the pool.
@@ -171,9 +171,10 @@ def test_a_pod_larger_than_any_node_it_can_use(tree):
     verl["spec"]["headGroupSpec"]["template"]["spec"]["tolerations"] = [GPU_TOLERATION]
     write(tree / "aws-primary/apps/verl.yaml", dump(verl))
     [finding] = of_rule(run_validate("dist"), "pod-exceeds-node")
+    # gpu-inference's one T4 is time-sliced two ways: 2 nvidia.com/gpu per node.
     assert finding.message == (
         "The head pods need 4 GPUs, 36 CPU, 134.1 GiB each, more than one node of any pool they can run on offers: "
-        "gpu-inference (g4dn.xlarge: 1 GPU, 3.92 CPU, 15.3 GiB allocatable); gpu-training (p3.2xlarge: 1 GPU, 7.91 CPU, 60.0 GiB allocatable); "
+        "gpu-inference (g4dn.xlarge: 2 GPU, 3.92 CPU, 15.3 GiB allocatable); gpu-training (p3.2xlarge: 1 GPU, 7.91 CPU, 60.0 GiB allocatable); "
         "they stay Pending"
     )
 

@@ -50,8 +50,8 @@ def pods_per_node(environment: Environment, pool: NodePool, group: ScaledGroup) 
     daemons = node_daemons(environment, pool)
     counts = [node.max_pods]
     resources = group.resources
-    if resources.gpus:
-        counts.append(gpus // resources.gpus)
+    if resources.gpus:  # in what the node advertises: whole GPUs, time slices or MIG instances
+        counts.append(pool.advertised(cloud).per_node(gpus) // resources.gpus)  # type: ignore[arg-type]
     counts.append(math.floor((node.allocatable_cpu_millis - daemons.cpu_millis) / (float(parse_quantity(resources.cpu)) * 1000) + 1e-9))
     counts.append(math.floor((node.allocatable_memory_bytes - daemons.memory_bytes) / float(parse_quantity(resources.memory)) + 1e-9))
     return max(min(counts), 0)

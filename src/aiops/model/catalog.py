@@ -70,7 +70,7 @@ class _PricedByRegion:
 
     def price_in(self, region: str) -> Price | None:
         """The on-demand price in this region, when the catalog has one (never another region's)."""
-        return self.regional_prices.get(region) or (self.price if self.price.region == region else None)
+        return self.regional_prices.get(region) or (self.price if self.price is not None and self.price.region == region else None)
 
     def price_for(self, region: str, capacity_type: str = "onDemand") -> Price | None:
         """The on-demand or spot price in this region (None: the catalog has none there)."""
@@ -96,7 +96,9 @@ class Accelerator(_PricedByRegion):
     memory_gi_b: int
     max_per_instance: int
     machine_families: tuple[str, ...]
-    price: Price
+    # None: the machine types it comes with carry it in their own price (A2's A100s), so a pool
+    # is never billed for it apart (aiops.tree.pools.PoolFacts.price_parts).
+    price: Price | None = None
     regional_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
     spot_prices: dict[str, Price] = field(default_factory=dict, compare=False, hash=False, repr=False, metadata={"yaml": False})
 

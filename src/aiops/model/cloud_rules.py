@@ -69,7 +69,8 @@ def gpu_violation(cloud: Cloud, instance_type: str, gpu_type: str | None, gpu_co
 
     On AWS and Azure the instance type decides the GPUs, so a count or model given must agree
     with the catalog. On Google Cloud GPUs are accelerators attached to the machine: the type
-    must be known, attach to the machine family, and not exceed the per-machine maximum.
+    must be known, attach to the machine family, and not exceed the per-machine maximum (a
+    machine type that carries its GPUs, as A2 does, takes exactly its own count).
     An unknown instance type is `instance_type_violation`'s to report, not this rule's.
     """
     catalog = load_catalog()
@@ -108,6 +109,13 @@ def gpu_violation(cloud: Cloud, instance_type: str, gpu_type: str | None, gpu_co
                 "gpu_count",
                 f"{count} x {gpu_type} is more than one machine takes ({accelerator.max_per_instance})",
                 f"use at most {accelerator.max_per_instance}",
+                ("gpu", "count"),
+            )
+        if machine.gpu is not None and count != machine.gpu.count:  # A2: the machine type fixes its GPUs
+            return Violation(
+                "gpu_count",
+                f"{instance_type} comes with {machine.gpu.count} x {gpu_type}, not {count}",
+                f"set count to {machine.gpu.count}, or choose the {family} machine type with {count} GPU(s)",
                 ("gpu", "count"),
             )
         return None
@@ -182,7 +190,7 @@ def pool_violations(
         found.append(gpu_violation(cloud, instance_type, gpu_type, gpu_count))
         machine = load_catalog().instance_type(cloud, instance_type)
         gpus = (gpu_count or 0) if cloud == "gcp" else (machine.gpu.count if machine is not None and machine.gpu else 0)
-        found.append(sharing_violation(cloud, instance_type, gpus, time_slicing, mig))
+        found.append(sharing_violation(cloud, instance_type, gpus, time_slicing, mig, gpu_type=gpu_type))
     found.append(system_pool_violation(cloud, system, taints, min_size))
     found += spot_violations(cloud, instance_type=instance_type, capacity_type=capacity_type, alternatives=alternatives, system=system)
     return [v for v in found if v is not None]

@@ -95,8 +95,8 @@ class GpuSharing(_Model):
     )
     mig: str | None = Field(
         default=None,
-        description="Cut every GPU into instances of this MIG profile (e.g. 1g.5gb on an A100 40GB), advertised as nvidia.com/mig-<profile>; "
-        "the GPU must have it (the catalog lists each GPU's profiles).",
+        description="Cut every GPU into instances of this MIG profile (e.g. 1g.5gb on an A100 40GB), advertised as nvidia.com/mig-<profile> "
+        "(on GKE, whose own partitioning does it, as nvidia.com/gpu); the GPU must have it (the catalog lists each GPU's profiles).",
     )
 
     @model_validator(mode="after")
@@ -235,7 +235,7 @@ class NodePool(_Model):
                                              alternatives=self.alternative_instance_types, system=self.system):
                 _raise(violation)
             _raise(cloud_rules.system_pool_violation(cloud, self.system, len(self.taints), self.min))
-            _raise(sharing_violation(cloud, self.instance_type, self.gpu_count(cloud), *self.sharing()))
+            _raise(sharing_violation(cloud, self.instance_type, self.gpu_count(cloud), *self.sharing(), gpu_type=self.gpu_asked()[0]))
         return self
 
     def sharing(self) -> tuple[int | None, str | None]:
@@ -244,7 +244,7 @@ class NodePool(_Model):
 
     def advertised(self, cloud: Cloud) -> Advertised:
         """What each GPU of the pool is offered to pods as (a whole nvidia.com/gpu without sharing)."""
-        return advertised(*self.sharing(), mig_profiles(cloud, self.instance_type))
+        return advertised(*self.sharing(), mig_profiles(cloud, self.instance_type), cloud)
 
     @property
     def spot(self) -> bool:

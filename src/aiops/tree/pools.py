@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from aiops.model.catalog import Cloud, Price, load_catalog
-from aiops.model.gpu_sharing import Advertised, advertised, sharing_from_labels
+from aiops.model.gpu_sharing import Advertised, advertised, gke_node_labels, sharing_from_labels
 from aiops.model.zonal import POOL_LABEL
 from aiops.tree.manifests import Problem
 from aiops.tree.terraform import TerraformResource, TerraformTree
@@ -71,7 +71,7 @@ class PoolFacts:
     def advertised(self) -> Advertised:
         """What each GPU is offered to pods as: whole nvidia.com/gpu, time slices, MIG instances."""
         machine = load_catalog().instance_type(self.cloud, self.instance_type)
-        return advertised(self.time_slicing, self.mig, machine.gpu.mig_profiles if machine is not None and machine.gpu else None)
+        return advertised(self.time_slicing, self.mig, machine.gpu.mig_profiles if machine is not None and machine.gpu else None, self.cloud)
 
     @property
     def gpu_resource(self) -> str:
@@ -113,7 +113,8 @@ class PoolFacts:
         if price is None:
             return None
         parts = [PricePart(self.instance_type, 1, price)]
-        if self.accelerator:
+        if self.accelerator and not (machine.gpu is not None and machine.gpu.count):
+            # An accelerator the machine type carries itself (A2's A100s) is in the machine's price.
             accelerator = catalog.accelerator(self.cloud, self.accelerator)
             price = accelerator.price_for(self.region, capacity_type) if accelerator is not None and self.region else None
             if price is None:
@@ -221,13 +222,15 @@ def _gke(tree: TerraformTree, pool: TerraformResource) -> PoolFacts:
     autoscaling = autoscaling[0] if isinstance(autoscaling, list) and autoscaling else autoscaling
     accelerators = config.get("guest_accelerator") or []
     machine = str(config.get("machine_type", ""))
-    time_slicing = None
+    time_slicing, mig = None, None
     if accelerators:
         accelerator = str(accelerators[0].get("type", ""))
         sharing = accelerators[0].get("gpu_sharing_config") or {}
         sharing = sharing[0] if isinstance(sharing, list) and sharing else sharing
         if isinstance(sharing, dict) and sharing.get("gpu_sharing_strategy") == "TIME_SHARING":
             time_slicing = _int(sharing.get("max_shared_clients_per_gpu"))
+        partition = accelerators[0].get("gpu_partition_size")  # GKE's own MIG (aiops.model.gpu_sharing)
+        mig = partition if isinstance(partition, str) and partition else None
         known = load_catalog().accelerator("gcp", accelerator)
         gpus, model = int(accelerators[0].get("count", 0)), (known.model if known else None)
     else:
@@ -246,7 +249,7 @@ def _gke(tree: TerraformTree, pool: TerraformResource) -> PoolFacts:
         dict(config.get("labels") or {}), taints, gpus, model, accelerator,
         spot=config.get("spot") is True or config.get("preemptible") is True,
         region=_gke_region(body.get("location")) or _provider_region(tree, pool.file, "google"),
-        time_slicing=time_slicing,
+        time_slicing=time_slicing, mig=mig,
     )
 
 
@@ -298,6 +301,7 @@ def node_labels(pool: PoolFacts) -> dict[str, str]:
         labels["cloud.google.com/gke-nodepool"] = pool.name
         if pool.accelerator:
             labels["cloud.google.com/gke-accelerator"] = pool.accelerator
+        labels.update(gke_node_labels(pool.time_slicing, pool.mig))  # GKE's own GPU sharing labels
         if pool.spot:
             labels["cloud.google.com/gke-spot"] = "true"
             labels["cloud.google.com/gke-provisioning"] = "spot"

@@ -68,6 +68,10 @@ class GkeNodePool(Construct):
                     # GKE's own time-sharing: its device plugin advertises each GPU N times.
                     gpu_sharing_config=ContainerNodePoolNodeConfigGuestAcceleratorGpuSharingConfig(
                         gpu_sharing_strategy="TIME_SHARING", max_shared_clients_per_gpu=pool.sharing()[0]) if pool.sharing()[0] else None,
+                    # GKE's own MIG: every GPU cut into partitions of this size, each advertised as
+                    # one nvidia.com/gpu and the nodes labelled cloud.google.com/gke-gpu-partition-size
+                    # (aiops.model.gpu_sharing; no GPU operator or MIG manager on GKE).
+                    gpu_partition_size=pool.sharing()[1],
                 )
             ]
         self.node_pool = ContainerNodePool(

@@ -116,7 +116,8 @@ def allocatable(pool: PoolFacts) -> NodeSize | None:
         return None
     node = node_resources(pool.cloud, pool.instance_type, pool.vcpu, pool.memory_gib, pool.gpus_per_node)
     # GPUs as pods ask for them: nvidia.com/gpu as the pool advertises it (time slices count; a MIG
-    # pool advertises nvidia.com/mig-<profile> instead, and no nvidia.com/gpu).
+    # pool on EKS or AKS advertises nvidia.com/mig-<profile> instead, and no nvidia.com/gpu; GKE's
+    # MIG partitions are nvidia.com/gpu).
     return NodeSize(pool.advertised_of("nvidia.com/gpu"), node.allocatable_cpu_millis / 1000, float(node.allocatable_memory_bytes))
 
 
