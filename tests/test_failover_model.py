@@ -54,7 +54,7 @@ FILE_MISTAKES = {
     ),
     "the primary's load balancer typed by hand": (
         ("    standbyEndpoint:", "    primaryEndpoint: k8s-aiopsserving-0123456789.us-east-1.elb.amazonaws.com\n    standbyEndpoint:"),
-        "environments/azure-dr.yaml:59:5: failover.traffic.primaryEndpoint: primaryEndpoint is no longer written by hand: "
+        "environments/azure-dr.yaml:59:22: failover.traffic.primaryEndpoint: primaryEndpoint is no longer written by hand: "
         "the traffic stack looks the primary's ALB up by the tags the AWS Load Balancer Controller puts on it\n"
         "    fix: remove primaryEndpoint",
     ),
@@ -153,11 +153,13 @@ def test_a_primary_that_is_not_on_aws_is_refused_at_the_traffic_line(tmp_path, m
     """The traffic policy is Route 53's: a primary on Google Cloud (or Azure) is refused where the
     standby asks for traffic (Traffic Manager and Cloud DNS failover are not built)."""
     errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
-    assert errors[0] == (
+    assert errors == [
+        "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"
+        "    fix: list the workloads this environment takes over from gcp-burst (it runs: aiops-ray-burst)",
         "environments/azure-dr.yaml:54:3: failover.traffic: the traffic policy is made of Route 53 failover records, "
         "and the primary 'gcp-burst' is on gcp, not AWS\n"
-        "    fix: put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)"
-    )
+        "    fix: put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)",
+    ]
 
 
 def test_the_pool_check_counts_pods_per_node_from_allocatable(reference_environments):

@@ -141,8 +141,8 @@ def test_the_client_name_has_an_acm_certificate_validated_in_its_zone(reference_
     assert certificate["lifecycle"] == {"create_before_destroy": True}
     validation_record = resources["aws_route53_record"]["model_server_certificate_validation"]
     assert validation_record["zone_id"] == "${data.aws_route53_zone.model_server_zone.zone_id}"
-    assert validation_record["name"] == "${tolist(aws_acm_certificate.model_server_certificate.domain_validation_options)[0].resource_record_name}"
-    assert validation_record["records"] == ["${tolist(aws_acm_certificate.model_server_certificate.domain_validation_options)[0].resource_record_value}"]
+    assert validation_record["name"] == "${tolist(aws_acm_certificate.model_server_certificate.domain_validation_options).0.resource_record_name}"
+    assert validation_record["records"] == ["${tolist(aws_acm_certificate.model_server_certificate.domain_validation_options).0.resource_record_value}"]
     validation = resources["aws_acm_certificate_validation"]["model_server_certificate"]
     assert validation == {**{k: v for k, v in validation.items() if k == "//"},
                           "certificate_arn": "${aws_acm_certificate.model_server_certificate.arn}",
@@ -198,7 +198,7 @@ def test_the_aks_standby_keeps_its_certificate_in_a_key_vault_the_add_on_reads(r
     assert vault["network_acls"]["default_action"] == "Deny"
     assert vault["network_acls"]["virtual_network_subnet_ids"] == ["${azurerm_subnet.node_subnet.id}"]
     assert vault["network_acls"]["ip_rules"] == ["203.0.113.0/24", "198.51.100.16/28"]
-    assert resources["azurerm_subnet"]["node_subnet"]["service_endpoints"] == ["Microsoft.KeyVault"]
+    assert resources["azurerm_subnet"]["node_subnet"]["service_endpoint"] == [{"service": "Microsoft.KeyVault"}]
     roles = {name: (r["role_definition_name"], r["principal_id"]) for name, r in resources["azurerm_role_assignment"].items() if name.startswith("serving_vault")}
     assert roles == {
         "serving_vault_app_routing": ("Key Vault Secrets User", "${azurerm_kubernetes_cluster.cluster.web_app_routing[0].web_app_routing_identity[0].object_id}"),

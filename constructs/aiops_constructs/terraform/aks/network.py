@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cdktn_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktn_provider_azurerm.network_security_rule import NetworkSecurityRule
-from cdktn_provider_azurerm.subnet import Subnet
+from cdktn_provider_azurerm.subnet import Subnet, SubnetServiceEndpoint
 from cdktn_provider_azurerm.subnet_network_security_group_association import SubnetNetworkSecurityGroupAssociation
 from cdktn_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
@@ -51,7 +51,7 @@ class AksNetwork(Construct):
             virtual_network_name=self.vnet.name,
             address_prefixes=[NODE_SUBNET_CIDR],
             # The serving Key Vault accepts the node subnet only, by its service endpoint.
-            service_endpoints=["Microsoft.KeyVault"] if props.key_vault_endpoint else None,
+            service_endpoint=[SubnetServiceEndpoint(service="Microsoft.KeyVault")] if props.key_vault_endpoint else None,
         )
         self.node_subnet.override_logical_id("node_subnet")
         # A security group of our own on the node subnet: Azure's default rules (traffic inside
