@@ -16,7 +16,7 @@ from conftest import BIN, REPO
 CONFIG = REPO / ".checkov.yaml"
 # The skips a reviewer accepted, each explained in .checkov.yaml. A new skip changes this list
 # and so shows in review next to its reason.
-ACCEPTED_SKIPS = ["CKV_AWS_39", "CKV_AZURE_115", "CKV_AZURE_226", "CKV_AZURE_117", "CKV_AZURE_232", "CKV_AZURE_172", "CKV_GCP_65", "CKV_AWS_339",
+ACCEPTED_SKIPS = ["CKV_AWS_39", "CKV_AZURE_115", "CKV_AZURE_226", "CKV_AZURE_117", "CKV_AZURE_232", "CKV2_AZURE_32", "CKV_GCP_65", "CKV_AWS_339",
                   "CKV_K8S_43", "CKV_K8S_8", "CKV_K8S_9"]
 
 

@@ -60,3 +60,56 @@ def test_serving_ingress_on_eks_needs_the_vpc():
     with pytest.raises(ValueError) as caught:
         ServingIngress(cdk8s.Testing.chart(), "ingress", props=props)
     assert str(caught.value) == "ServingIngress 'model-server': on EKS the ALB sends from the VPC's addresses; give source_cidr (the VPC's CIDR)"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_serving_ingress_with_tls_snapshot(snapshot, cloud):
+    from aiops_constructs.k8s.serving_ingress import ServingIngress, ServingIngressProps
+
+    props = ServingIngressProps(cloud=cloud, name="model-server", namespace="ml-serving", port=8000, health_path="/v2/health/ready",
+                                source_cidr="10.0.0.0/16" if cloud == "aws" else None, tls_host="models.ml.example.org",
+                                key_vault_certificate="https://dr-serving.vault.azure.net/certificates/model-server-tls" if cloud == "azure" else None)
+    snapshot.assert_match(_render(lambda chart: ServingIngress(chart, "ingress", props=props)), f"serving_ingress_tls_{cloud}.json")
+
+
+@pytest.mark.parametrize(("cloud", "tls_host", "certificate", "message"), [
+    ("gcp", "models.ml.example.org", None, "TLS is built on EKS (ACM) and AKS (Key Vault), not on GKE; give no tls_host"),
+    ("azure", "models.ml.example.org", None,
+     "on AKS give tls_host and key_vault_certificate together (the add-on serves the Key Vault certificate for that host)"),
+    ("azure", "models.ml.example.org", "https://dr.vault.azure.net/secrets/x",
+     "key_vault_certificate must be a Key Vault certificate URI like https://<vault>.vault.azure.net/certificates/<name>, "
+     "got 'https://dr.vault.azure.net/secrets/x'"),
+])
+def test_serving_ingress_refuses_tls_it_cannot_serve(cloud, tls_host, certificate, message):
+    from aiops_constructs.k8s.serving_ingress import ServingIngress, ServingIngressProps
+
+    props = ServingIngressProps(cloud=cloud, name="model-server", namespace="ml-serving", port=8000, health_path="/ready",
+                                tls_host=tls_host, key_vault_certificate=certificate)
+    with pytest.raises(ValueError) as caught:
+        ServingIngress(cdk8s.Testing.chart(), "ingress", props=props)
+    assert str(caught.value) == f"ServingIngress 'model-server': {message}"
+
+
+def test_load_balancer_controller_snapshot(snapshot):
+    from aiops_constructs.k8s.load_balancer_controller import LoadBalancerController
+
+    snapshot.assert_match(_render(lambda chart: LoadBalancerController(chart, "lbc", cluster_name="unit", region="us-east-1", vpc_name="unit")),
+                          "load_balancer_controller.json")
+
+
+def test_load_balancer_controller_refuses_a_region_that_is_not_aws():
+    from aiops_constructs.k8s.load_balancer_controller import LoadBalancerController
+
+    with pytest.raises(ValueError) as caught:
+        LoadBalancerController(cdk8s.Testing.chart(), "lbc", cluster_name="unit", region="eastus", vpc_name="unit")
+    assert str(caught.value) == "LoadBalancerController: region 'eastus' is not an AWS region like us-east-1"
+
+
+def test_the_key_vault_names_follow_azures_rules():
+    from aiops_constructs.serving_tls import key_vault_certificate_uri, key_vault_name
+
+    assert key_vault_certificate_uri("azure-dr", "model-server") == "https://azure-dr-serving.vault.azure.net/certificates/model-server-tls"
+    with pytest.raises(ValueError) as caught:
+        key_vault_name("a-very-long-environment")
+    assert str(caught.value) == ("the Key Vault name 'a-very-long-environment-serving' is not 3-24 letters, digits and single '-'; "
+                                 "use an environment name of at most 16 characters")

@@ -380,3 +380,25 @@ def test_gke_control_plane_private_by_default():
     public = json.loads(synth(build(ControlPlane(endpoint="public", authorized_cidrs=["203.0.113.0/24"], admins=["group:ops@example.org"]))))["resource"]
     assert public["google_container_cluster"]["cluster"]["master_authorized_networks_config"]["cidr_blocks"] == [{"cidr_block": "203.0.113.0/24", "display_name": "authorized-0"}]
     assert public["google_project_iam_member"]["admin_0"] == {**public["google_project_iam_member"]["admin_0"], "role": "roles/container.admin", "member": "group:ops@example.org"}
+
+
+def test_the_load_balancer_controller_role_refuses_a_name_iam_cannot_hold():
+    from aiops_constructs.terraform.eks.load_balancer_controller_role import LoadBalancerControllerRole, LoadBalancerControllerRoleProps
+
+    def build(stack):
+        agent = ClusterAutoscalerRole(stack, "autoscaler", props=ClusterAutoscalerRoleProps(cluster_name="unit", cluster="unit", partition="aws")).pod_identity_agent
+        LoadBalancerControllerRole(stack, "lbc", props=LoadBalancerControllerRoleProps(cluster_name="x" * 40, cluster="unit", partition="aws", pod_identity_agent=agent))
+
+    assert refusal(build) == (
+        f"unit/lbc: cluster_name: the role name '{'x' * 40}-load-balancer-controller' is longer than IAM's 64 characters\n"
+        "    fix: use a shorter environment name"
+    )
+
+
+def test_the_failover_pair_refuses_the_client_name_as_the_standbys_endpoint():
+    from aiops_constructs.terraform.traffic.failover_dns import FailoverDns, FailoverDnsProps
+
+    props = FailoverDnsProps("ml.example.org", "models.ml.example.org", "a", "b", "models.ml.example.org", "/ready")
+    assert refusal(lambda stack: FailoverDns(stack, "model-server", props=props)) == (
+        "unit/model-server: standby_endpoint: the standby's endpoint is the client name itself\n    fix: give the standby's load balancer name"
+    )

@@ -52,6 +52,17 @@ FILE_MISTAKES = {
         "environments/azure-dr.yaml:56:17: failover.traffic.clientName: clientName 'models.example.org' is not in the hosted zone 'ml.example.org'\n"
         "    fix: use a name that ends in .ml.example.org, like models.ml.example.org",
     ),
+    "the primary's load balancer typed by hand": (
+        ("    standbyEndpoint:", "    primaryEndpoint: k8s-aiopsserving-0123456789.us-east-1.elb.amazonaws.com\n    standbyEndpoint:"),
+        "environments/azure-dr.yaml:59:22: failover.traffic.primaryEndpoint: primaryEndpoint is no longer written by hand: "
+        "the traffic stack looks the primary's ALB up by the tags the AWS Load Balancer Controller puts on it\n"
+        "    fix: remove primaryEndpoint",
+    ),
+    "the client name as the standby's endpoint": (
+        ("standbyEndpoint: aiops-azure-dr-serving.eastus.cloudapp.azure.com", "standbyEndpoint: models.ml.example.org"),
+        "environments/azure-dr.yaml:59:22: failover.traffic.standbyEndpoint: standbyEndpoint is the client name itself\n"
+        "    fix: give the standby's ingress load balancer (<label>.<region>.cloudapp.azure.com), which the client name points at",
+    ),
     "a state that is not a switch position": (
         ("state: standby", "state: failed-over"),
         "environments/azure-dr.yaml:53:10: failover.state: must be one of 'standby' or 'active', got the string 'failed-over'\n"
@@ -120,8 +131,8 @@ def test_a_serving_workload_needs_traffic(tmp_path, monkeypatch):
         load_environments(Path("environments"))
     assert [str(e) for e in caught.value.errors] == [
         "environments/azure-dr.yaml:50:1: failover: 'model-server' serves requests, so its failover needs `traffic`: "
-        "the name clients use and the two clusters' ingress endpoints\n"
-        "    fix: add traffic: {hostedZone: ..., clientName: ..., primaryEndpoint: ..., standbyEndpoint: ...}"
+        "the name clients use and this cluster's ingress endpoint\n"
+        "    fix: add traffic: {hostedZone: ..., clientName: ..., standbyEndpoint: ...}"
     ]
 
 
@@ -136,6 +147,19 @@ def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
                      "  region: us-east-1\nfailover: {standbyFor: gcp-burst, workloads: [aiops-ray-cluster]}\n")
     assert "environments/azure-dr.yaml:51:15: failover.standbyFor: 'aws-primary' is itself the standby of 'gcp-burst'\n" \
            "    fix: name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving" in errors
+
+
+def test_a_primary_that_is_not_on_aws_is_refused_at_the_traffic_line(tmp_path, monkeypatch):
+    """The traffic policy is Route 53's: a primary on Google Cloud (or Azure) is refused where the
+    standby asks for traffic (Traffic Manager and Cloud DNS failover are not built)."""
+    errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
+    assert errors == [
+        "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"
+        "    fix: list the workloads this environment takes over from gcp-burst (it runs: aiops-ray-burst)",
+        "environments/azure-dr.yaml:54:3: failover.traffic: the traffic policy is made of Route 53 failover records, "
+        "and the primary 'gcp-burst' is on gcp, not AWS\n"
+        "    fix: put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)",
+    ]
 
 
 def test_the_pool_check_counts_pods_per_node_from_allocatable(reference_environments):

@@ -427,7 +427,7 @@ def test_what_each_environment_installs(reference_documents):
     installed = {env: sorted(d["metadata"]["name"] for d in _objects(reference_documents, env, "HelmRelease")) for env in REFERENCE_ENVIRONMENTS}
     assert installed == {
         "aws-primary": [
-            "cluster-autoscaler", "dask-kubernetes-operator", "gpu-operator", "kube-prometheus-stack",
+            "aws-load-balancer-controller", "cluster-autoscaler", "dask-kubernetes-operator", "gpu-operator", "kube-prometheus-stack",
             "kuberay-operator", "kueue", "metrics-server", "prometheus-adapter",
         ],
         # AKS scales its pools and runs metrics-server itself; no Ray or Dask in the DR cluster.
@@ -454,6 +454,7 @@ def test_dist_paths_follow_the_layout(reference_synthesis):
         "infrastructure/configs/queues.yaml",
         "infrastructure/configs/team-limits.yaml",
         "infrastructure/configs/teams.yaml",
+        "infrastructure/controllers/aws-load-balancer-controller.yaml",
         "infrastructure/controllers/cluster-autoscaler.yaml",
         "infrastructure/controllers/dask-operator.yaml",
         "infrastructure/controllers/gpu-operator.yaml",

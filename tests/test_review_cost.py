@@ -97,6 +97,35 @@ def test_json_and_markdown_carry_the_same_numbers():
     assert "- nvidia-tesla-t4 0.35 USD/h (us-central1; kubernetes/autoscaler" in markdown
 
 
+def test_route53_is_priced_by_what_each_health_check_checks():
+    from aiops.cost.route53 import ROUTE53_DATE, dns_costs, dns_warnings
+    from aiops.synth.dist_tree import read_tree
+
+    tree = scan_terraform_files({f"dist/{p}": d for p, d in read_tree(REPO / "dist").items()})
+    costs = {c.resource: c for c in dns_costs(tree)}
+    # aws-primary's ALB is an AWS endpoint: 0.50, + 1.00 for HTTPS + 1.00 for the 10-second interval
+    primary = costs["aws_route53_health_check.model_server_aws_primary_health"]
+    assert (primary.features, primary.monthly_usd) == (("HTTPS", "10-second interval"), Decimal("2.50"))
+    # azure-dr's load balancer is not: 0.75, + 2.00 for each of the same two features
+    assert costs["aws_route53_health_check.model_server_azure_dr_health"].monthly_usd == Decimal("4.75")
+    # the switch's CALCULATED check, as a basic check of an AWS endpoint; the zone it looks up
+    assert costs["aws_route53_health_check.model_server_aws_primary_serving"].monthly_usd == Decimal("0.50")
+    assert costs["data.aws_route53_zone.model_server_zone"].monthly_usd == Decimal("0.50")
+    assert {c.environment for c in costs.values()} == {"aws-primary"}
+    assert sum(c.monthly_usd for c in costs.values()) == Decimal("8.25")
+    # queries are billed per million, and nothing in a tree says how many: warned, not guessed
+    [warning] = dns_warnings(list(costs.values()), tree)
+    assert warning.render() == (f"warning: Route 53 queries of models.ml.example.org are not in the totals: 0.40 USD per million standard queries "
+                                f"(the first billion a month; {ROUTE53_DATE}), and how many clients ask is not known here")
+    lines = aiops("cost", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout.splitlines()
+    assert " ".join(next(line for line in lines if line.startswith("aws-primary Route 53 total")).split()) == "aws-primary Route 53 total 8.25"
+    assert warning.render() in lines
+    assert any(line.startswith("  Route 53: hosted zone 0.50 USD/month;") and line.endswith(f"; {ROUTE53_DATE})") for line in lines)
+    document = json.loads(aiops("cost", "--format", "json", "--as-of", "2026-12-02", cwd=REPO, check=True).stdout)
+    assert sum(item["monthlyUSD"] for item in document["route53"]) == 8.25
+    assert document["total"]["monthlyUSD"] == {"min": 2712.69, "desired": 9773.28, "max": 90620.78}  # node pools only, as before
+
+
 def test_bad_input(tmp_path):
     missing = aiops("cost", str(tmp_path / "nope"), cwd=tmp_path)
     assert (missing.returncode, missing.stderr) == (2, f"aiops cost: {tmp_path / 'nope'} is not a folder\n")

@@ -84,6 +84,11 @@ def test_the_report_says_what_does_not_run(reference_simulation):
     assert any(n.startswith("the KubeRay operator runs on the host at v1.6.1") for n in notes)
     assert any(n.startswith("Kueue's controller manager runs on the host") for n in notes)
     assert any(n.startswith("NVIDIA's GPU operator does not run") for n in notes)
+    # installed on the real cluster, but its chart is not in the offline mirror: said, not rendered
+    [controller] = [s for s in env["reconcile"] if s["kind"] == "HelmRelease" and s["name"] == "kube-system/aws-load-balancer-controller"]
+    assert controller["ok"] and controller["objects"] == 0
+    assert controller["notes"][0] == ("not rendered: chart aws-load-balancer-controller 3.5.0 is not in the offline chart mirror "
+                                      "(aiops_constructs.k8s.charts.NOT_IN_MIRROR); none of its objects exist in this simulation")
     assert "APIService/v1beta1.metrics.k8s.io (served by a pod that does not run here)" in env["leftOut"]
 
 

@@ -37,7 +37,7 @@ def test_same_bytes_from_another_folder_and_process(tmp_path, reference_synthesi
     ]
     assert re.fullmatch(r"validated the new tree in [0-9.]+ s", lines[3])
     assert lines[4:7] == [
-        "aws-primary: 23 Kubernetes manifest files, 2 Terraform stack(s) -> dist/aws-primary",
+        "aws-primary: 24 Kubernetes manifest files, 2 Terraform stack(s) -> dist/aws-primary",
         "azure-dr: 14 Kubernetes manifest files, 1 Terraform stack(s) -> dist/azure-dr",
         "gcp-burst: 13 Kubernetes manifest files, 1 Terraform stack(s) -> dist/gcp-burst",
     ]

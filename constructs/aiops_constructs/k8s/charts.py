@@ -55,3 +55,17 @@ DASK_OPERATOR = ChartSource("https://helm.dask.org", "dask-kubernetes-operator",
 # Source: kubernetes-sigs/kueue v0.19.2, the tag of the CRDs in shared/upstream/crds/kueue; the
 # Kueue install docs use oci://registry.k8s.io/kueue/charts/kueue with the version unprefixed.
 KUEUE = ChartSource("oci://registry.k8s.io/kueue/charts/kueue", "kueue", "0.19.2")
+
+# The AWS Load Balancer Controller (EKS only, when the environment serves): the ALB of the
+# serving Ingress (class alb), with the TLS certificate it discovers in ACM by the Ingress's host.
+# Source: kubernetes-sigs/aws-load-balancer-controller, helm/aws-load-balancer-controller/
+# Chart.yaml at tag v3.5.0 (version 3.5.0, appVersion v3.5.0; commit 225f445, 2026-08-17), the
+# chart eks-charts publishes (dasmeta/terraform-aws-eks#152 calls 3.4.2 "latest stable on
+# eks-charts" on 2026-07-22).
+AWS_LOAD_BALANCER_CONTROLLER = ChartSource("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0")
+
+# Charts the platform installs but this project's offline chart mirror (shared/upstream/charts)
+# does not hold, so tools/charts.lock cannot pin their packages: `aiops simulate` reports their
+# HelmReleases as not rendered instead of installing them, and `aiops flux check` knows none of
+# their CRDs. The Go module proxy does not serve the controller's v2 or v3 module either.
+NOT_IN_MIRROR = (AWS_LOAD_BALANCER_CONTROLLER,)

@@ -7,19 +7,37 @@ neither the mirror nor the clusters by default; and each cloud has a managed con
 
 - AKS: the application routing add-on (managed NGINX, class `webapprouting.kubernetes.azure.com`),
   enabled by the AKS stack; its controller pods run in `app-routing-system`.
-- EKS: the AWS Load Balancer Controller (class `alb`), an internet-facing ALB sending to the pods'
-  IPs (`target-type: ip`), so requests arrive from the VPC's addresses. The controller itself
-  is not installed by this project yet (its chart is not in the pinned chart set; see the
-  README's Failover section).
+- EKS: the AWS Load Balancer Controller (class `alb`, installed by k8s/load_balancer_controller.py),
+  an internet-facing ALB sending to the pods' IPs (`target-type: ip`), so requests arrive from
+  the VPC's addresses. The Ingress joins the IngressGroup whose tag the traffic stack looks the
+  ALB up by (aiops_constructs/load_balancer_controller_identity.py).
 - GKE: the built-in GKE Ingress controller (`gce`), which GKE selects by annotation; its load
   balancers reach the pods from Google's documented front-end ranges.
 
-The rule has no host, so the workload answers on the load balancer's own name (what Route 53's
-health check asks for) and on the client name that points at it.
+Two rules to the same Service: one for the client name, and one without a host, so that the
+workload also answers on the load balancer's own name, which is what Route 53's health check
+asks for (its Host header and SNI are the load balancer's name).
+
+TLS (`tls_host`, the client name, when the environment is one side of a failover pair):
+
+- EKS: an HTTPS listener on 443 (`listen-ports`) with HTTP redirected to it (`ssl-redirect`); no
+  `certificate-arn`: the controller attaches the ACM certificate that matches the `tls` host
+  ("Certificate Discovery": "TLS certificates for ALB Listeners can be automatically discovered
+  with hostnames from Ingress resources if ... alb.ingress.kubernetes.io/certificate-arn
+  annotation is not specified"; "You need to explicitly specify to use HTTPS listener with
+  listen-ports annotation", kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/
+  ingress/cert_discovery). The certificate is issued in the primary's traffic stack.
+- AKS: `kubernetes.azure.com/tls-cert-keyvault-uri` names the Key Vault certificate, and the
+  `tls` entry's secretName must be "`keyvault-` followed by the value of the Ingress resource
+  name" (learn.microsoft.com/azure/aks/app-routing-dns-ssl): the add-on syncs the certificate
+  into that Secret.
+- GKE: not built (no GKE environment serves in a failover pair; a GKE primary is refused by the
+  model).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +46,9 @@ from constructs import Construct
 
 from aiops.model.catalog import CLOUDS, Cloud
 from aiops_constructs.k8s.pods import labels
+from aiops_constructs.load_balancer_controller_identity import INGRESS_GROUP
+
+AWS_HTTPS_PORT = 443
 
 INGRESS_CLASSES: dict[str, str] = {"aws": "alb", "azure": "webapprouting.kubernetes.azure.com", "gcp": "gce"}
 # Where each cloud's ingress traffic comes from, for the NetworkPolicy: the controller's namespace
@@ -47,7 +68,9 @@ class ServingIngressProps:
     health_path: str  # the readiness path, which the load balancer's own health check asks too
     component: str = "inference"
     source_cidr: str | None = None  # EKS: the VPC, whose addresses the ALB sends from
-    load_balancer_group: str = "aiops-serving"  # EKS: one ALB for the cluster's serving Ingresses
+    load_balancer_group: str = INGRESS_GROUP  # EKS: one ALB for the cluster's serving Ingresses
+    tls_host: str | None = None  # the client name: an HTTPS listener with its certificate (EKS, AKS)
+    key_vault_certificate: str | None = None  # AKS: the certificate's URI without a version (serving_tls.py)
 
 
 class ServingIngress(Construct):
@@ -64,6 +87,12 @@ class ServingIngress(Construct):
             raise ValueError(f"{who}: health_path must be an HTTP path starting with '/', got {props.health_path!r}")
         if props.cloud == "aws" and not props.source_cidr:
             raise ValueError(f"{who}: on EKS the ALB sends from the VPC's addresses; give source_cidr (the VPC's CIDR)")
+        if props.tls_host is not None and props.cloud == "gcp":
+            raise ValueError(f"{who}: TLS is built on EKS (ACM) and AKS (Key Vault), not on GKE; give no tls_host")
+        if props.cloud == "azure" and (props.tls_host is None) != (props.key_vault_certificate is None):
+            raise ValueError(f"{who}: on AKS give tls_host and key_vault_certificate together (the add-on serves the Key Vault certificate for that host)")
+        if props.key_vault_certificate is not None and not (props.key_vault_certificate.startswith("https://") and "/certificates/" in props.key_vault_certificate):
+            raise ValueError(f"{who}: key_vault_certificate must be a Key Vault certificate URI like https://<vault>.vault.azure.net/certificates/<name>, got {props.key_vault_certificate!r}")
 
         object_labels = labels(props.name, props.component)
         annotations: dict[str, str] = {}
@@ -75,17 +104,26 @@ class ServingIngress(Construct):
                 "alb.ingress.kubernetes.io/group.name": props.load_balancer_group,
                 "alb.ingress.kubernetes.io/healthcheck-path": props.health_path,
             }
+            if props.tls_host:
+                annotations["alb.ingress.kubernetes.io/listen-ports"] = json.dumps([{"HTTP": 80}, {"HTTPS": AWS_HTTPS_PORT}], separators=(",", ":"))
+                annotations["alb.ingress.kubernetes.io/ssl-redirect"] = str(AWS_HTTPS_PORT)
             spec["ingressClassName"] = INGRESS_CLASSES["aws"]
         elif props.cloud == "azure":
+            if props.key_vault_certificate:
+                annotations = {"kubernetes.azure.com/tls-cert-keyvault-uri": props.key_vault_certificate}
             spec["ingressClassName"] = INGRESS_CLASSES["azure"]
         else:  # GKE's own controller is chosen by the annotation, not by an IngressClass
             annotations = {"kubernetes.io/ingress.class": INGRESS_CLASSES["gcp"]}
         metadata: dict[str, Any] = {"name": props.name, "namespace": props.namespace, "labels": object_labels}
         if annotations:
             metadata["annotations"] = annotations
-        spec["rules"] = [{
-            "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": props.name, "port": {"number": props.port}}}}]},
-        }]
+        paths = {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": props.name, "port": {"number": props.port}}}}]}
+        if props.tls_host:
+            tls: dict[str, Any] = {"hosts": [props.tls_host]}
+            if props.cloud == "azure":
+                tls["secretName"] = f"keyvault-{props.name}"
+            spec["tls"] = [tls]
+        spec["rules"] = ([{"host": props.tls_host, "http": paths}] if props.tls_host else []) + [{"http": paths}]
         ingress = ApiObject(self, "ingress", api_version="networking.k8s.io/v1", kind="Ingress", metadata=metadata)
         ingress.add_json_patch(JsonPatch.add("/spec", spec))
 

@@ -1,8 +1,9 @@
 """`aiops cost` output: per environment and pool, with totals per environment, cloud and overall.
 
 Each pool is billed at its own capacity type (the `monthly at ...` columns); beside them, the
-same pool on demand and on spot, at min / desired / max, in the pool's region. Warnings about
-missing and old prices (aiops.cost.prices) follow the table.
+same pool on demand and on spot, at min / desired / max, in the pool's region. The Route 53
+items of the traffic stacks (aiops.cost.route53) follow, then the warnings about missing and old
+prices (aiops.cost.prices) and about what is not priced.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from aiops.cost.pools import ON_DEMAND, SIZES, SPOT, PoolCost, money, price, price_sources, totals
 from aiops.cost.prices import CAPACITY_NAMES, PriceWarning
+from aiops.cost.route53 import DnsCost, cite as route53_prices
 
 CLOUD_NAMES = {"aws": "AWS (EKS)", "azure": "Azure (AKS)", "gcp": "Google Cloud (GKE)"}
 COLUMNS = ("environment", "cloud", "pool", "region", "instance type", "GPUs/node", "capacity", "USD/h/node", "USD/GPU-hour", "nodes min/desired/max",
@@ -93,7 +95,14 @@ def _footnotes(costs: list[PoolCost], hours: int) -> list[str]:
     return notes
 
 
-def render_table(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = ()) -> str:
+def _dns_rows(dns: Sequence[DnsCost]) -> list[tuple[str, str, str]]:
+    rows = [(c.environment, c.item, money(c.monthly_usd)) for c in dns]
+    for environment in sorted({c.environment for c in dns}):
+        rows.append((f"{environment} Route 53 total", "", money(sum((c.monthly_usd for c in dns if c.environment == environment), Decimal(0)))))
+    return rows
+
+
+def render_table(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = (), dns: Sequence[DnsCost] = ()) -> str:
     if not costs:
         return "no node pools found in the Terraform of this tree\n"
     rows = [COLUMNS, *_rows(costs)]
@@ -106,12 +115,21 @@ def render_table(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarn
             lines.append("  ".join("-" * w for w in widths))
     lines.append("")
     lines += _footnotes(costs, hours)
+    if dns:
+        header = ("environment", "Route 53 (traffic stacks)", "USD a month")
+        rows = [header, *_dns_rows(dns)]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines += ["", *("  ".join((r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].rjust(widths[2]))).rstrip() for r in rows[:1]),
+                  "  ".join("-" * w for w in widths),
+                  *("  ".join((r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].rjust(widths[2]))).rstrip() for r in rows[1:]), ""]
     lines += ["Prices:", *(f"  {p}" for p in _prices(costs))]
+    if dns:
+        lines.append(f"  {route53_prices()}")
     lines += [w.render() for w in warnings]
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = ()) -> str:
+def render_markdown(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = (), dns: Sequence[DnsCost] = ()) -> str:
     if not costs:
         return "No node pools found in the Terraform of this tree.\n"
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---:" if i in NUMERIC else "---" for i in range(len(COLUMNS))) + "|"]
@@ -121,7 +139,12 @@ def render_markdown(costs: list[PoolCost], hours: int, warnings: Sequence[PriceW
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += _footnotes(costs, hours)
+    if dns:
+        lines += ["", "| environment | Route 53 (traffic stacks) | USD a month |", "|---|---|---:|",
+                  *(f"| {'**' + e + '**' if not item else e} | {item} | {'**' + usd + '**' if not item else usd} |" for e, item, usd in _dns_rows(dns))]
     lines += ["", "Prices:", "", *(f"- {p}" for p in _prices(costs))]
+    if dns:
+        lines.append(f"- {route53_prices()}")
     if warnings:
         lines += ["", *(f"> ⚠️ {w.message}" for w in warnings)]
     return "\n".join(lines) + "\n"
@@ -142,7 +165,7 @@ def _side_json(cost: PoolCost, capacity: str) -> dict:
             "monthlyUSD": {s: _number(cost.monthly_for(capacity, s)) for s in SIZES}, "prices": _parts(cost.parts(capacity))}
 
 
-def render_json(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = ()) -> str:
+def render_json(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarning] = (), dns: Sequence[DnsCost] = ()) -> str:
     def total(items: list[PoolCost]) -> dict:
         t = totals(items)
         return {"monthlyUSD": {s: _number(t.at(s)) for s in SIZES}, "gpus": {s: t.gpus_at(s) for s in SIZES},
@@ -168,6 +191,8 @@ def render_json(costs: list[PoolCost], hours: int, warnings: Sequence[PriceWarni
         "environments": {e: total([c for c in costs if c.environment == e]) for e in sorted({c.environment for c in costs})},
         "clouds": {k: total([c for c in costs if c.cloud == k]) for k in sorted({c.cloud for c in costs})},
         "total": total(costs),
+        "route53": [{"environment": c.environment, "resource": c.resource, "file": c.file, "item": c.item, "features": list(c.features),
+                     "monthlyUSD": _number(c.monthly_usd)} for c in dns],
         "warnings": [{"kind": w.kind, "message": w.message, "environments": list(w.environments)} for w in warnings],
     }
     return json.dumps(document, indent=2) + "\n"

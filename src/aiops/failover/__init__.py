@@ -27,7 +27,6 @@ class TrafficPair:
     workload: str
     hosted_zone: str
     client_name: str
-    primary_endpoint: str
     standby_endpoint: str
     health_path: str
     ttl: int
@@ -78,10 +77,20 @@ def pairs_of(primary: Environment, standbys: Iterable[Environment]) -> tuple[Tra
         traffic = failover.traffic
         pairs.append(TrafficPair(
             primary=primary.name, standby=standby.name, workload=serving.name, hosted_zone=traffic.hosted_zone,
-            client_name=traffic.client_name, primary_endpoint=traffic.primary_endpoint, standby_endpoint=traffic.standby_endpoint,
+            client_name=traffic.client_name, standby_endpoint=traffic.standby_endpoint,
             health_path=serving.readiness_path, ttl=traffic.ttl, active=failover.active,
         ))
     return tuple(pairs)
+
+
+def client_name(environment: Environment, pairs: Iterable[TrafficPair] = ()) -> str | None:
+    """The name clients reach `environment`'s serving workload by, when it is one side of a
+    failover pair (a standby with `traffic`, or a primary with such a standby): its Ingress
+    then serves TLS for that name."""
+    failover = environment.failover
+    if failover is not None and failover.traffic is not None:
+        return failover.traffic.client_name
+    return next((pair.client_name for pair in pairs if pair.primary == environment.name), None)
 
 
 def resolve(directory: Path, environments: list[Environment]) -> Resolved:

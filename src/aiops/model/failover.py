@@ -13,7 +13,10 @@ A standby names the environment it stands by for (`standbyFor`), the workloads i
 
 `traffic` says how clients reach a serving workload: one name in a Route 53 hosted zone, with a
 failover pair of records on it (the primary's and the standby's ingress load balancers, each
-behind a health check of the workload's readiness path). `replication` declares the state the
+behind an HTTPS health check of the workload's readiness path). The primary's load balancer is
+not written here: the traffic stack looks it up by the tags its controller puts on it
+(aiops_constructs/load_balancer_controller_identity.py); the standby's is, since the AKS
+add-on's public IP has no name Terraform can find it by. `replication` declares the state the
 standby needs before it can serve: model artifacts, the images (read from the workloads
 themselves) and secrets; aiops.failover.state says which of them a managed service keeps in
 step and which the runbook must.
@@ -49,11 +52,23 @@ class Traffic(StrictModel):
 
     hosted_zone: Hostname = Field(description="The Route 53 public hosted zone the client name is in, e.g. ml.example.org (it must exist; the stack looks it up).")
     client_name: Hostname = Field(description="The one name clients use, in hostedZone, e.g. models.ml.example.org.")
-    primary_endpoint: Hostname = Field(
-        description="DNS name of the primary cluster's ingress load balancer (`kubectl -n <namespace> get ingress` there), health-checked by Route 53."
+    standby_endpoint: Hostname = Field(
+        description="DNS name of this cluster's ingress load balancer, health-checked by Route 53: the app routing add-on's public IP with a DNS label, "
+        "<label>.<region>.cloudapp.azure.com. (The primary's ALB is looked up by its tags; it is not written here.)"
     )
-    standby_endpoint: Hostname = Field(description="DNS name of this cluster's ingress load balancer, health-checked by Route 53.")
     ttl: int = Field(default=60, ge=10, le=3600, description="Seconds resolvers may keep an answer: how long clients can stay on a failed cloud after Route 53 switches.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _primary_endpoint_is_looked_up(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "primaryEndpoint" in data:
+            raise error(
+                "primary_endpoint",
+                "primaryEndpoint is no longer written by hand: the traffic stack looks the primary's ALB up by the tags the AWS Load Balancer Controller puts on it",
+                at=("primaryEndpoint",),
+                hint="remove primaryEndpoint",
+            )
+        return data
 
     @model_validator(mode="after")
     def _name_is_in_the_zone(self) -> Traffic:
@@ -64,8 +79,9 @@ class Traffic(StrictModel):
                 at=("clientName",),
                 hint=f"use a name that ends in .{self.hosted_zone}, like models.{self.hosted_zone}",
             )
-        if self.primary_endpoint == self.standby_endpoint:
-            raise error("endpoint", "primaryEndpoint and standbyEndpoint are the same name", at=("standbyEndpoint",), hint="give each cluster's own ingress load balancer")
+        if self.standby_endpoint == self.client_name:
+            raise error("endpoint", "standbyEndpoint is the client name itself", at=("standbyEndpoint",),
+                        hint="give the standby's ingress load balancer (<label>.<region>.cloudapp.azure.com), which the client name points at")
         return self
 
 
@@ -185,9 +201,9 @@ def failover_problem(environment: Environment) -> PydanticCustomError | None:
     if serves and failover.traffic is None:
         return error(
             "traffic",
-            f"'{serving.name}' serves requests, so its failover needs `traffic`: the name clients use and the two clusters' ingress endpoints",
+            f"'{serving.name}' serves requests, so its failover needs `traffic`: the name clients use and this cluster's ingress endpoint",
             at=("failover",),
-            hint="add traffic: {hostedZone: ..., clientName: ..., primaryEndpoint: ..., standbyEndpoint: ...}",
+            hint="add traffic: {hostedZone: ..., clientName: ..., standbyEndpoint: ...}",
         )
     if failover.traffic is not None and not serves:
         return error(

@@ -24,6 +24,9 @@ from aiops.simulate.apply import HELM_CONTROLLER, KUSTOMIZE_CONTROLLER, Applier
 from aiops.simulate.binaries import MissingBinary
 from aiops.simulate.control_plane import ControlPlane, ControlPlaneError
 from aiops.simulate.helm import HelmError, install_order, release_of, render
+from aiops_constructs.k8s.charts import NOT_IN_MIRROR
+
+_NOT_IN_MIRROR = {(source.chart, source.version) for source in NOT_IN_MIRROR}
 from aiops.simulate.host_operators import HostOperators
 from aiops.simulate.scale import stuck_detector
 
@@ -239,6 +242,13 @@ class Reconciler:
     def _release(self, release) -> bool:
         step = Step("HelmRelease", f"{release.namespace}/{release.name}", notes=list(release.notes))
         self.steps.append(step)
+        if (release.chart, release.version) in _NOT_IN_MIRROR:
+            # Installed on the real cluster from its repository, but its package is not in the
+            # offline mirror the simulation renders from: said, not guessed at.
+            step.notes.insert(0, f"not rendered: chart {release.chart} {release.version} is not in the offline chart mirror "
+                                 "(aiops_constructs.k8s.charts.NOT_IN_MIRROR); none of its objects exist in this simulation")
+            self.log(f"HelmRelease {step.name}: not rendered (chart {release.chart} {release.version} is not in the mirror)")
+            return True
         self.log(f"HelmRelease {step.name}: installing chart {release.chart} {release.version}")
         try:
             crds, objects, hooks = render(release, self.kubernetes_version, self.discovery.group_versions)

@@ -78,11 +78,13 @@ def environment_files(environment: Environment, *, source_dir: str, workdir: Pat
                       kept_folders: frozenset[PurePosixPath] = frozenset(),
                       traffic: tuple[TrafficPair, ...] = ()) -> dict[PurePosixPath, bytes]:
     """What the constructs make of one environment: its manifests (with the header) and stacks."""
+    from aiops.failover import client_name
     from aiops.synth.kubernetes import synthesize_kubernetes
     from aiops.synth.terraform import synthesize_terraform
 
     header = HEADER.format(source=f"{source_dir}/{environment.name}.yaml").encode()
-    kubernetes = synthesize_kubernetes([environment], workdir / "cdk8s.out", kept_folders)
+    name = client_name(environment, traffic)
+    kubernetes = synthesize_kubernetes([environment], workdir / "cdk8s.out", kept_folders, {environment.name: name} if name else None)
     terraform = synthesize_terraform([environment], workdir / "cdktf.out", {environment.name: traffic} if traffic else None)
     return {p: header + data for p, data in kubernetes.items()} | terraform
 

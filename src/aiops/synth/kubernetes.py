@@ -29,6 +29,7 @@ from aiops_constructs.k8s.flux_sync import FluxKustomizations, GitSync, SyncedFo
 from aiops_constructs.k8s.gpu_operator import GpuOperator
 from aiops_constructs.k8s.helm_release import HelmChartRelease
 from aiops_constructs.k8s.kueue import Kueue
+from aiops_constructs.k8s.load_balancer_controller import LoadBalancerController
 from aiops_constructs.k8s.node_pool_flavors import NodePoolFlavors
 from aiops_constructs.k8s.priority_classes import PriorityClasses
 from aiops_constructs.k8s.prometheus_adapter import GpuMetricsAdapter
@@ -128,6 +129,16 @@ def _controllers(files: _Files, environment: Environment, folder: PurePosixPath)
             region=environment.region,
             kubernetes_version=environment.kubernetes_version,
         )
+    serving = workloads.inference
+    if cloud == "aws" and serving is not None and serving.port is not None:
+        # The serving Ingress (class alb) needs its controller; EKS does not run one.
+        LoadBalancerController(
+            files.chart(folder / "aws-load-balancer-controller.yaml"),
+            "aws-load-balancer-controller",
+            cluster_name=environment.name,  # the EKS cluster, and its VPC's Name tag, are named after the environment
+            region=environment.region,
+            vpc_name=environment.name,
+        )
     # Kueue always: every environment has the ResourceFlavors of its pools.
     Kueue(files.chart(folder / "kueue.yaml"), "kueue")
     if workloads.ray is not None:
@@ -175,8 +186,9 @@ def _configs(files: _Files, environment: Environment, folder: PurePosixPath) -> 
         ClusterQueues(files.chart(folder / "queues.yaml"), "queues", queues=queues, cohort=environment.name)
 
 
-def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> None:
-    """The workloads, one file each."""
+def _apps(files: _Files, environment: Environment, folder: PurePosixPath, client_name: str | None = None) -> None:
+    """The workloads, one file each. `client_name`: the name clients reach the serving workload
+    by, when this environment is one side of a failover pair (its Ingress then serves TLS)."""
     workloads, cloud, zones = environment.workloads, environment.cloud, len(environment.zones)
     for key, filename, priority, hard, shm in (
         # Training pods get a /dev/shm of a quarter of their memory limit for data-loader workers.
@@ -204,13 +216,17 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath) -> Non
     if serving is not None and serving.port is not None:
         # Every cluster that runs the serving workload can be sent its clients (aiops.failover).
         from aiops.model.cloud_rules import EKS_VPC_CIDR
+        from aiops_constructs.serving_tls import key_vault_certificate_uri
 
+        tls_host = client_name if cloud in ("aws", "azure") else None
         ServingIngress(
             files.chart(folder / "inference-ingress.yaml"),
             "inference-ingress",
             props=ServingIngressProps(
                 cloud=cloud, name=serving.name, namespace=serving.namespace, port=serving.port,
                 health_path=serving.readiness_path or "/", source_cidr=EKS_VPC_CIDR if cloud == "aws" else None,
+                tls_host=tls_host,
+                key_vault_certificate=key_vault_certificate_uri(environment.name, serving.name) if tls_host and cloud == "azure" else None,
             ),
         )
     if workloads.ray is not None:
@@ -251,11 +267,11 @@ def _user(files: _Files, environment: Environment, layout: EnvironmentLayout) ->
         construct.build(files.chart(path), environment)
 
 
-def _environment(files: _Files, environment: Environment, kept_folders: frozenset[PurePosixPath] = frozenset()) -> None:
+def _environment(files: _Files, environment: Environment, kept_folders: frozenset[PurePosixPath] = frozenset(), client_name: str | None = None) -> None:
     layout = EnvironmentLayout(environment.name)
     _controllers(files, environment, layout.infrastructure_controllers)
     _configs(files, environment, layout.infrastructure_configs)
-    _apps(files, environment, layout.apps)
+    _apps(files, environment, layout.apps, client_name)
     _user(files, environment, layout)
     GitSync(
         files.chart(layout.flux_system / "gotk-sync.yaml"),
@@ -290,14 +306,16 @@ def _environment(files: _Files, environment: Environment, kept_folders: frozense
         )
 
 
-def synthesize_kubernetes(environments: list[Environment], outdir: Path, kept_folders: frozenset[PurePosixPath] = frozenset()) -> dict[PurePosixPath, bytes]:
+def synthesize_kubernetes(environments: list[Environment], outdir: Path, kept_folders: frozenset[PurePosixPath] = frozenset(),
+                          client_names: dict[str, str] | None = None) -> dict[PurePosixPath, bytes]:
     """Run the cdk8s synthesis into `outdir` and return each file's bytes by its dist/ path.
 
     `kept_folders`: dist/ folders that will hold files synth carries along (the user's own
     manifests), so that the Kustomization applying them exists even when no construct writes there.
+    `client_names`: environment -> the client name of its failover pair (aiops.failover.client_name).
     """
     files = _Files(App(outdir=str(outdir), yaml_output_type=YamlOutputType.FILE_PER_CHART), {})
     for environment in environments:
-        _environment(files, environment, kept_folders)
+        _environment(files, environment, kept_folders, (client_names or {}).get(environment.name))
     files.app.synth()
     return {path: (outdir / name).read_bytes() for name, path in files.by_chart_file.items()}

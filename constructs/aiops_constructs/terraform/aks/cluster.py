@@ -13,6 +13,7 @@ from aiops_constructs.terraform.aks.control_plane import AksControlPlane, AksCon
 from aiops_constructs.terraform.aks.monitoring import AksLogWorkspace, AksLogWorkspaceProps, control_plane_logs
 from aiops_constructs.terraform.aks.network import AksNetwork, AksNetworkProps
 from aiops_constructs.terraform.aks.node_pool import AksNodePool, AksNodePoolProps
+from aiops_constructs.terraform.aks.serving_vault import ServingVault, ServingVaultProps
 from aiops_constructs.terraform.props import InvalidProps
 from aiops_constructs.terraform.tags import environment_tags, pool_tags
 
@@ -37,7 +38,10 @@ class AksCluster(Construct):
         AzurermProvider(self, "azurerm", features=[AzurermProviderFeatures()])
         group = ResourceGroup(self, "resource-group", name=f"{name}-rg", location=environment.region, tags=tags)
         group.override_logical_id("resource_group")
-        network = AksNetwork(self, "network", props=AksNetworkProps(name=name, location=group.location, resource_group_name=group.name, tags=tags))
+        # A standby that takes a failover pair's clients serves TLS for their name (serving_vault.py).
+        serves_tls = environment.serves and environment.failover is not None and environment.failover.traffic is not None
+        network = AksNetwork(self, "network", props=AksNetworkProps(name=name, location=group.location, resource_group_name=group.name, tags=tags,
+                                                                    key_vault_endpoint=serves_tls, serves_https=serves_tls))
         logs = AksLogWorkspace(self, "log-workspace", props=AksLogWorkspaceProps(name=name, location=group.location, resource_group_name=group.name, tags=tags))
         control_plane = AksControlPlane(
             self,
@@ -55,9 +59,21 @@ class AksCluster(Construct):
                 log_workspace_id=logs.workspace.id,
                 access=environment.control_plane,
                 serves=environment.serves,
+                serves_tls=serves_tls,
             ),
         )
         cluster = control_plane.cluster
+        if serves_tls:
+            from aiops_constructs.serving_tls import key_vault_name
+
+            ServingVault(
+                self, "serving-vault",
+                props=ServingVaultProps(
+                    name=key_vault_name(name), location=group.location, resource_group_name=group.name, node_subnet_id=network.node_subnet.id,
+                    add_on_identity=cluster.web_app_routing.web_app_routing_identity.get(0).object_id,
+                    admins=tuple(environment.control_plane.admins), allowed_cidrs=tuple(environment.control_plane.authorized_cidrs), tags=tags,
+                ),
+            )
         control_plane_logs(self, cluster_id=cluster.id, workspace_id=logs.workspace.id)
         zonal = zonal_pools(environment)
         for pool in environment.node_pools:

@@ -12,6 +12,7 @@ from cdktn_provider_azurerm.kubernetes_cluster import (
     KubernetesClusterAzureActiveDirectoryRoleBasedAccessControl,
     KubernetesClusterDefaultNodePool,
     KubernetesClusterIdentity,
+    KubernetesClusterKeyVaultSecretsProvider,
     KubernetesClusterNetworkProfile,
     KubernetesClusterNodeProvisioningProfile,
     KubernetesClusterOmsAgent,
@@ -39,6 +40,7 @@ class AksControlPlaneProps:
     log_workspace_id: str  # Container insights' Log Analytics workspace (monitoring.py)
     access: ControlPlane = ControlPlane()  # endpoint and admins, from the environment
     serves: bool = False  # the cluster serves requests: its control plane gets the SLA-backed tier
+    serves_tls: bool = False  # its Ingress serves a Key Vault certificate (the app routing add-on reads it)
 
 
 class AksControlPlane(Construct):
@@ -52,6 +54,8 @@ class AksControlPlane(Construct):
         super().__init__(scope, id)
         pool = props.system_pool
         check_zones(self, "azure", props.location, props.zones)
+        if props.serves_tls and not props.serves:
+            raise InvalidProps(self, "serves_tls", "TLS for a cluster that serves nothing", "give serves_tls only with serves")
         if not pool.system:
             raise InvalidProps(self, "system_pool.system", f"node pool '{pool.name}' is not a system pool", "mark the pool that becomes the cluster's default pool with 'system: true'")
         check_pool(self, "azure", pool, field="system_pool")
@@ -100,6 +104,11 @@ class AksControlPlane(Construct):
             # load balancer, which the serving Ingress (k8s/serving_ingress.py) uses. No DNS zones:
             # the client name is Route 53's (the primary's traffic stack).
             web_app_routing=KubernetesClusterWebAppRouting(dns_zone_ids=[]) if props.serves else None,
+            # The add-on reads its TLS certificate from Key Vault through the Secrets Store CSI
+            # driver's Key Vault provider, with rotation so that a renewed certificate is picked
+            # up (app-routing-dns-ssl: "To enable the add-on to reload certificates from Azure Key
+            # Vault when they change, you should enable the secret autorotation feature").
+            key_vault_secrets_provider=KubernetesClusterKeyVaultSecretsProvider(secret_rotation_enabled=True) if props.serves_tls else None,
             # Service accounts can take Azure identities (the counterpart of IAM roles for
             # service accounts on EKS); the issuer is an output.
             oidc_issuer_enabled=True,

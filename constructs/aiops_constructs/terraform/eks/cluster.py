@@ -15,6 +15,7 @@ from aiops_constructs.terraform.eks.control_plane import EksControlPlane, EksCon
 from aiops_constructs.terraform.eks.ebs_csi_driver import EbsCsiDriver, EbsCsiDriverProps
 from aiops_constructs.terraform.eks.encryption import EksEncryptionKey, EksEncryptionKeyProps
 from aiops_constructs.terraform.eks.flow_logs import EksFlowLogs, EksFlowLogsProps
+from aiops_constructs.terraform.eks.load_balancer_controller_role import LoadBalancerControllerRole, LoadBalancerControllerRoleProps
 from aiops_constructs.terraform.eks.network import EksNetwork, EksNetworkProps
 from aiops_constructs.terraform.eks.node_group import EksNodeGroup, EksNodeGroupProps
 from aiops_constructs.terraform.eks.roles import CLUSTER_POLICIES, CLUSTER_TRUST_ACTIONS, NODE_POLICIES, ServiceRole, ServiceRoleProps
@@ -99,11 +100,24 @@ class EksCluster(Construct):
             ),
         )
 
+        serving = environment.workloads.inference
+        load_balancer_controller = None
+        if serving is not None and serving.port is not None:  # the serving Ingress's controller (k8s/load_balancer_controller.py)
+            load_balancer_controller = LoadBalancerControllerRole(
+                self,
+                "load-balancer-controller-role",
+                props=LoadBalancerControllerRoleProps(cluster_name=name, cluster=cluster.name, partition=partition.partition,
+                                                      pod_identity_agent=autoscaler.pod_identity_agent),
+            )
+
         output(self, "cluster_name", cluster.name, "EKS cluster name")
         output(self, "cluster_endpoint", cluster.endpoint, "Kubernetes API server URL")
         output(self, "oidc_issuer", self.control_plane.oidc_issuer, "OIDC issuer of service-account tokens (IAM roles for service accounts)")
         output(self, "node_role", node_role.role.arn, "IAM role ARN of the nodes")
         output(self, "cluster_autoscaler_role", autoscaler.role.arn, "IAM role ARN of cluster-autoscaler (bound to its service account with EKS Pod Identity)")
+        if load_balancer_controller is not None:
+            output(self, "load_balancer_controller_role", load_balancer_controller.role.arn,
+                   "IAM role ARN of the AWS Load Balancer Controller (bound to its service account with EKS Pod Identity)")
 
     def _node_group(self, environment: Environment, pool: NodePool, member: NodePool, subnet_ids: list[str], node_role: ServiceRole) -> EksNodeGroup:
         """One node group for `member` (the pool itself, or its share in one zone), with its autoscaling group's tags."""
