@@ -163,7 +163,10 @@ def test_a_path_that_disappears_stops_flux_instead_of_pruning(scenario):
 def test_the_synthesis_removing_a_kustomization_with_its_path_prunes_what_it_applied(scenario):
     """With no workloads left, `aiops synth` deletes the apps Kustomization and its folder together:
     the retirement Flux supports (its finalizer prunes the inventory), so no path-not-found alert."""
-    [aws] = diff_json(scenario, "--base", scenario.head, "--head", scenario.dropped)["environments"]
+    report = diff_json(scenario, "--base", scenario.head, "--head", scenario.dropped)
+    # azure-dr changes too: its failover section went with the workload it stood by for
+    assert [e["name"] for e in report["environments"]] == ["aws-primary", "azure-dr"]
+    aws = by(report["environments"], "name", "aws-primary")
     apps = by(aws["objects"], "name", "apps")
     assert (apps["kind"], apps["fate"], apps["owner"]) == ("Kustomization", "pruned", "flux-system/flux-system")
     assert sum(1 for o in aws["objects"] if o["owner"] == "flux-system/apps" and o["fate"] == "pruned") == 12  # with the Ingress and its NetworkPolicy

@@ -17,7 +17,7 @@ FROM_DIGEST = "dist is up to date (nothing that feeds synthesis changed since th
 def test_no_op_check_answers_from_the_digest_and_any_change_forces_the_real_one(tmp_path):
     project = copy_project(tmp_path / "project")
     full = run_aiops("synth", "--check", *ENV, cwd=project)  # no record yet: a real check, which records one
-    assert full.returncode == 0 and full.stdout.splitlines()[-1].startswith("dist is up to date (70 files, checked in ")
+    assert full.returncode == 0 and full.stdout.splitlines()[-1].startswith("dist is up to date (71 files, checked in ")
     again = run_aiops("synth", "--check", *ENV, cwd=project)
     assert (again.returncode, again.stdout.strip()) == (0, FROM_DIGEST)
     assert quiet_lines(again.stderr) == [] and "synthesized" not in again.stdout  # no synthesis ran
