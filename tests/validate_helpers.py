@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -81,3 +83,22 @@ def of_rule(report, rule: str) -> list:
 
 def rules_of(report) -> list[str]:
     return sorted(f.rule.id for f in report.findings)
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch):
+    """A copy of the reference dist/ (in a git work tree), with the working folder beside it."""
+    monkeypatch.chdir(tmp_path)
+    return dist_copy(tmp_path, git=True)
+
+
+def ray_sample(name: str = "ray-cluster.sample.yaml") -> dict:
+    return next(d for d in sample(f"kuberay/{name}") if d["kind"] == "RayCluster")
+
+
+def untaint_gpu_inference(tree: Path) -> None:
+    """aws-primary's gpu-inference pool as with `gpuTaint: false` (its node group untainted)."""
+    stack = tree / "aws-primary/terraform/eks/cdk.tf.json"
+    data = json.loads(stack.read_text())
+    data["resource"]["aws_eks_node_group"]["node_group_gpu_inference_us_east_1a"].pop("taint")
+    stack.write_text(json.dumps(data, indent=2))
