@@ -165,16 +165,19 @@ done
 # at ../shared/upstream/charts), checked against the mirror digests, or pulls them with the
 # pinned Helm when AIOPS_CHART_MIRROR=network, checked against the published digests (refusing
 # a chart whose published digest is not pinned yet: `aiops charts pin` learns them), into
-# .venv/share/aiops/charts. Without AIOPS_CHART_MIRROR the step is skipped.
+# .venv/share/aiops/charts. Without AIOPS_CHART_MIRROR the charts download by default (network)
+# once the lock pins every published digest (src/aiops/charts/source.py); until then the step is
+# skipped, saying why.
 charts_stamp="$VENV/.aiops-charts.stamp"
 charts_cache="$VENV/share/aiops/charts"
 charts_fp=$(fingerprint tools/charts.lock src/aiops/flux/chart_crds.py src/aiops/charts/__init__.py src/aiops/charts/fetch.py)
-if ! up_to_date "$charts_stamp" "$charts_fp" && [ -z "${AIOPS_CHART_MIRROR:-}" ]; then
-  say "Helm charts for aiops simulate: skipped (set AIOPS_CHART_MIRROR to a folder with the mirror's files of tools/charts.lock, or to 'network' once their published digests are pinned there: aiops charts pin)"
+chart_source=${AIOPS_CHART_MIRROR:-$("$VENV/bin/python" -m aiops.charts.source tools/charts.lock)}
+if ! up_to_date "$charts_stamp" "$charts_fp" && [ -z "$chart_source" ]; then
+  say "Helm charts for aiops simulate: skipped (tools/charts.lock does not pin every chart's published digest yet, so they cannot be downloaded and checked: run \`aiops charts pin\` where the chart repositories are reachable, or the \"Pin chart digests\" workflow on GitHub; or set AIOPS_CHART_MIRROR to a folder with the mirror's files of tools/charts.lock)"
 elif ! up_to_date "$charts_stamp" "$charts_fp"; then
-  say "Helm charts for aiops simulate (from ${AIOPS_CHART_MIRROR})"
+  say "Helm charts for aiops simulate (from ${chart_source})"
   # (exits 2 with what to do when a package is missing, unpinned or does not match; pipefail passes that on)
-  "$VENV/bin/aiops" charts install --from "$AIOPS_CHART_MIRROR" --into "$charts_cache" --helm "$VENV/bin/helm" | sed 's/^/    /'
+  "$VENV/bin/aiops" charts install --from "$chart_source" --into "$charts_cache" --helm "$VENV/bin/helm" | sed 's/^/    /'
   # Which chart installs which CRD groups, for aiops flux check and validate: read from the
   # charts themselves, rendered with Helm (src/aiops/flux/chart_crds.py).
   "$VENV/bin/python" -m aiops.flux.chart_crds "$charts_cache" "$VENV/bin/helm" 1.36.0 | sed 's/^/    /'

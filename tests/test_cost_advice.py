@@ -19,6 +19,7 @@ from aiops.cost.waste import SimulationInputError, pool_passes
 from aiops.model.catalog import Price
 from aiops.tree.pools import PricePart
 from conftest import REPO, GitScratch, aiops
+from simulate_fixtures import needs_the_chart_cache
 
 EASTUS = "eastus"
 
@@ -97,6 +98,7 @@ def test_a_file_that_is_not_a_simulation_is_refused():
 @pytest.fixture(scope="module")
 def waste_project(tmp_path_factory) -> Path:
     """tests/data/waste synthesized and simulated, in a repository of its own."""
+    needs_the_chart_cache()
     root = tmp_path_factory.mktemp("waste")
     shutil.copytree(REPO / "tests" / "data" / "waste" / "environments", root / "environments")
     (root / "dist").mkdir()
