@@ -15,7 +15,7 @@ import yaml
 from conftest import REPO
 
 
-def _upstream() -> Path:
+def _upstream() -> Path:  # type: ignore[return]
     """../shared/upstream beside the repository (CI), else the parent of $AIOPS_SCHEMA_MIRROR."""
     candidates = [REPO.parent / "shared" / "upstream"]
     if os.environ.get("AIOPS_SCHEMA_MIRROR"):
@@ -23,9 +23,10 @@ def _upstream() -> Path:
     for candidate in candidates:
         if (candidate / "samples").is_dir():
             return candidate
-    raise RuntimeError(
-        "the upstream samples are not at ../shared/upstream; set AIOPS_SCHEMA_MIRROR=/path/to/shared/upstream/crds"
-    )
+    # A clone with nothing beside it (GitHub): the samples and the design are this project's test
+    # oracle, never copied into it, so every module that reads them is skipped, saying why.
+    pytest.skip("the upstream samples and the design are not at ../shared/upstream (the test oracle beside this project's "
+                "CI checkout); elsewhere set AIOPS_SCHEMA_MIRROR=/path/to/shared/upstream/crds", allow_module_level=True)
 
 
 UPSTREAM = _upstream()
