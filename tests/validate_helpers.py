@@ -15,7 +15,7 @@ import yaml
 from conftest import REPO
 
 
-def _upstream() -> Path:  # type: ignore[return]
+def _upstream() -> Path:
     """../shared/upstream beside the repository (CI), else the parent of $AIOPS_SCHEMA_MIRROR."""
     candidates = [REPO.parent / "shared" / "upstream"]
     if os.environ.get("AIOPS_SCHEMA_MIRROR"):
