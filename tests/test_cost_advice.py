@@ -18,8 +18,7 @@ from aiops.cost.pools import PoolCost
 from aiops.cost.waste import SimulationInputError, pool_passes
 from aiops.model.catalog import Price
 from aiops.tree.pools import PricePart
-from conftest import REPO, GitScratch, aiops
-from simulate_fixtures import needs_the_chart_cache
+from conftest import REPO, GitScratch, aiops, needs_the_chart_cache
 
 EASTUS = "eastus"
 

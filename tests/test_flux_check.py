@@ -17,7 +17,7 @@ import yaml
 from aiops.flux import check_repository, flux_findings, prune_changes
 from aiops.tree.flux import flux_kustomizations, owner_of
 from aiops.tree.manifests import scan_manifests
-from conftest import REPO, aiops
+from conftest import REPO, aiops, needs_the_chart_cache
 from flux_fixtures import FluxRepo, findings, ray_kustomizations, repo  # noqa: F401 (repo is a fixture)
 
 
@@ -64,6 +64,7 @@ def test_a_check_limited_to_one_cluster_builds_only_that_cluster_and_builds_it_a
 
 
 def test_inventory_and_findings_are_python_functions_for_validate_and_diff(repo):
+    needs_the_chart_cache()  # the chart CRDs come from the chart cache
     report = check_repository(repo.root, "HEAD")
     inventory = report.inventory()
     assert list(inventory) == ["aws-primary"]
@@ -239,6 +240,7 @@ def ray_repo(tmp_path) -> FluxRepo:
 
 
 def test_a_custom_resource_before_its_crd(ray_repo):
+    needs_the_chart_cache()  # the chart CRDs come from the chart cache
     repo = ray_repo
     """The RayCluster's CRD comes with the kuberay-operator chart (HelmRelease in another Kustomization)."""
     repo.add_file("dist/azure-dr/test/ray-operator", "operator.yaml", RAY_OPERATOR)
@@ -285,6 +287,7 @@ def test_a_custom_resource_before_its_crd(ray_repo):
 
 
 def test_a_custom_resource_next_to_the_helmrelease_that_installs_its_crd(ray_repo):
+    needs_the_chart_cache()  # the chart CRDs come from the chart cache
     repo = ray_repo
     repo.add_file("dist/azure-dr/test/ray-operator", "operator.yaml", RAY_OPERATOR)
     workload = repo.add_file("dist/azure-dr/test/ray-operator", "cluster.yaml", RAY_CLUSTER)

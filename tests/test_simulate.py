@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, aiops
+from conftest import BIN, REPO, aiops, needs_the_chart_cache
 from simulate_fixtures import git_repository
 from simulate_fixtures import pass_of as _pass
 from simulate_fixtures import pods_of as _pods_of
@@ -168,6 +168,7 @@ def _our_processes(marker: str) -> list[str]:
 
 
 def test_ctrl_c_stops_every_process_and_removes_the_folder(tmp_path: Path):
+    needs_the_chart_cache()  # interrupted while it renders a chart
     keep = tmp_path / "planes"
     process = subprocess.Popen([str(BIN / "aiops"), "simulate", "--env", "gcp-burst", "--keep", str(keep)], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})

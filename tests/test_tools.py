@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import BIN, REPO, run
+from conftest import BIN, REPO, needs_the_chart_cache, run
 
 
 def test_kubeconform_is_the_pinned_version():
@@ -59,6 +59,7 @@ def test_the_host_run_operators_are_the_pinned_modules():
 def test_which_chart_installs_which_crds_comes_from_the_charts():
     """The set-up renders every pinned chart with Helm and records its CRDs' groups and where the
     chart keeps them (crds/ folders can be skipped with install.crds: Skip; templates cannot)."""
+    needs_the_chart_cache()
     from aiops.flux.apis import chart_crds
     from aiops.flux.chart_crds import read_index
 
