@@ -2,8 +2,9 @@
 
 An environment's `failover:` section (aiops.model.failover) names its primary. Synthesis needs
 both files of every pair: the standby is built at serving scale when its switch is `active`
-(serving.py), and the primary's Terraform holds the Route 53 failover records that send
-clients to one or the other (TrafficPair, built by aiops_constructs.terraform.traffic). So
+(serving.py), and the primary's Terraform holds the global traffic policy that sends clients to
+one or the other (Route 53 failover records for a primary on AWS, a Traffic Manager profile on
+Azure) (TrafficPair, built by aiops_constructs.terraform.traffic). So
 `resolve` reads, besides the environments being synthesized, the other side of each of their
 pairs, checks the pairs (checks.py) and returns what synthesis builds from.
 """
@@ -18,9 +19,20 @@ from aiops.model.environment import Environment
 from aiops.model.errors import SourceError
 
 
+MAX_RELATIVE_NAME = 63  # a DNS label
+
+
+def relative_name(client_name: str) -> str:
+    """A Traffic Manager profile's name under trafficmanager.net (a primary on Azure): the client
+    name with its dots as dashes. Traffic Manager names are global; the client name is one the
+    organization owns."""
+    return client_name.replace(".", "-")
+
+
 @dataclass(frozen=True)
 class TrafficPair:
-    """One Route 53 failover pair: the props of the primary's traffic stack, one per standby."""
+    """One failover pair (Route 53 records or a Traffic Manager profile): the props of the
+    primary's traffic stack, one per standby."""
 
     primary: str
     standby: str
