@@ -149,16 +149,21 @@ def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
            "    fix: name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving" in errors
 
 
-def test_a_primary_that_is_not_on_aws_is_refused_at_the_traffic_line(tmp_path, monkeypatch):
-    """The traffic policy is Route 53's: a primary on Google Cloud (or Azure) is refused where the
-    standby asks for traffic (Traffic Manager and Cloud DNS failover are not built)."""
+def test_a_primary_on_google_cloud_is_refused_at_the_traffic_line(tmp_path, monkeypatch):
+    """The traffic policy is built for a primary on AWS (Route 53) or Azure (Traffic Manager):
+    a primary on Google Cloud is refused where the standby asks for traffic, with the reason
+    (aiops.failover.checks.GCP_TRAFFIC: Cloud DNS fails over between external endpoints only by
+    IP address, every 30 s or more)."""
     errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
     assert errors == [
         "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"
         "    fix: list the workloads this environment takes over from gcp-burst (it runs: aiops-ray-burst)",
-        "environments/azure-dr.yaml:54:3: failover.traffic: the traffic policy is made of Route 53 failover records, "
-        "and the primary 'gcp-burst' is on gcp, not AWS\n"
-        "    fix: put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)",
+        "environments/azure-dr.yaml:54:3: failover.traffic: the primary 'gcp-burst' is on gcp, and the traffic policy is built for a primary "
+        "on AWS (Route 53) or Azure (Traffic Manager): Cloud DNS failover routing health-checks endpoints outside Google Cloud only by IP "
+        "address, every 30 s or more (routing_policy.primary_backup with external_endpoints), and an EKS standby's ALB has no fixed address; "
+        "it is not built\n"
+        "    fix: make the primary an aws or azure environment (the global policy then lives in its cloud), or leave traffic out and point "
+        "the client name yourself",
     ]
 
 
