@@ -43,8 +43,9 @@ tests/test_failover_traffic_azure.py checks every argument against them).
   update sends it with EndpointsCreateOrUpdate; only name, profile_id and subnet are ForceNew).
   Priority rather than `enabled = false`: a disabled endpoint is never answered, while at
   priority 3 the primary is still the answer if the standby fails its own checks, as Route 53
-  answers with the primary when both records are unhealthy. Priorities stay unique (1 or 3,
-  and 2), as Traffic Manager requires of Priority routing.
+  answers with the primary when both records are unhealthy. (With both degraded, "Traffic
+  Manager treats all endpoints as healthy" (endpoint monitoring), and the highest priority
+  answers.) Priorities stay unique (1 or 3, and 2), as Traffic Manager requires of Priority routing.
 - The client name: a CNAME in the Azure DNS zone `hostedZone` (looked up with
   `data.azurerm_dns_zone`, by name, so that zone name must be unique in the subscription) to the
   profile's `<relative name>.trafficmanager.net`. The relative name is the client name with its
