@@ -109,8 +109,9 @@ def test_traffic_manager_fails_over_by_health_between_the_two_load_balancers(pai
     endpoints = resources["azurerm_traffic_manager_external_endpoint"]
     primary, standby = endpoints["model_server_azure_serving_endpoint"], endpoints["model_server_aws_standby_endpoint"]
     # the primary's load balancer is the add-on's public IP the lookup found, never typed
+    # (a DNS name, as the standby's: Traffic Manager mixes no name and address targets)
     assert (primary["name"], primary["priority"], primary["target"]) == (
-        "azure-serving", 1, "${data.azurerm_public_ip.model_server_azure_serving_load_balancer.ip_address}")
+        "azure-serving", 1, "${data.azurerm_public_ip.model_server_azure_serving_load_balancer.fqdn}")
     assert (standby["name"], standby["priority"], standby["target"]) == ("aws-standby", 2, "k8s-aiopsserving-0123456789.us-east-1.elb.amazonaws.com")
     nodes = "MC_azure-serving-rg_azure-serving_eastus"
     found = data["azurerm_resources"]["model_server_azure_serving_load_balancer_ips"]
@@ -118,8 +119,12 @@ def test_traffic_manager_fails_over_by_health_between_the_two_load_balancers(pai
         "Microsoft.Network/publicIPAddresses", nodes, {"k8s-azure-service": "app-routing-system/nginx"})
     assert found["lifecycle"]["postcondition"][0]["condition"] == "${length(self.resources) == 1}"
     address = data["azurerm_public_ip"]["model_server_azure_serving_load_balancer"]
-    assert address == {**{k: v for k, v in address.items() if k == "//"},
-                       "name": "${data.azurerm_resources.model_server_azure_serving_load_balancer_ips.resources[0].name}", "resource_group_name": nodes}
+    assert (address["name"], address["resource_group_name"]) == (
+        "${data.azurerm_resources.model_server_azure_serving_load_balancer_ips.resources[0].name}", nodes)
+    # the plan stops, saying what to do, until the add-on's IP has the DNS label the runbook gives it
+    [named] = address["lifecycle"]["postcondition"]
+    assert named["condition"] == "${try(length(self.fqdn), 0) > 0}"
+    assert named["error_message"].startswith(f"The app routing add-on's public IP in {nodes} has no DNS name")
     # one name for clients: a CNAME in the Azure DNS zone, looked up, to the profile
     assert data["azurerm_dns_zone"]["model_server_zone"]["name"] == "ml.example.org"
     record = resources["azurerm_dns_cname_record"]["model_server_client_name"]

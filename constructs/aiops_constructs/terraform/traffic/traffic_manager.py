@@ -31,10 +31,13 @@ tests/test_failover_traffic_azure.py checks every argument against them).
   app-routing-system/nginx`. `data.azurerm_resources` finds it by that tag (a postcondition
   stops the plan unless exactly one matches: before the add-on has made it, on the very first
   apply, the plan stops there, as the ALB lookup does), and `data.azurerm_public_ip` reads its
-  address, the external endpoint's target. An address and not a name: the add-on's IP has no
-  DNS label unless someone gives it one by hand, and an AKS load balancer's IP is static for as
-  long as its Service exists. (An Azure endpoint, `azurerm_traffic_manager_azure_endpoint`, would
-  need that DNS label too, which is why the primary is an external endpoint like the standby.)
+  DNS name, the external endpoint's target. A name and not the address: Traffic Manager
+  refuses to "mix external endpoints that have targets of different types (domain name, IP
+  address)" (Traffic Manager endpoint types), and the standby's (an ALB's) is a name. The
+  add-on's IP gets that name from a DNS label given once by hand, as azure-dr's does (the
+  README's runbook); a second postcondition stops the plan, saying so, while it has none. (An
+  Azure endpoint, `azurerm_traffic_manager_azure_endpoint`, would need the same label; the
+  primary is an external endpoint like the standby.)
 - The standby's endpoint is `failover.traffic.standbyEndpoint`, written once in its file.
 - The switch (`failover.state: active` in the standby's file): the primary's endpoint moves to
   priority 3, behind the standby's 2. One attribute of one endpoint, updated in place: `priority`
@@ -45,7 +48,8 @@ tests/test_failover_traffic_azure.py checks every argument against them).
   priority 3 the primary is still the answer if the standby fails its own checks, as Route 53
   answers with the primary when both records are unhealthy. (With both degraded, "Traffic
   Manager treats all endpoints as healthy" (endpoint monitoring), and the highest priority
-  answers.) Priorities stay unique (1 or 3, and 2), as Traffic Manager requires of Priority routing.
+  answers.) Priorities stay unique (1 or 3, and 2): "Supports values between 1 and 1000, with no
+  Endpoints sharing the same value" (the provider's traffic_manager_external_endpoint docs).
 - The client name: a CNAME in the Azure DNS zone `hostedZone` (looked up with
   `data.azurerm_dns_zone`, by name, so that zone name must be unique in the subscription) to the
   profile's `<relative name>.trafficmanager.net`. The relative name is the client name with its
@@ -149,7 +153,14 @@ class TrafficManagerFailover(Construct):
             )]),
         )
         found.override_logical_id(terraform_id(prefix, props.primary, "load_balancer_ips"))
-        address = DataAzurermPublicIp(self, "primary-load-balancer", name=found.resources.get(0).name, resource_group_name=nodes)
+        address = DataAzurermPublicIp(
+            self, "primary-load-balancer", name=found.resources.get(0).name, resource_group_name=nodes,
+            lifecycle=TerraformResourceLifecycle(postcondition=[Postcondition(
+                condition="${try(length(self.fqdn), 0) > 0}",
+                error_message=f"The app routing add-on's public IP in {nodes} has no DNS name, which Traffic Manager's endpoint needs: give it a label once "
+                              f"(az network public-ip update --resource-group {nodes} --name <its name> --dns-name <label>; the README's Failover runbook).",
+            )]),
+        )
         address.override_logical_id(terraform_id(prefix, props.primary, "load_balancer"))
 
         profile = TrafficManagerProfile(
@@ -165,7 +176,7 @@ class TrafficManagerFailover(Construct):
         )
         profile.override_logical_id(terraform_id(prefix, "profile"))
         for environment, target, priority in (
-            (props.primary, address.ip_address, FAILED_OVER_PRIORITY if props.active else PRIMARY_PRIORITY),
+            (props.primary, address.fqdn, FAILED_OVER_PRIORITY if props.active else PRIMARY_PRIORITY),
             (props.standby, props.standby_endpoint, STANDBY_PRIORITY),
         ):
             endpoint = TrafficManagerExternalEndpoint(self, f"{environment}-endpoint", name=environment, profile_id=profile.id, target=target, priority=priority)
@@ -179,6 +190,6 @@ class TrafficManagerFailover(Construct):
         for name, value, description in (
             ("client_name", props.client_name, "The one name clients use: a CNAME to the Traffic Manager profile, which answers with the serving cluster's load balancer."),
             ("traffic_manager_fqdn", profile.fqdn, f"The profile's name; {props.primary} answers at priority {PRIMARY_PRIORITY} while healthy, {props.standby} at {STANDBY_PRIORITY}."),
-            ("primary_load_balancer", address.ip_address, f"Address of {props.primary}'s app routing add-on, found by its public IP's {SERVICE_TAG} tag."),
+            ("primary_load_balancer", address.fqdn, f"DNS name of {props.primary}'s app routing add-on, its public IP found by its {SERVICE_TAG} tag."),
         ):
             TerraformOutput(self, name, value=value, description=description).override_logical_id(terraform_id(prefix, name))
