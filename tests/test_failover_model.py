@@ -70,7 +70,7 @@ FILE_MISTAKES = {
     ),
     "serving workload without a health path": (
         ("    readinessPath: /v2/health/ready\n", ""),
-        "environments/azure-dr.yaml:71:3: workloads.inference: Route 53 checks the health of 'model-server' on its readinessPath, and it has none\n"
+        "environments/azure-dr.yaml:71:3: workloads.inference: the traffic policy (Route 53 or Traffic Manager) checks the health of 'model-server' on its readinessPath, and it has none\n"
         "    fix: give the inference service a port and a readinessPath (the HTTP path that answers 200 when it can serve)",
     ),
 }

@@ -213,6 +213,24 @@ def test_a_client_name_too_long_for_a_traffic_manager_name_is_refused(tmp_path, 
     ]
 
 
+def test_a_second_standby_with_traffic_is_refused(tmp_path, monkeypatch):
+    from aiops.failover import resolve
+    from aiops.model import load_environments
+
+    folder = tmp_path / "environments"
+    shutil.copytree(PAIR, folder)
+    text = (folder / "aws-standby.yaml").read_text()
+    (folder / "aws-standby-2.yaml").write_text(text.replace("name: aws-standby\n", "name: aws-standby-2\n"))
+    monkeypatch.chdir(tmp_path)
+    errors = [str(e) for e in resolve(Path("environments"), load_environments(Path("environments"))).errors]
+    assert errors == [
+        # the files in name order: aws-standby-2.yaml comes first and keeps the traffic
+        "environments/aws-standby.yaml:44:3: failover.traffic: 'aws-standby-2' already takes azure-serving's traffic; "
+        "its failover name has one primary and one standby endpoint\n"
+        "    fix: give traffic to one standby of each primary"
+    ]
+
+
 def test_the_traffic_manager_construct_refuses_bad_props():
     from cdktn import App, TerraformStack
 

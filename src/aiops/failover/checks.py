@@ -243,7 +243,7 @@ def failover_errors(environments: Iterable[Environment], directory: Path) -> lis
         if failover.traffic is not None:
             if primary.name in with_traffic:
                 errors.append(files.error(environment.name, ("failover", "traffic"), "failover.traffic",
-                                          f"'{with_traffic[primary.name]}' already takes {primary.name}'s traffic; a Route 53 failover pair has one secondary",
+                                          f"'{with_traffic[primary.name]}' already takes {primary.name}'s traffic; its failover name has one primary and one standby endpoint",
                                           "give traffic to one standby of each primary"))
                 continue
             with_traffic[primary.name] = environment.name

@@ -223,7 +223,7 @@ def failover_problem(environment: Environment) -> PydanticCustomError | None:
     if serves and (serving.port is None or serving.readiness_path is None):
         return error(
             "health_check",
-            f"Route 53 checks the health of '{serving.name}' on its readinessPath, and it has none",
+            f"the traffic policy (Route 53 or Traffic Manager) checks the health of '{serving.name}' on its readinessPath, and it has none",
             at=("workloads", "inference"),
             hint="give the inference service a port and a readinessPath (the HTTP path that answers 200 when it can serve)",
         )
