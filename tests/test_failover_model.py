@@ -149,21 +149,19 @@ def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
            "    fix: name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving" in errors
 
 
-def test_a_primary_on_google_cloud_is_refused_at_the_traffic_line(tmp_path, monkeypatch):
-    """The traffic policy is built for a primary on AWS (Route 53) or Azure (Traffic Manager):
-    a primary on Google Cloud is refused where the standby asks for traffic, with the reason
-    (aiops.failover.checks.GCP_TRAFFIC: Cloud DNS fails over between external endpoints only by
-    IP address, every 30 s or more)."""
+def test_a_primary_on_google_cloud_needs_the_standbys_address(tmp_path, monkeypatch):
+    """A primary on Google Cloud's traffic policy is a Cloud DNS failover routing policy, which
+    health-checks endpoints outside Google Cloud by address only: the standby must give
+    standbyAddress (the Azure-standby and EKS-standby cases are in test_failover_traffic_gcp.py)."""
     errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
     assert errors == [
         "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"
         "    fix: list the workloads this environment takes over from gcp-burst (it runs: aiops-ray-burst)",
-        "environments/azure-dr.yaml:54:3: failover.traffic: the primary 'gcp-burst' is on gcp, and the traffic policy is built for a primary "
-        "on AWS (Route 53) or Azure (Traffic Manager): Cloud DNS failover routing health-checks endpoints outside Google Cloud only by IP "
-        "address, every 30 s or more (routing_policy.primary_backup with external_endpoints), and an EKS standby's ALB has no fixed address; "
-        "it is not built\n"
-        "    fix: make the primary an aws or azure environment (the global policy then lives in its cloud), or leave traffic out and point "
-        "the client name yourself",
+        "environments/azure-dr.yaml:54:3: failover.traffic: the primary 'gcp-burst' is on gcp: Cloud DNS failover routing health-checks "
+        "endpoints outside Google Cloud only by IP address (routing_policy.primary_backup with external_endpoints), and this standby "
+        "gives no standbyAddress\n"
+        "    fix: add standbyAddress: the IPv4 address of this cluster's ingress load balancer (on AKS the app routing add-on's public IP, "
+        "the one tagged k8s-azure-service=app-routing-system/nginx in the cluster's node resource group)",
     ]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, GitScratch, aiops
+from failover_pairs import errors_of, switched
 from test_failover_traffic import _binding, _schema_problems
 
 PAIR = REPO / "tests" / "data" / "failover-azure"
@@ -25,34 +26,9 @@ TRAFFIC = "dist/azure-serving/terraform/traffic/cdk.tf.json"
 PRIMARY_ENDPOINT = "azurerm_traffic_manager_external_endpoint.model_server_azure_serving_endpoint"
 
 
-def _project(root: Path) -> Path:
-    root.mkdir(parents=True)
-    shutil.copytree(PAIR, root / "environments")
-    for name in ("cdk8s.yaml", "cdktf.json"):
-        shutil.copy2(REPO / name, root / name)
-    (root / ".venv").symlink_to(REPO / ".venv")
-    return root
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    repo = GitScratch(_project(tmp_path_factory.mktemp("azure-primary") / "repo"))
-    repo.git("init", "--quiet", "--initial-branch", "main")
-    synth = aiops("synth", cwd=repo.root)
-    assert synth.returncode == 0, synth.stderr
-    base = repo.commit("the Azure-primary pair and its dist/")
-    standby = repo.root / "environments" / "aws-standby.yaml"
-    text = standby.read_text()
-    assert text.count("  state: standby\n") == 1
-    standby.write_text(text.replace("  state: standby\n", "  state: active\n"))
-    synth = aiops("synth", cwd=repo.root)
-    assert synth.returncode == 0, synth.stderr
-    failover = repo.commit("Fail model-server over to aws-standby")
-    standby.write_text(text)
-    synth = aiops("synth", cwd=repo.root)
-    assert synth.returncode == 0, synth.stderr
-    failback = repo.commit("Fail back to azure-serving")
-    return repo, base, failover, failback
+    return switched(tmp_path_factory.mktemp("azure-primary") / "repo", "failover-azure", "aws-standby")
 
 
 def _traffic(repo: GitScratch, commit: str) -> dict:
@@ -195,16 +171,8 @@ def test_cost_warns_that_traffic_manager_is_unpriced(pair):
 
 
 def test_a_client_name_too_long_for_a_traffic_manager_name_is_refused(tmp_path, monkeypatch):
-    from aiops.failover import resolve
-    from aiops.model import load_environments
-
-    folder = tmp_path / "environments"
-    shutil.copytree(PAIR, folder)
     long_name = "a-very-long-client-name-for-the-model-server.inference.ml.example.org"
-    path = folder / "aws-standby.yaml"
-    path.write_text(path.read_text().replace("clientName: models.ml.example.org", f"clientName: {long_name}"))
-    monkeypatch.chdir(tmp_path)
-    errors = [str(e) for e in resolve(Path("environments"), load_environments(Path("environments"))).errors]
+    errors = errors_of(tmp_path, monkeypatch, "failover-azure", "aws-standby", "clientName: models.ml.example.org", f"clientName: {long_name}")
     assert errors == [
         f"environments/aws-standby.yaml:46:17: failover.traffic.clientName: the Traffic Manager profile of '{long_name}' would be named "
         "a-very-long-client-name-for-the-model-server-inference-ml-example-org.trafficmanager.net, and that name's first label has "

@@ -43,6 +43,7 @@ class TrafficPair:
     health_path: str
     ttl: int
     active: bool  # the switch: the primary's record is held unhealthy, clients go to the standby
+    standby_address: str | None = None  # a primary on Google Cloud: Cloud DNS checks external endpoints by address
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def pairs_of(primary: Environment, standbys: Iterable[Environment]) -> tuple[Tra
         pairs.append(TrafficPair(
             primary=primary.name, standby=standby.name, workload=serving.name, hosted_zone=traffic.hosted_zone,
             client_name=traffic.client_name, standby_endpoint=traffic.standby_endpoint,
-            health_path=serving.readiness_path, ttl=traffic.ttl, active=failover.active,
+            health_path=serving.readiness_path, ttl=traffic.ttl, active=failover.active, standby_address=traffic.standby_address,
         ))
     return tuple(pairs)
 

@@ -13,7 +13,7 @@ standby's file and line (or the primary's, when the fault is there) and says how
   pool from what one node offers to pods (aiops.model.allocatable, the cloud's documented
   reservations over the catalog's vCPU, memory and GPUs) against the pool's `max`;
 - one standby with traffic per primary (its failover name has one primary and one standby
-  endpoint), and that primary on AWS (Route 53) or Azure (Traffic Manager): traffic_errors.
+  endpoint), and what the primary's cloud's traffic policy needs of it: traffic_errors.
 """
 
 from __future__ import annotations
@@ -161,16 +161,14 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
     return errors
 
 
-# Why a primary on Google Cloud gets no traffic policy. Cloud DNS's failover routing policy
+# A primary on Google Cloud: Cloud DNS's failover routing policy
 # (google_dns_record_set.routing_policy.primary_backup, in the pinned google 8.7.0 schema with
 # `health_check` and `external_endpoints`) health-checks endpoints outside Google Cloud only as
-# "The Internet IP addresses to be health checked" (the provider's external_endpoints), with a
-# global health check whose source_regions allow no SSL/HTTP2 and a checkIntervalSec of "at least
-# 30" (compute_health_check.source_regions). So it cannot point at an EKS standby's ALB, whose
-# addresses are not fixed (clients must use its DNS name), and it would probe 3 times slower than
-# Route 53 and Traffic Manager; an AKS standby's static IP would do, but that pairing is not built.
-GCP_TRAFFIC = ("Cloud DNS failover routing health-checks endpoints outside Google Cloud only by IP address, every 30 s or more "
-               "(routing_policy.primary_backup with external_endpoints), and an EKS standby's ALB has no fixed address; it is not built")
+# "The Internet IP addresses to be health checked" (the provider's external_endpoints). So the
+# standby's load balancer must have a fixed address, given as `standbyAddress`: an AKS add-on's
+# static public IP does; an EKS standby's ALB does not (its addresses change; clients must use
+# its DNS name), so that pairing is refused.
+GCP_EXTERNAL_ENDPOINTS = "Cloud DNS failover routing health-checks endpoints outside Google Cloud only by IP address (routing_policy.primary_backup with external_endpoints)"
 
 
 def traffic_errors(standby: Environment, primary: Environment, refuse: Callable[..., None]) -> None:
@@ -178,9 +176,14 @@ def traffic_errors(standby: Environment, primary: Environment, refuse: Callable[
     from aiops.failover import MAX_RELATIVE_NAME, relative_name
 
     traffic = standby.failover.traffic  # type: ignore[union-attr]
-    if primary.cloud == "gcp":
-        refuse(("failover", "traffic"), f"the primary '{primary.name}' is on gcp, and the traffic policy is built for a primary on AWS (Route 53) or Azure (Traffic Manager): {GCP_TRAFFIC}",
-               "make the primary an aws or azure environment (the global policy then lives in its cloud), or leave traffic out and point the client name yourself")
+    if primary.cloud == "gcp" and standby.cloud == "aws":
+        refuse(("failover", "traffic"), f"the primary '{primary.name}' is on gcp: {GCP_EXTERNAL_ENDPOINTS}, and this standby's ALB has no fixed address",
+               "put the standby on azure (the app routing add-on's static IP, as standbyAddress), or make the primary an aws or azure environment, "
+               "whose traffic policy takes the ALB's name")
+    elif primary.cloud == "gcp" and traffic.standby_address is None:
+        refuse(("failover", "traffic"), f"the primary '{primary.name}' is on gcp: {GCP_EXTERNAL_ENDPOINTS}, and this standby gives no standbyAddress",
+               "add standbyAddress: the IPv4 address of this cluster's ingress load balancer (on AKS the app routing add-on's public IP, "
+               "the one tagged k8s-azure-service=app-routing-system/nginx in the cluster's node resource group)")
     elif primary.cloud == "azure" and len(relative_name(traffic.client_name)) > MAX_RELATIVE_NAME:
         refuse(("failover", "traffic", "clientName"),
                f"the Traffic Manager profile of '{traffic.client_name}' would be named {relative_name(traffic.client_name)}.trafficmanager.net, "

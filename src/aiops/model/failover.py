@@ -54,17 +54,39 @@ FailoverState = Literal["standby", "active"]
 
 class Traffic(StrictModel):
     """How clients reach the serving workloads: one name, failed over by the primary's traffic policy
-    (Route 53 failover records on AWS, a Traffic Manager profile on Azure)."""
+    (Route 53 failover records on AWS, a Traffic Manager profile on Azure, a Cloud DNS failover
+    routing policy on Google Cloud)."""
 
-    hosted_zone: Hostname = Field(description="The public DNS zone the client name is in, in the primary's cloud: a Route 53 hosted zone (primary on AWS) or an Azure DNS zone, "
-                                  "unique by name in the subscription (primary on Azure), e.g. ml.example.org (it must exist; the stack looks it up).")
+    hosted_zone: Hostname = Field(description="The public DNS zone the client name is in, in the primary's cloud: a Route 53 hosted zone (primary on AWS), an Azure DNS zone "
+                                  "unique by name in the subscription (Azure) or a Cloud DNS public zone (Google Cloud), e.g. ml.example.org (it must exist; the stack looks it up).")
     client_name: Hostname = Field(description="The one name clients use, in hostedZone, e.g. models.ml.example.org.")
     standby_endpoint: Hostname = Field(
         description="DNS name of this cluster's ingress load balancer, health-checked by the primary's traffic policy: on AKS the app routing add-on's public IP "
         "with a DNS label, <label>.<region>.cloudapp.azure.com; on EKS the ALB's name, k8s-aiopsserving-<id>.<region>.elb.amazonaws.com. "
         "(The primary's load balancer is looked up; it is not written here.)"
     )
+    standby_address: str | None = Field(
+        default=None,
+        description="IPv4 address of this cluster's ingress load balancer, for a primary on Google Cloud: Cloud DNS health-checks endpoints outside "
+        "Google Cloud by address only (on AKS the app routing add-on's static public IP). Not used for a primary on AWS or Azure.",
+    )
     ttl: int = Field(default=60, ge=10, le=3600, description="Seconds resolvers may keep an answer: how long clients can stay on a failed cloud after the traffic policy switches.")
+
+    @field_validator("standby_address")
+    @classmethod
+    def _an_internet_ipv4_address(cls, value: str | None) -> str | None:
+        import ipaddress
+
+        if value is None:
+            return value
+        try:
+            address = ipaddress.IPv4Address(value)
+        except ValueError:
+            raise error("ip_address", f"'{value}' is not an IPv4 address", hint="give the standby's ingress load balancer's public IPv4 address, like 198.51.100.20") from None
+        if any(address in ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10")):
+            raise error("ip_address", f"{value} is a private address, which Cloud DNS's health checks cannot reach from the internet",
+                        hint="give the standby's ingress load balancer's public IPv4 address")
+        return value
 
     @model_validator(mode="before")
     @classmethod

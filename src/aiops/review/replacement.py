@@ -8,7 +8,7 @@ reviewer must know too. This module is the only place that knows which attribute
 `aiops diff` looks each changed resource up here.
 
 The table covers the node pool, cluster and resource group types our stacks generate, and the
-traffic stacks' Route 53 health checks and records and Traffic Manager profiles, endpoints and CNAMEs, read from the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
+traffic stacks' Route 53 health checks and records, Traffic Manager profiles, endpoints and CNAMEs, and Cloud DNS record sets, health checks, addresses and certificates, read from the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
 an update from a replacement. Provider versions we pin: aws 6.69.1, azurerm 5.10.0,
 google 8.7.0 (dist/*/terraform/*/cdk.tf.json). When a pin moves, re-read the sources below
 and update the rows; `tests/test_review_replacement.py` pins the rows our reference stacks hit.
@@ -89,6 +89,22 @@ AZURE_DNS_CNAME = Source(
     "hashicorp/terraform-provider-azurerm internal/services/dns/dns_cname_record_resource.go, schema (ForceNew name, zone_name,"
     f" resource_group_name), {AZURE_TRAFFIC_MANAGER_SOURCE}"
 )
+# A primary on Google Cloud's traffic stack (terraform/traffic/cloud_dns.py), read likewise from
+# the newest google source in the mirror, not the 8.7.0 tag.
+GOOGLE_TRAFFIC_SOURCE = "commit e03b7622a2 (read 2026-12-02, not the 8.7.0 tag)"
+GOOGLE_DNS_RECORD_SET = Source(
+    "hashicorp/terraform-provider-google google/services/dns/resource_dns_record_set.go, schema (ForceNew name, managed_zone,"
+    f" project, routing_policy.health_check; trickle_ratio updates in place), {GOOGLE_TRAFFIC_SOURCE}"
+)
+GOOGLE_HEALTH_CHECK = Source(f"hashicorp/terraform-provider-google google/services/compute/resource_compute_health_check.go, schema (ForceNew name, project), {GOOGLE_TRAFFIC_SOURCE}")
+GOOGLE_GLOBAL_ADDRESS = Source(
+    "hashicorp/terraform-provider-google google/services/compute/resource_compute_global_address.go, schema (ForceNew name, address,"
+    f" address_type, description, ip_version, network, prefix_length, purpose, project), {GOOGLE_TRAFFIC_SOURCE}"
+)
+GOOGLE_MANAGED_CERTIFICATE = Source(
+    "hashicorp/terraform-provider-google google/services/compute/resource_compute_managed_ssl_certificate.go, schema (ForceNew"
+    f" description, managed.domains, name, type, project), {GOOGLE_TRAFFIC_SOURCE}"
+)
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,12 @@ RULES: tuple[Rule, ...] = (
     *_rules("azurerm_traffic_manager_profile", REPLACE, AZURE_TRAFFIC_MANAGER_PROFILE, "name resource_group_name dns_config.relative_name"),
     *_rules("azurerm_traffic_manager_external_endpoint", REPLACE, AZURE_TRAFFIC_MANAGER_ENDPOINT, "name profile_id subnet"),
     *_rules("azurerm_dns_cname_record", REPLACE, AZURE_DNS_CNAME, "name zone_name resource_group_name"),
+    # A primary on Google Cloud's: a failover or failback changes the record's trickle_ratio, in place.
+    *_rules("google_dns_record_set", REPLACE, GOOGLE_DNS_RECORD_SET, "name managed_zone project routing_policy.health_check"),
+    *_rules("google_compute_health_check", REPLACE, GOOGLE_HEALTH_CHECK, "name project"),
+    *_rules("google_compute_global_address", REPLACE, GOOGLE_GLOBAL_ADDRESS,
+            "name address address_type description ip_version network prefix_length purpose project"),
+    *_rules("google_compute_managed_ssl_certificate", REPLACE, GOOGLE_MANAGED_CERTIFICATE, "description managed.domains name type project"),
 )
 
 # Resources whose provider refuses to delete them while an attribute is set: (attribute, default).

@@ -22,19 +22,20 @@ STACK_NAME = "traffic"
 
 
 # The global traffic policy of a primary on each cloud (the README's Failover section says why).
-MECHANISMS = {"aws": "Route 53 failover records", "azure": "an Azure Traffic Manager profile"}
+MECHANISMS = {"aws": "Route 53 failover records", "azure": "an Azure Traffic Manager profile", "gcp": "a Cloud DNS failover routing policy"}
 
 
 class TrafficStack(TerraformStack):
-    """The failover pair of one primary: Route 53 failover records (a primary on AWS) or a Traffic
-    Manager profile (on Azure), for the one standby that takes its traffic."""
+    """The failover pair of one primary: Route 53 failover records (a primary on AWS), a Traffic
+    Manager profile (on Azure) or a Cloud DNS failover routing policy (on Google Cloud), for the
+    one standby that takes its traffic."""
 
     def __init__(self, scope: Construct, id: str, *, environment: Environment, pairs: Sequence[TrafficPair]) -> None:
         super().__init__(scope, id)
         self.stack_name = STACK_NAME
         if environment.cloud not in MECHANISMS:
-            raise InvalidProps(self, "environment.cloud", f"the traffic policy is built for a primary on aws (Route 53) or azure (Traffic Manager), and '{environment.name}' is on {environment.cloud}",
-                               "give the traffic stack an aws or azure primary")
+            raise InvalidProps(self, "environment.cloud", f"no traffic policy is built for a primary on {environment.cloud} ('{environment.name}')",
+                               f"give the traffic stack a primary on {', '.join(MECHANISMS)}")
         if len(pairs) != 1:
             raise InvalidProps(self, "pairs", f"{len(pairs)} failover pairs for one primary; its failover name has one primary and one standby endpoint",
                                "give one standby the traffic of each primary")
@@ -44,6 +45,9 @@ class TrafficStack(TerraformStack):
         add_remote_backend(self, environment, STACK_NAME)
         if environment.cloud == "azure":
             self._traffic_manager(environment, pairs)
+            return
+        if environment.cloud == "gcp":
+            self._cloud_dns(environment, pairs)
             return
         # Imported only now: the AWS bindings take seconds to load.
         from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
@@ -66,3 +70,14 @@ class TrafficStack(TerraformStack):
         AzurermProvider(self, "azurerm", features=[AzurermProviderFeatures()])
         for pair in pairs:
             TrafficManagerFailover(self, pair.workload, props=TrafficManagerProps.of(pair, environment.region, environment_tags(environment)))
+
+    def _cloud_dns(self, environment: Environment, pairs: Sequence[TrafficPair]) -> None:
+        from cdktn_provider_google.provider import GoogleProvider
+
+        from aiops_constructs.terraform.tags import environment_tags
+        from aiops_constructs.terraform.traffic.cloud_dns import CloudDnsFailover, CloudDnsProps
+
+        provider = GoogleProvider(self, "google", project=environment.gcp_project, region=environment.region)
+        provider.add_override("default_labels", environment_tags(environment))  # as the GKE stack (gke/cluster.py)
+        for pair in pairs:
+            CloudDnsFailover(self, pair.workload, props=CloudDnsProps.of(pair, environment.region))
