@@ -121,6 +121,16 @@ def test_the_switch_is_one_in_place_update_of_the_records_trickle_ratio(pair):
     assert repo.git("diff", "--stat", base, failback, "--", "dist", "environments") == ""
 
 
+def test_cost_warns_that_cloud_dns_is_unpriced(pair):
+    repo, base, _, _ = pair
+    result = aiops("cost", "--rev", base, "--format", "json", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    [warning] = [w for w in json.loads(result.stdout)["warnings"] if w["kind"] == "cloud-dns"]
+    assert warning == {"kind": "cloud-dns", "environments": ["gcp-serving"], "message": (
+        f"Cloud DNS {RECORD} ({TRAFFIC}) is not in the totals: its zone, its queries (per million) and the health checks of its routing "
+        "policy's endpoints are billed, and this project has no price of them with a source: see Google Cloud's pricing calculator")}
+
+
 def test_an_eks_standby_of_a_gcp_primary_is_refused(tmp_path, monkeypatch):
     from pathlib import Path
 
