@@ -152,7 +152,7 @@ def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
 def test_a_primary_on_google_cloud_needs_the_standbys_address(tmp_path, monkeypatch):
     """A primary on Google Cloud's traffic policy is a Cloud DNS failover routing policy, which
     health-checks endpoints outside Google Cloud by address only: the standby must give
-    standbyAddress (the Azure-standby and EKS-standby cases are in test_failover_traffic_gcp.py)."""
+    standbyAddress (the other cases are in test_failover_traffic_gcp.py)."""
     errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
     assert errors == [
         "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"

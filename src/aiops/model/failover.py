@@ -16,8 +16,8 @@ A standby names the environment it stands by for (`standbyFor`), the workloads i
 primary's cloud, failed over by health between the primary's and the standby's ingress load
 balancers (each behind an HTTPS health check of the workload's readiness path): Route 53
 failover records when the primary is on AWS, an Azure Traffic Manager profile (and a CNAME to
-it in an Azure DNS zone) when it is on Azure; a primary on Google Cloud is refused
-(aiops.failover.checks.GCP_TRAFFIC). The primary's load balancer is not written here: the
+it in an Azure DNS zone) when it is on Azure, a Cloud DNS failover routing policy on Google
+Cloud (whose standby gives `standbyAddress`: aiops.failover.checks). The primary's load balancer is not written here: the
 traffic stack looks it up (the ALB by the tags its controller puts on it,
 aiops_constructs/load_balancer_controller_identity.py; the AKS add-on's public IP by the tag
 AKS's cloud provider puts on it); the standby's is, since it is in another cloud, whose API the
