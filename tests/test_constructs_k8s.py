@@ -73,7 +73,7 @@ def test_serving_ingress_with_tls_snapshot(snapshot, cloud):
 
 
 @pytest.mark.parametrize(("cloud", "tls_host", "certificate", "message"), [
-    ("gcp", "models.ml.example.org", None, "TLS is built on EKS (ACM) and AKS (Key Vault), not on GKE; give no tls_host"),
+    ("gcp", "models.ml.example.org", None, "on GKE give tls_host with gke_certificate and gke_address (the primary's traffic stack makes both)"),
     ("azure", "models.ml.example.org", None,
      "on AKS give tls_host and key_vault_certificate together (the add-on serves the Key Vault certificate for that host)"),
     ("azure", "models.ml.example.org", "https://dr.vault.azure.net/secrets/x",

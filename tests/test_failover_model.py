@@ -70,7 +70,7 @@ FILE_MISTAKES = {
     ),
     "serving workload without a health path": (
         ("    readinessPath: /v2/health/ready\n", ""),
-        "environments/azure-dr.yaml:71:3: workloads.inference: Route 53 checks the health of 'model-server' on its readinessPath, and it has none\n"
+        "environments/azure-dr.yaml:71:3: workloads.inference: the traffic policy (Route 53 or Traffic Manager) checks the health of 'model-server' on its readinessPath, and it has none\n"
         "    fix: give the inference service a port and a readinessPath (the HTTP path that answers 200 when it can serve)",
     ),
 }
@@ -149,16 +149,19 @@ def test_a_standby_of_a_standby_is_refused(tmp_path, monkeypatch):
            "    fix: name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving" in errors
 
 
-def test_a_primary_that_is_not_on_aws_is_refused_at_the_traffic_line(tmp_path, monkeypatch):
-    """The traffic policy is Route 53's: a primary on Google Cloud (or Azure) is refused where the
-    standby asks for traffic (Traffic Manager and Cloud DNS failover are not built)."""
+def test_a_primary_on_google_cloud_needs_the_standbys_address(tmp_path, monkeypatch):
+    """A primary on Google Cloud's traffic policy is a Cloud DNS failover routing policy, which
+    health-checks endpoints outside Google Cloud by address only: the standby must give
+    standbyAddress (the other cases are in test_failover_traffic_gcp.py)."""
     errors = _errors(tmp_path, monkeypatch, "azure-dr", "standbyFor: aws-primary", "standbyFor: gcp-burst")
     assert errors == [
         "environments/azure-dr.yaml:52:15: failover.workloads[0]: 'gcp-burst' runs no workload 'model-server'\n"
         "    fix: list the workloads this environment takes over from gcp-burst (it runs: aiops-ray-burst)",
-        "environments/azure-dr.yaml:54:3: failover.traffic: the traffic policy is made of Route 53 failover records, "
-        "and the primary 'gcp-burst' is on gcp, not AWS\n"
-        "    fix: put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)",
+        "environments/azure-dr.yaml:54:3: failover.traffic: the primary 'gcp-burst' is on gcp: Cloud DNS failover routing health-checks "
+        "endpoints outside Google Cloud only by IP address (routing_policy.primary_backup with external_endpoints), and this standby "
+        "gives no standbyAddress\n"
+        "    fix: add standbyAddress: the IPv4 address of this cluster's ingress load balancer (on AKS the app routing add-on's public IP, "
+        "the one tagged k8s-azure-service=app-routing-system/nginx in the cluster's node resource group)",
     ]
 
 

@@ -35,7 +35,9 @@ def _struct(module, annotation: str) -> type | None:
 def _schema_problems(cls: type, body: dict, where: str) -> list[str]:
     """Arguments the schema does not have, required ones missing, values of the wrong type."""
     module = importlib.import_module(cls.__module__)
-    parameters = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n not in ("self", "scope", "id_")}
+    # the arguments are keyword-only; self, scope and the construct's id (`id_`, or `id` when the
+    # type has no `id` argument) come first
+    parameters = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     problems = [f"{where}: no argument '{key}'" for key in body if key not in _META and key not in parameters]
     problems += [f"{where}: required '{n}' missing" for n, p in parameters.items() if p.default is inspect.Parameter.empty and n not in body]
     for key, value in body.items():
@@ -45,7 +47,8 @@ def _schema_problems(cls: type, body: dict, where: str) -> list[str]:
         if isinstance(value, str) and value.startswith("${"):
             continue  # a reference: its type is the referenced attribute's
         struct = _struct(module, annotation)
-        if struct is not None and "IResolvable" not in annotation.split("'")[1]:
+        # a block, or a list of blocks (typed `Union[IResolvable, Sequence[Block]]` by the bindings)
+        if struct is not None and ("IResolvable" not in annotation.split("'")[1] or f"Sequence[typing.Union['{struct.__name__}'" in annotation):
             blocks = value if isinstance(value, list) else [value]
             for index, block in enumerate(blocks):
                 if not isinstance(block, dict):

@@ -9,6 +9,10 @@
   version, `https://<vault>.vault.azure.net/certificates/<name>`, so that the add-on follows
   renewals (learn.microsoft.com/azure/aks/app-routing-dns-ssl, "Create the Ingress that uses a
   host name and a certificate from Azure Key Vault"). Both names derive from the model.
+- GKE (a primary on Google Cloud): a Google-managed certificate of the client name and a global
+  static address, both made by the primary's traffic stack (terraform/traffic/cloud_dns.py),
+  which the GKE Ingress names (`ingress.gcp.kubernetes.io/pre-shared-cert`,
+  `kubernetes.io/ingress.global-static-ip-name`): `gke_certificate_name`, `gke_address_name`.
 """
 
 from __future__ import annotations
@@ -33,3 +37,13 @@ def certificate_name(workload: str) -> str:
 
 def key_vault_certificate_uri(environment: str, workload: str) -> str:
     return f"https://{key_vault_name(environment)}.vault.azure.net/certificates/{certificate_name(workload)}"
+
+
+def gke_address_name(environment: str, workload: str) -> str:
+    """The global static address of a GKE primary's serving Ingress (a Compute Engine name)."""
+    return f"{environment}-{workload}"
+
+
+def gke_certificate_name(environment: str, workload: str) -> str:
+    """The Google-managed certificate of a GKE primary's client name."""
+    return f"{environment}-{workload}-tls"

@@ -31,8 +31,11 @@ TLS (`tls_host`, the client name, when the environment is one side of a failover
   `tls` entry's secretName must be "`keyvault-` followed by the value of the Ingress resource
   name" (learn.microsoft.com/azure/aks/app-routing-dns-ssl): the add-on syncs the certificate
   into that Secret.
-- GKE: not built (no GKE environment serves in a failover pair; a GKE primary is refused by the
-  model).
+- GKE (a primary on Google Cloud): the Google-managed certificate and global static address its
+  traffic stack makes, named by `ingress.gcp.kubernetes.io/pre-shared-cert` and
+  `kubernetes.io/ingress.global-static-ip-name` (cloud.google.com/kubernetes-engine/docs/how-to/
+  managed-certs, "pre-shared certificates"); no `tls` entry, which would name a Secret. A GKE
+  standby is not given TLS (its address is the standby's `standbyAddress`, outside this build).
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ class ServingIngressProps:
     load_balancer_group: str = INGRESS_GROUP  # EKS: one ALB for the cluster's serving Ingresses
     tls_host: str | None = None  # the client name: an HTTPS listener with its certificate (EKS, AKS)
     key_vault_certificate: str | None = None  # AKS: the certificate's URI without a version (serving_tls.py)
+    gke_certificate: str | None = None  # GKE: the Google-managed certificate's name (serving_tls.py)
+    gke_address: str | None = None  # GKE: the global static address's name (serving_tls.py)
 
 
 class ServingIngress(Construct):
@@ -87,8 +92,8 @@ class ServingIngress(Construct):
             raise ValueError(f"{who}: health_path must be an HTTP path starting with '/', got {props.health_path!r}")
         if props.cloud == "aws" and not props.source_cidr:
             raise ValueError(f"{who}: on EKS the ALB sends from the VPC's addresses; give source_cidr (the VPC's CIDR)")
-        if props.tls_host is not None and props.cloud == "gcp":
-            raise ValueError(f"{who}: TLS is built on EKS (ACM) and AKS (Key Vault), not on GKE; give no tls_host")
+        if props.cloud == "gcp" and (props.tls_host is None) != (props.gke_certificate is None or props.gke_address is None):
+            raise ValueError(f"{who}: on GKE give tls_host with gke_certificate and gke_address (the primary's traffic stack makes both)")
         if props.cloud == "azure" and (props.tls_host is None) != (props.key_vault_certificate is None):
             raise ValueError(f"{who}: on AKS give tls_host and key_vault_certificate together (the add-on serves the Key Vault certificate for that host)")
         if props.key_vault_certificate is not None and not (props.key_vault_certificate.startswith("https://") and "/certificates/" in props.key_vault_certificate):
@@ -114,6 +119,9 @@ class ServingIngress(Construct):
             spec["ingressClassName"] = INGRESS_CLASSES["azure"]
         else:  # GKE's own controller is chosen by the annotation, not by an IngressClass
             annotations = {"kubernetes.io/ingress.class": INGRESS_CLASSES["gcp"]}
+            if props.tls_host:  # a primary's: the address and certificate its traffic stack makes
+                annotations["kubernetes.io/ingress.global-static-ip-name"] = props.gke_address  # type: ignore[assignment]
+                annotations["ingress.gcp.kubernetes.io/pre-shared-cert"] = props.gke_certificate  # type: ignore[assignment]
         metadata: dict[str, Any] = {"name": props.name, "namespace": props.namespace, "labels": object_labels}
         if annotations:
             metadata["annotations"] = annotations
@@ -122,7 +130,8 @@ class ServingIngress(Construct):
             tls: dict[str, Any] = {"hosts": [props.tls_host]}
             if props.cloud == "azure":
                 tls["secretName"] = f"keyvault-{props.name}"
-            spec["tls"] = [tls]
+            if props.cloud != "gcp":  # GKE: the pre-shared certificate, not a Secret in `tls`
+                spec["tls"] = [tls]
         spec["rules"] = ([{"host": props.tls_host, "http": paths}] if props.tls_host else []) + [{"http": paths}]
         ingress = ApiObject(self, "ingress", api_version="networking.k8s.io/v1", kind="Ingress", metadata=metadata)
         ingress.add_json_patch(JsonPatch.add("/spec", spec))

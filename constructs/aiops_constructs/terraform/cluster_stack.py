@@ -28,7 +28,9 @@ def versions_tf() -> str:
 class ClusterStack(TerraformStack):
     """One stack per environment, named after the cloud's managed Kubernetes service."""
 
-    def __init__(self, scope: Construct, id: str, *, environment: Environment) -> None:
+    def __init__(self, scope: Construct, id: str, *, environment: Environment, primary_of_pair: bool = False) -> None:
+        """`primary_of_pair`: the environment is the primary of a failover pair with traffic, so its
+        serving Ingress presents the client name's certificate (on AKS from the Key Vault this stack makes)."""
         super().__init__(scope, id)
         self.stack_name = STACK_NAMES[environment.cloud]
         add_remote_backend(self, environment, self.stack_name)
@@ -40,7 +42,7 @@ class ClusterStack(TerraformStack):
         elif environment.cloud == "azure":
             from aiops_constructs.terraform.aks.cluster import AksCluster
 
-            AksCluster(self, "aks", environment=environment)
+            AksCluster(self, "aks", environment=environment, primary_of_pair=primary_of_pair)
         else:
             from aiops_constructs.terraform.gke.cluster import GkeCluster
 

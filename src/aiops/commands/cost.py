@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
     from aiops.cost.pools import pool_costs
     from aiops.cost.render import render_json, render_markdown, render_table
     from aiops.cost.route53 import dns_costs, dns_warnings
+    from aiops.cost.cloud_dns import cloud_dns_warnings
+    from aiops.cost.traffic_manager import traffic_manager_warnings
     from aiops.tree import git
     from aiops.tree.terraform import scan_terraform_files
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         if args.advise:
             return _advice(args, costs)
         dns = dns_costs(tree)
-        return render(costs, hours, [*price_warnings(costs, as_of=as_of, max_age_days=args.max_price_age), *dns_warnings(dns, tree)], dns)
+        return render(costs, hours, [*price_warnings(costs, as_of=as_of, max_age_days=args.max_price_age), *dns_warnings(dns, tree), *traffic_manager_warnings(tree), *cloud_dns_warnings(tree)], dns)
 
     catalog: tuple[str | None] | None = None  # None: the catalog in effect (the working tree's)
     try:

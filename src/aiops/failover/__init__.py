@@ -2,8 +2,9 @@
 
 An environment's `failover:` section (aiops.model.failover) names its primary. Synthesis needs
 both files of every pair: the standby is built at serving scale when its switch is `active`
-(serving.py), and the primary's Terraform holds the Route 53 failover records that send
-clients to one or the other (TrafficPair, built by aiops_constructs.terraform.traffic). So
+(serving.py), and the primary's Terraform holds the global traffic policy that sends clients to
+one or the other (Route 53 failover records for a primary on AWS, a Traffic Manager profile on
+Azure) (TrafficPair, built by aiops_constructs.terraform.traffic). So
 `resolve` reads, besides the environments being synthesized, the other side of each of their
 pairs, checks the pairs (checks.py) and returns what synthesis builds from.
 """
@@ -18,9 +19,20 @@ from aiops.model.environment import Environment
 from aiops.model.errors import SourceError
 
 
+MAX_RELATIVE_NAME = 63  # a DNS label
+
+
+def relative_name(client_name: str) -> str:
+    """A Traffic Manager profile's name under trafficmanager.net (a primary on Azure): the client
+    name with its dots as dashes. Traffic Manager names are global; the client name is one the
+    organization owns."""
+    return client_name.replace(".", "-")
+
+
 @dataclass(frozen=True)
 class TrafficPair:
-    """One Route 53 failover pair: the props of the primary's traffic stack, one per standby."""
+    """One failover pair (Route 53 records or a Traffic Manager profile): the props of the
+    primary's traffic stack, one per standby."""
 
     primary: str
     standby: str
@@ -31,6 +43,7 @@ class TrafficPair:
     health_path: str
     ttl: int
     active: bool  # the switch: the primary's record is held unhealthy, clients go to the standby
+    standby_address: str | None = None  # a primary on Google Cloud: Cloud DNS checks external endpoints by address
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ def pairs_of(primary: Environment, standbys: Iterable[Environment]) -> tuple[Tra
         pairs.append(TrafficPair(
             primary=primary.name, standby=standby.name, workload=serving.name, hosted_zone=traffic.hosted_zone,
             client_name=traffic.client_name, standby_endpoint=traffic.standby_endpoint,
-            health_path=serving.readiness_path, ttl=traffic.ttl, active=failover.active,
+            health_path=serving.readiness_path, ttl=traffic.ttl, active=failover.active, standby_address=traffic.standby_address,
         ))
     return tuple(pairs)
 

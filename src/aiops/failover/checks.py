@@ -12,9 +12,8 @@ standby's file and line (or the primary's, when the fault is there) and says how
 - the standby's pools hold every listed workload at the primary's `maxReplicas`: nodes per
   pool from what one node offers to pods (aiops.model.allocatable, the cloud's documented
   reservations over the catalog's vCPU, memory and GPUs) against the pool's `max`;
-- one standby with traffic per primary (a Route 53 failover pair has one secondary), and that
-  primary on AWS (the traffic policy is Route 53's; Azure Traffic Manager and Google Cloud DNS
-  routing policies are not built).
+- one standby with traffic per primary (its failover name has one primary and one standby
+  endpoint), and what the primary's cloud's traffic policy needs of it: traffic_errors.
 """
 
 from __future__ import annotations
@@ -109,9 +108,8 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
         refuse(("failover", "standbyFor"), f"'{primary.name}' is itself the standby of '{primary.failover.standby_for}'",
                f"name the environment that serves in the first place; a standby of a standby would take over from a cluster that is not serving")
         return errors
-    if failover.traffic is not None and primary.cloud != "aws":
-        refuse(("failover", "traffic"), f"the traffic policy is made of Route 53 failover records, and the primary '{primary.name}' is on {primary.cloud}, not AWS",
-               "put the primary on AWS, or leave traffic out (Azure Traffic Manager and Google Cloud DNS failover are not built)")
+    if failover.traffic is not None:
+        traffic_errors(standby, primary, refuse)
     # Capacity: what the standby's pools must hold at the primary's maxReplicas, pool by pool.
     needed: dict[str, list[tuple[str, int, int, int]]] = {}  # pool -> (workload, replicas, per node, nodes)
     for index, name in enumerate(failover.workloads):
@@ -161,6 +159,36 @@ def pair_errors(standby: Environment, primary: Environment, files: _Files) -> li
                    f"pool '{pool_name}' ({pool.instance_type}) holds at most {pool.max} node(s), and taking over from {primary.name} at its maxReplicas needs {total} ({what})",
                    f"raise max to {total}: the standby must hold what it stands in for at the primary's maximum (it stays at min until a failover)")
     return errors
+
+
+# A primary on Google Cloud: Cloud DNS's failover routing policy
+# (google_dns_record_set.routing_policy.primary_backup, in the pinned google 8.7.0 schema with
+# `health_check` and `external_endpoints`) health-checks endpoints outside Google Cloud only as
+# "The Internet IP addresses to be health checked" (the provider's external_endpoints). So the
+# standby's load balancer must have a fixed address, given as `standbyAddress`: an AKS add-on's
+# static public IP does; an EKS standby's ALB does not (its addresses change; clients must use
+# its DNS name), so that pairing is refused.
+GCP_EXTERNAL_ENDPOINTS = "Cloud DNS failover routing health-checks endpoints outside Google Cloud only by IP address (routing_policy.primary_backup with external_endpoints)"
+
+
+def traffic_errors(standby: Environment, primary: Environment, refuse: Callable[..., None]) -> None:
+    """Refuse (through `refuse`) what of `standby.failover.traffic` depends on the primary's cloud."""
+    from aiops.failover import MAX_RELATIVE_NAME, relative_name
+
+    traffic = standby.failover.traffic  # type: ignore[union-attr]
+    if primary.cloud == "gcp" and standby.cloud == "aws":
+        refuse(("failover", "traffic"), f"the primary '{primary.name}' is on gcp: {GCP_EXTERNAL_ENDPOINTS}, and this standby's ALB has no fixed address",
+               "put the standby on azure (the app routing add-on's static IP, as standbyAddress), or make the primary an aws or azure environment, "
+               "whose traffic policy takes the ALB's name")
+    elif primary.cloud == "gcp" and traffic.standby_address is None:
+        refuse(("failover", "traffic"), f"the primary '{primary.name}' is on gcp: {GCP_EXTERNAL_ENDPOINTS}, and this standby gives no standbyAddress",
+               "add standbyAddress: the IPv4 address of this cluster's ingress load balancer (on AKS the app routing add-on's public IP, "
+               "the one tagged k8s-azure-service=app-routing-system/nginx in the cluster's node resource group)")
+    elif primary.cloud == "azure" and len(relative_name(traffic.client_name)) > MAX_RELATIVE_NAME:
+        refuse(("failover", "traffic", "clientName"),
+               f"the Traffic Manager profile of '{traffic.client_name}' would be named {relative_name(traffic.client_name)}.trafficmanager.net, "
+               f"and that name's first label has {len(relative_name(traffic.client_name))} characters, more than a DNS label's {MAX_RELATIVE_NAME}",
+               "use a shorter client name")
 
 
 # The private registries of each cloud, which the other clouds' nodes cannot pull from without
@@ -218,7 +246,7 @@ def failover_errors(environments: Iterable[Environment], directory: Path) -> lis
         if failover.traffic is not None:
             if primary.name in with_traffic:
                 errors.append(files.error(environment.name, ("failover", "traffic"), "failover.traffic",
-                                          f"'{with_traffic[primary.name]}' already takes {primary.name}'s traffic; a Route 53 failover pair has one secondary",
+                                          f"'{with_traffic[primary.name]}' already takes {primary.name}'s traffic; its failover name has one primary and one standby endpoint",
                                           "give traffic to one standby of each primary"))
                 continue
             with_traffic[primary.name] = environment.name

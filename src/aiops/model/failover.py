@@ -4,19 +4,24 @@ A standby names the environment it stands by for (`standbyFor`), the workloads i
 (by their `name`; it runs a copy of each, at its own, smaller scale) and the switch, `state`:
 
 - `standby` (the default): the standby's workloads and pools are as its file says, and clients
-  are sent to the primary while the primary's health check passes (Route 53 fails over by
-  itself when it does not);
+  are sent to the primary while the primary's health check passes (the traffic policy fails
+  over by itself when it does not);
 - `active`: a failover, written in git. Synthesis scales the standby's copies to the primary's
-  replica bounds and its pools to hold them (aiops.failover.serving), and the primary's
-  Route 53 record is held unhealthy so that clients are sent to the standby whatever the
-  primary's health (aiops_constructs.terraform.traffic).
+  replica bounds and its pools to hold them (aiops.failover.serving), and the primary is put
+  behind the standby in its traffic policy (its Route 53 record held unhealthy, or its Traffic
+  Manager endpoint's priority moved behind the standby's) so that clients are sent to the
+  standby whatever the primary's health (aiops_constructs.terraform.traffic).
 
-`traffic` says how clients reach a serving workload: one name in a Route 53 hosted zone, with a
-failover pair of records on it (the primary's and the standby's ingress load balancers, each
-behind an HTTPS health check of the workload's readiness path). The primary's load balancer is
-not written here: the traffic stack looks it up by the tags its controller puts on it
-(aiops_constructs/load_balancer_controller_identity.py); the standby's is, since the AKS
-add-on's public IP has no name Terraform can find it by. `replication` declares the state the
+`traffic` says how clients reach a serving workload: one name in a public DNS zone of the
+primary's cloud, failed over by health between the primary's and the standby's ingress load
+balancers (each behind an HTTPS health check of the workload's readiness path): Route 53
+failover records when the primary is on AWS, an Azure Traffic Manager profile (and a CNAME to
+it in an Azure DNS zone) when it is on Azure, a Cloud DNS failover routing policy on Google
+Cloud (whose standby gives `standbyAddress`: aiops.failover.checks). The primary's load balancer is not written here: the
+traffic stack looks it up (the ALB by the tags its controller puts on it,
+aiops_constructs/load_balancer_controller_identity.py; the AKS add-on's public IP by the tag
+AKS's cloud provider puts on it); the standby's is, since it is in another cloud, whose API the
+primary's stack does not call. `replication` declares the state the
 standby needs before it can serve: model artifacts, the images (read from the workloads
 themselves) and secrets; aiops.failover.state says which of them a managed service keeps in
 step and which the runbook must.
@@ -48,15 +53,40 @@ FailoverState = Literal["standby", "active"]
 
 
 class Traffic(StrictModel):
-    """How clients reach the serving workloads: one name, answered by Route 53 failover records."""
+    """How clients reach the serving workloads: one name, failed over by the primary's traffic policy
+    (Route 53 failover records on AWS, a Traffic Manager profile on Azure, a Cloud DNS failover
+    routing policy on Google Cloud)."""
 
-    hosted_zone: Hostname = Field(description="The Route 53 public hosted zone the client name is in, e.g. ml.example.org (it must exist; the stack looks it up).")
+    hosted_zone: Hostname = Field(description="The public DNS zone the client name is in, in the primary's cloud: a Route 53 hosted zone (primary on AWS), an Azure DNS zone "
+                                  "unique by name in the subscription (Azure) or a Cloud DNS public zone (Google Cloud), e.g. ml.example.org (it must exist; the stack looks it up).")
     client_name: Hostname = Field(description="The one name clients use, in hostedZone, e.g. models.ml.example.org.")
     standby_endpoint: Hostname = Field(
-        description="DNS name of this cluster's ingress load balancer, health-checked by Route 53: the app routing add-on's public IP with a DNS label, "
-        "<label>.<region>.cloudapp.azure.com. (The primary's ALB is looked up by its tags; it is not written here.)"
+        description="DNS name of this cluster's ingress load balancer, health-checked by the primary's traffic policy: on AKS the app routing add-on's public IP "
+        "with a DNS label, <label>.<region>.cloudapp.azure.com; on EKS the ALB's name, k8s-aiopsserving-<id>.<region>.elb.amazonaws.com. "
+        "(The primary's load balancer is looked up; it is not written here.)"
     )
-    ttl: int = Field(default=60, ge=10, le=3600, description="Seconds resolvers may keep an answer: how long clients can stay on a failed cloud after Route 53 switches.")
+    standby_address: str | None = Field(
+        default=None,
+        description="IPv4 address of this cluster's ingress load balancer, for a primary on Google Cloud: Cloud DNS health-checks endpoints outside "
+        "Google Cloud by address only (on AKS the app routing add-on's static public IP). Not used for a primary on AWS or Azure.",
+    )
+    ttl: int = Field(default=60, ge=10, le=3600, description="Seconds resolvers may keep an answer: how long clients can stay on a failed cloud after the traffic policy switches.")
+
+    @field_validator("standby_address")
+    @classmethod
+    def _an_internet_ipv4_address(cls, value: str | None) -> str | None:
+        import ipaddress
+
+        if value is None:
+            return value
+        try:
+            address = ipaddress.IPv4Address(value)
+        except ValueError:
+            raise error("ip_address", f"'{value}' is not an IPv4 address", hint="give the standby's ingress load balancer's public IPv4 address, like 198.51.100.20") from None
+        if any(address in ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10")):
+            raise error("ip_address", f"{value} is a private address, which Cloud DNS's health checks cannot reach from the internet",
+                        hint="give the standby's ingress load balancer's public IPv4 address")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -215,7 +245,7 @@ def failover_problem(environment: Environment) -> PydanticCustomError | None:
     if serves and (serving.port is None or serving.readiness_path is None):
         return error(
             "health_check",
-            f"Route 53 checks the health of '{serving.name}' on its readinessPath, and it has none",
+            f"the traffic policy (Route 53 or Traffic Manager) checks the health of '{serving.name}' on its readinessPath, and it has none",
             at=("workloads", "inference"),
             hint="give the inference service a port and a readinessPath (the HTTP path that answers 200 when it can serve)",
         )

@@ -8,7 +8,7 @@ reviewer must know too. This module is the only place that knows which attribute
 `aiops diff` looks each changed resource up here.
 
 The table covers the node pool, cluster and resource group types our stacks generate, and the
-traffic stack's Route 53 health checks and records, read from the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
+traffic stacks' Route 53 health checks and records, Traffic Manager profiles, endpoints and CNAMEs, and Cloud DNS record sets, health checks, addresses and certificates, read from the providers' schemas; for other types (networks, roles, ...) `aiops diff` says it cannot tell
 an update from a replacement. Provider versions we pin: aws 6.69.1, azurerm 5.10.0,
 google 8.7.0 (dist/*/terraform/*/cdk.tf.json). When a pin moves, re-read the sources below
 and update the rows; `tests/test_review_replacement.py` pins the rows our reference stacks hit.
@@ -74,6 +74,37 @@ AWS_ROUTE53_RECORD = Source(
     "hashicorp/terraform-provider-aws internal/service/route53/record.go, schema (ForceNew name, zone_id),"
     " commit 00655c1681ea (read 2026-12-02, not the 6.69.1 tag)"
 )
+# A primary on Azure's traffic stack (terraform/traffic/traffic_manager.py). Read from the newest
+# azurerm source in this project's mirror, not the 5.10.0 tag (not in it): re-read on a pin move.
+AZURE_TRAFFIC_MANAGER_SOURCE = "commit 69697b7fe6a9 (v5.2.0+, read 2026-12-02, not the 5.10.0 tag)"
+AZURE_TRAFFIC_MANAGER_PROFILE = Source(
+    "hashicorp/terraform-provider-azurerm internal/services/trafficmanager/traffic_manager_profile_resource.go, schema (ForceNew"
+    f" name, dns_config.relative_name; resource_group_name is commonschema's, ForceNew), {AZURE_TRAFFIC_MANAGER_SOURCE}"
+)
+AZURE_TRAFFIC_MANAGER_ENDPOINT = Source(
+    "hashicorp/terraform-provider-azurerm internal/services/trafficmanager/traffic_manager_external_endpoint_resource.go, schema"
+    f" (ForceNew name, profile_id, subnet; priority, enabled, target update in place), {AZURE_TRAFFIC_MANAGER_SOURCE}"
+)
+AZURE_DNS_CNAME = Source(
+    "hashicorp/terraform-provider-azurerm internal/services/dns/dns_cname_record_resource.go, schema (ForceNew name, zone_name,"
+    f" resource_group_name), {AZURE_TRAFFIC_MANAGER_SOURCE}"
+)
+# A primary on Google Cloud's traffic stack (terraform/traffic/cloud_dns.py), read likewise from
+# the newest google source in the mirror, not the 8.7.0 tag.
+GOOGLE_TRAFFIC_SOURCE = "commit e03b7622a2 (read 2026-12-02, not the 8.7.0 tag)"
+GOOGLE_DNS_RECORD_SET = Source(
+    "hashicorp/terraform-provider-google google/services/dns/resource_dns_record_set.go, schema (ForceNew name, managed_zone,"
+    f" project, routing_policy.health_check; trickle_ratio updates in place), {GOOGLE_TRAFFIC_SOURCE}"
+)
+GOOGLE_HEALTH_CHECK = Source(f"hashicorp/terraform-provider-google google/services/compute/resource_compute_health_check.go, schema (ForceNew name, project), {GOOGLE_TRAFFIC_SOURCE}")
+GOOGLE_GLOBAL_ADDRESS = Source(
+    "hashicorp/terraform-provider-google google/services/compute/resource_compute_global_address.go, schema (ForceNew name, address,"
+    f" address_type, description, ip_version, network, prefix_length, purpose, project), {GOOGLE_TRAFFIC_SOURCE}"
+)
+GOOGLE_MANAGED_CERTIFICATE = Source(
+    "hashicorp/terraform-provider-google google/services/compute/resource_compute_managed_ssl_certificate.go, schema (ForceNew"
+    f" description, managed.domains, name, type, project), {GOOGLE_TRAFFIC_SOURCE}"
+)
 
 
 @dataclass(frozen=True)
@@ -133,6 +164,16 @@ RULES: tuple[Rule, ...] = (
     # The traffic stack's: a failover or failback changes child_health_threshold, which updates in place.
     *_rules("aws_route53_health_check", REPLACE, AWS_ROUTE53_HEALTH_CHECK, "type request_interval measure_latency reference_name routing_control_arn"),
     *_rules("aws_route53_record", REPLACE, AWS_ROUTE53_RECORD, "name zone_id"),
+    # A primary on Azure's: a failover or failback changes the primary endpoint's priority, in place.
+    *_rules("azurerm_traffic_manager_profile", REPLACE, AZURE_TRAFFIC_MANAGER_PROFILE, "name resource_group_name dns_config.relative_name"),
+    *_rules("azurerm_traffic_manager_external_endpoint", REPLACE, AZURE_TRAFFIC_MANAGER_ENDPOINT, "name profile_id subnet"),
+    *_rules("azurerm_dns_cname_record", REPLACE, AZURE_DNS_CNAME, "name zone_name resource_group_name"),
+    # A primary on Google Cloud's: a failover or failback changes the record's trickle_ratio, in place.
+    *_rules("google_dns_record_set", REPLACE, GOOGLE_DNS_RECORD_SET, "name managed_zone project routing_policy.health_check"),
+    *_rules("google_compute_health_check", REPLACE, GOOGLE_HEALTH_CHECK, "name project"),
+    *_rules("google_compute_global_address", REPLACE, GOOGLE_GLOBAL_ADDRESS,
+            "name address address_type description ip_version network prefix_length purpose project"),
+    *_rules("google_compute_managed_ssl_certificate", REPLACE, GOOGLE_MANAGED_CERTIFICATE, "description managed.domains name type project"),
 )
 
 # Resources whose provider refuses to delete them while an attribute is set: (attribute, default).

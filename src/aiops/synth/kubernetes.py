@@ -216,9 +216,11 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath, client
     if serving is not None and serving.port is not None:
         # Every cluster that runs the serving workload can be sent its clients (aiops.failover).
         from aiops.model.cloud_rules import EKS_VPC_CIDR
-        from aiops_constructs.serving_tls import key_vault_certificate_uri
+        from aiops_constructs.serving_tls import gke_address_name, gke_certificate_name, key_vault_certificate_uri
 
-        tls_host = client_name if cloud in ("aws", "azure") else None
+        # GKE serves TLS only as a primary (its traffic stack makes the certificate and address)
+        gke_primary = cloud == "gcp" and client_name is not None and environment.failover is None
+        tls_host = client_name if cloud in ("aws", "azure") or gke_primary else None
         ServingIngress(
             files.chart(folder / "inference-ingress.yaml"),
             "inference-ingress",
@@ -227,6 +229,8 @@ def _apps(files: _Files, environment: Environment, folder: PurePosixPath, client
                 health_path=serving.readiness_path or "/", source_cidr=EKS_VPC_CIDR if cloud == "aws" else None,
                 tls_host=tls_host,
                 key_vault_certificate=key_vault_certificate_uri(environment.name, serving.name) if tls_host and cloud == "azure" else None,
+                gke_certificate=gke_certificate_name(environment.name, serving.name) if gke_primary else None,
+                gke_address=gke_address_name(environment.name, serving.name) if gke_primary else None,
             ),
         )
     if workloads.ray is not None:

@@ -19,15 +19,15 @@ TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
 
 def build_terraform_app(environments: list[Environment], outdir: Path, traffic: dict | None = None) -> tuple[App, dict[str, PurePosixPath]]:
     """The cdktn App (as `cdktn synth` runs it) and the dist/ folder of each of its stacks: one
-    cluster stack per environment, and a traffic stack (Route 53 failover records) for each
+    cluster stack per environment, and a traffic stack (Route 53 failover records or a Traffic Manager profile) for each
     primary with a standby that takes its traffic (`traffic`, from aiops.failover.resolve)."""
     app = App(outdir=str(outdir), context={"targetVersions": TARGET_VERSIONS})
     folders: dict[str, PurePosixPath] = {}
     for environment in environments:
         stack_id = f"{environment.name}"
-        stack = ClusterStack(app, stack_id, environment=environment)
-        folders[stack_id] = EnvironmentLayout(environment.name).terraform_stack(stack.stack_name)
         pairs = (traffic or {}).get(environment.name)
+        stack = ClusterStack(app, stack_id, environment=environment, primary_of_pair=bool(pairs))
+        folders[stack_id] = EnvironmentLayout(environment.name).terraform_stack(stack.stack_name)
         if pairs:
             from aiops_constructs.terraform.traffic.stack import TrafficStack
 

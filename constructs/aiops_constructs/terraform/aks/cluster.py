@@ -26,7 +26,7 @@ class AksCluster(Construct):
     """Everything one AKS environment needs, from the model. Every Azure resource that takes
     tags carries the environment's cost tags; pools add their own name."""
 
-    def __init__(self, scope: Construct, id: str, *, environment: Environment) -> None:
+    def __init__(self, scope: Construct, id: str, *, environment: Environment, primary_of_pair: bool = False) -> None:
         super().__init__(scope, id)
         if environment.cloud != "azure":
             raise InvalidProps(self, "environment.cloud", f"environment '{environment.name}' is on {environment.cloud}, not azure", "build an AKS cluster from an azure environment")
@@ -38,8 +38,9 @@ class AksCluster(Construct):
         AzurermProvider(self, "azurerm", features=[AzurermProviderFeatures()])
         group = ResourceGroup(self, "resource-group", name=f"{name}-rg", location=environment.region, tags=tags)
         group.override_logical_id("resource_group")
-        # A standby that takes a failover pair's clients serves TLS for their name (serving_vault.py).
-        serves_tls = environment.serves and environment.failover is not None and environment.failover.traffic is not None
+        # Either side of a failover pair with traffic serves TLS for the client name (serving_vault.py):
+        # a standby that takes the clients, or the primary they are taken from (`primary_of_pair`).
+        serves_tls = environment.serves and (primary_of_pair or (environment.failover is not None and environment.failover.traffic is not None))
         network = AksNetwork(self, "network", props=AksNetworkProps(name=name, location=group.location, resource_group_name=group.name, tags=tags,
                                                                     key_vault_endpoint=serves_tls, serves_https=serves_tls))
         logs = AksLogWorkspace(self, "log-workspace", props=AksLogWorkspaceProps(name=name, location=group.location, resource_group_name=group.name, tags=tags))

@@ -143,7 +143,10 @@ class EksCluster(Construct):
                 logical_id=terraform_id("asg_tag", member.name, "cost"),
             ),
         )
-        if member.min == 0:
+        # A failover standby's pools keep them in both switch positions: `state: active` raises a
+        # zone's min from 0, and dropping the tags then (re-creating them on failback) would be a
+        # destroy in the switch's plan for nothing (they only matter while the group is empty).
+        if member.min == 0 or environment.failover is not None:
             AutoscalingGroupTags(
                 group,
                 "scale-from-zero-tags",

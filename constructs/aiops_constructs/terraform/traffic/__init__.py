@@ -1,1 +1,1 @@
-"""The global traffic policy: Route 53 failover records with health checks, in the primary's stack."""
+"""The global traffic policy of a primary: Route 53 failover records with health checks (AWS), a Traffic Manager profile (Azure) or a Cloud DNS failover routing policy (Google Cloud), in the primary's stack."""
