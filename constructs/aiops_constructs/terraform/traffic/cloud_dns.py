@@ -53,7 +53,8 @@ from constructs import Construct
 
 from aiops.failover import TrafficPair
 from aiops_constructs.serving_tls import gke_address_name, gke_certificate_name
-from aiops_constructs.terraform.props import InvalidProps, terraform_id
+from aiops_constructs.terraform.props import terraform_id
+from aiops_constructs.terraform.traffic.pair_props import check_pair_props
 
 HEALTH_CHECK_PORT = 443
 CHECK_INTERVAL = 30  # seconds: the least the provider allows with source_regions
@@ -91,14 +92,8 @@ class CloudDnsFailover(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: CloudDnsProps) -> None:
         super().__init__(scope, id)
-        if not props.client_name.endswith(f".{props.dns_zone}"):
-            raise InvalidProps(self, "client_name", f"'{props.client_name}' is not in the DNS zone '{props.dns_zone}'", f"use a name ending in .{props.dns_zone}")
-        if not props.health_path.startswith("/"):
-            raise InvalidProps(self, "health_path", f"'{props.health_path}' is not an HTTP path", "give the readiness path, starting with '/'")
-        if not 10 <= props.ttl <= 3600:
-            raise InvalidProps(self, "ttl", f"a TTL of {props.ttl} s", "use 10 to 3600 seconds")
-        if props.primary == props.standby:
-            raise InvalidProps(self, "standby", "the primary and the standby are the same", "give the standby its own environment")
+        check_pair_props(self, client_name=props.client_name, zone=props.dns_zone, zone_kind="DNS zone", health_path=props.health_path,
+                         ttl=props.ttl, primary=props.primary, standby=props.standby)
         prefix = terraform_id(id)
         dns_name = f"{props.dns_zone}."
         zones = DataGoogleDnsManagedZones(

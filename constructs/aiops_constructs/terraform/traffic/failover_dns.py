@@ -47,6 +47,7 @@ from constructs import Construct
 from aiops.failover import TrafficPair
 from aiops_constructs.load_balancer_controller_identity import load_balancer_tags
 from aiops_constructs.terraform.props import InvalidProps, terraform_id
+from aiops_constructs.terraform.traffic.pair_props import check_pair_props
 
 HEALTH_CHECK_PORT = 443
 REQUEST_INTERVAL = 10  # seconds: Route 53's fast interval (the other is 30)
@@ -76,14 +77,8 @@ class FailoverDns(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: FailoverDnsProps) -> None:
         super().__init__(scope, id)
-        if not props.client_name.endswith(f".{props.hosted_zone}"):
-            raise InvalidProps(self, "client_name", f"'{props.client_name}' is not in the hosted zone '{props.hosted_zone}'", f"use a name ending in .{props.hosted_zone}")
-        if not props.health_path.startswith("/"):
-            raise InvalidProps(self, "health_path", f"'{props.health_path}' is not an HTTP path", "give the readiness path, starting with '/'")
-        if not 10 <= props.ttl <= 3600:
-            raise InvalidProps(self, "ttl", f"a TTL of {props.ttl} s", "use 10 to 3600 seconds")
-        if props.primary == props.standby:
-            raise InvalidProps(self, "standby", "the primary and the standby are the same", "give the standby its own environment")
+        check_pair_props(self, client_name=props.client_name, zone=props.hosted_zone, zone_kind="hosted zone", health_path=props.health_path,
+                         ttl=props.ttl, primary=props.primary, standby=props.standby)
         if props.standby_endpoint == props.client_name:
             raise InvalidProps(self, "standby_endpoint", "the standby's endpoint is the client name itself", "give the standby's load balancer name")
         prefix = terraform_id(id)

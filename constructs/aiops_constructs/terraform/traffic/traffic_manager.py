@@ -81,6 +81,7 @@ from constructs import Construct
 
 from aiops.failover import MAX_RELATIVE_NAME, TrafficPair, relative_name
 from aiops_constructs.terraform.props import InvalidProps, terraform_id
+from aiops_constructs.terraform.traffic.pair_props import check_pair_props
 
 HEALTH_CHECK_PORT = 443
 PROBE_INTERVAL = 10  # seconds: Traffic Manager's fast probing (the other is 30), Route 53's 10
@@ -123,16 +124,10 @@ class TrafficManagerFailover(Construct):
 
     def __init__(self, scope: Construct, id: str, *, props: TrafficManagerProps) -> None:
         super().__init__(scope, id)
-        if not props.client_name.endswith(f".{props.dns_zone}"):
-            raise InvalidProps(self, "client_name", f"'{props.client_name}' is not in the DNS zone '{props.dns_zone}'", f"use a name ending in .{props.dns_zone}")
+        check_pair_props(self, client_name=props.client_name, zone=props.dns_zone, zone_kind="DNS zone", health_path=props.health_path,
+                         ttl=props.ttl, primary=props.primary, standby=props.standby)
         if len(relative_name(props.client_name)) > MAX_RELATIVE_NAME:
             raise InvalidProps(self, "client_name", f"'{relative_name(props.client_name)}' is longer than a DNS label ({MAX_RELATIVE_NAME})", "use a shorter client name")
-        if not props.health_path.startswith("/"):
-            raise InvalidProps(self, "health_path", f"'{props.health_path}' is not an HTTP path", "give the readiness path, starting with '/'")
-        if not 10 <= props.ttl <= 3600:
-            raise InvalidProps(self, "ttl", f"a TTL of {props.ttl} s", "use 10 to 3600 seconds")
-        if props.primary == props.standby:
-            raise InvalidProps(self, "standby", "the primary and the standby are the same", "give the standby its own environment")
         if props.standby_endpoint == props.client_name:
             raise InvalidProps(self, "standby_endpoint", "the standby's endpoint is the client name itself", "give the standby's load balancer name")
         prefix = terraform_id(id)
